@@ -1,0 +1,36 @@
+"""neuralab: a neural-network library and learning lab, from scratch on NumPy.
+
+``import neuralab as nl``: ``nl.Tensor``, ``nl.nn``, ``nl.optim``, ``nl.no_grad()``,
+``nl.gradcheck``, ``nl.manual_seed``; every op is also a function here (``nl.exp``, ``nl.stack``).
+"""
+
+from . import ops as _ops  # registers every op on Tensor
+from .autograd.gradcheck import GradcheckError, gradcheck
+from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .creation import arange, full, ones, ones_like, rand, randn, zeros, zeros_like
+from .random import get_rng_state, manual_seed, set_rng_state
+from .tensor import (
+    Tensor,
+    bool_,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int32,
+    int64,
+    set_default_dtype,
+    tensor,
+)
+
+globals().update({name: fn for name, fn in _ops.OPS.items() if name not in globals()})
+
+from . import nn, optim  # noqa: E402  (nn and optim need the ops registered above)
+
+__version__ = "0.1.0"
+__all__ = [
+    "GradcheckError", "Tensor", "arange", "bool_", "enable_grad", "float16", "float32",
+    "float64", "full", "get_default_dtype", "get_rng_state", "gradcheck", "int32", "int64",
+    "is_grad_enabled", "manual_seed", "nn", "no_grad", "ones", "ones_like", "optim", "rand",
+    "randn", "set_default_dtype", "set_grad_enabled", "set_rng_state", "tensor", "zeros",
+    "zeros_like", *sorted(_ops.OPS),
+]

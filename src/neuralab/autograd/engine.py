@@ -1,0 +1,132 @@
+"""THE chain rule: reverse-mode automatic differentiation, in one place.
+
+``backward(root)`` computes dL/dx for every leaf x that requires grad, where L is ``root``:
+
+1. Order the graph topologically (inputs before outputs) with an explicit stack, so a chain of
+   any length works (a recursive walk dies near Python's recursion limit, ~1,000 ops).
+2. Seed dL/dL = 1 and visit nodes from the root backwards. Each node's gradient is complete
+   when it is visited, because every consumer of the node comes later in topological order and
+   is therefore visited earlier in the reverse walk.
+3. For a node made by an op, ask the op for the vector-Jacobian product of each input:
+   dL/d(input) = dL/d(output) · d(output)/d(input)  — the chain rule, one local derivative at a
+   time. Sum it back to the input's shape if broadcasting widened it, and *add* it to what the
+   input already received: a value used twice receives both contributions (fan-out).
+4. At a leaf, add the gradient to ``leaf.grad`` (gradients accumulate across calls, as in
+   PyTorch, until ``zero_grad``).
+5. Free each op's saved arrays once used, unless ``retain_graph=True``, so memory is returned
+   as soon as backward is done and a second backward through the same graph fails loudly.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...], op_name: str) -> np.ndarray:
+    """Sum ``grad`` over the axes that broadcasting added or stretched, giving ``shape``.
+
+    If y = x + b with b of shape (3,) broadcast to (N, 3), each b_j fed N outputs, so
+    dL/db_j = sum_n dL/dy_nj. The same rule applies to every broadcasting op.
+    """
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra < 0 or any(
+        n != 1 and grad.shape[extra + i] != n for i, n in enumerate(shape)
+    ):
+        raise RuntimeError(
+            f"{op_name}.backward returned a gradient of shape {grad.shape} for an input of "
+            f"shape {shape}; the shapes are not broadcast-compatible (a bug in {op_name})"
+        )
+    stretched = tuple(i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1)
+    axes = tuple(range(extra)) + stretched
+    return grad.sum(axis=axes, keepdims=True).reshape(shape) if axes else grad.reshape(shape)
+
+
+def topological_order(root: Tensor) -> list[Tensor]:
+    """Tensors that require grad, each after all of its inputs (iterative post-order DFS)."""
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        tensor, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(tensor)
+            continue
+        if id(tensor) in visited:
+            continue
+        visited.add(id(tensor))
+        stack.append((tensor, True))
+        fn = tensor._ctx
+        for parent in getattr(fn, "inputs", ()):
+            if parent.requires_grad and id(parent) not in visited:
+                stack.append((parent, False))
+    return order
+
+
+def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None:
+    """Accumulate d(root)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
+    if not root.requires_grad:
+        raise RuntimeError(
+            "backward() called on a tensor that does not require grad: no input of the "
+            "computation had requires_grad=True (create leaves with "
+            "Tensor(..., requires_grad=True)) or it was computed under no_grad()"
+        )
+    if grad is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"backward() without a gradient works only for a single-element tensor, "
+                f"but this one has shape {root.shape}; reduce it first (e.g. y.sum().backward())"
+                f" or pass the upstream gradient: y.backward(grad) with grad of shape {root.shape}"
+            )
+        seed = np.ones_like(root.data)
+    else:
+        seed = np.asarray(getattr(grad, "data", grad), dtype=root.dtype)
+        if seed.shape != root.shape:
+            raise RuntimeError(
+                f"backward(grad): grad has shape {seed.shape} but the tensor has shape {root.shape}"
+            )
+
+    grads: dict[int, np.ndarray] = {id(root): seed}
+    # Arrays already stored as some leaf's .grad (and the caller's seed): a new leaf gradient
+    # that may share their memory is copied, so an in-place update of one .grad (clipping, say)
+    # can never change another. Fresh arrays, the usual case, are stored without a copy.
+    handed_out: list[np.ndarray] = [seed]
+    for tensor in reversed(topological_order(root)):
+        grad_out = grads.pop(id(tensor), None)
+        if grad_out is None:
+            continue
+        fn = tensor._ctx
+        if fn is None:  # a leaf: accumulate
+            if tensor.grad is None:
+                if not grad_out.flags.writeable or any(
+                    np.may_share_memory(grad_out, other) for other in handed_out
+                ):
+                    grad_out = grad_out.copy()
+                tensor.grad = grad_out.astype(tensor.dtype, copy=False)
+                handed_out.append(tensor.grad)
+            else:
+                tensor.grad = tensor.grad + grad_out
+            continue
+        if not hasattr(fn, "inputs"):
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time: the values saved by "
+                f"{fn.name} were freed after the first backward(). Call "
+                f"backward(retain_graph=True) the first time if you need to call it again."
+            )
+        input_grads = fn.backward(grad_out)
+        if not isinstance(input_grads, tuple):
+            input_grads = (input_grads,)
+        for parent, needed, grad_in in zip(fn.inputs, fn.needs_input_grad, input_grads):
+            if not needed or grad_in is None:
+                continue
+            grad_in = unbroadcast(np.asarray(grad_in), parent.shape, fn.name)
+            key = id(parent)
+            grads[key] = grads[key] + grad_in if key in grads else grad_in
+        if not retain_graph:
+            fn.release()

@@ -1,0 +1,133 @@
+"""Arithmetic: + - * / ** and negation, with NumPy broadcasting.
+
+Each backward returns gradients in the broadcast shape; the engine sums them back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..tensor import Tensor
+from .registry import register
+
+
+class Add(Function):
+    """y = a + b.   dy/da = 1,  dy/db = 1."""
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a + b
+
+    def backward(self, grad_out: np.ndarray) -> tuple:
+        return grad_out, grad_out
+
+
+class Sub(Function):
+    """y = a - b.   dy/da = 1,  dy/db = -1."""
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a - b
+
+    def backward(self, grad_out: np.ndarray) -> tuple:
+        return grad_out, -grad_out
+
+
+class Mul(Function):
+    """y = a * b.   dy/da = b,  dy/db = a."""
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, grad_out: np.ndarray) -> tuple:
+        need_a, need_b = self.needs_input_grad
+        return (grad_out * self.b if need_a else None, grad_out * self.a if need_b else None)
+
+
+class Div(Function):
+    """y = a / b.   dy/da = 1/b,  dy/db = -a/b² = -y/b."""
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        self.b = b
+        self.y = a / b
+        return self.y
+
+    def backward(self, grad_out: np.ndarray) -> tuple:
+        grad_a = grad_out / self.b
+        need_a, need_b = self.needs_input_grad
+        return (grad_a if need_a else None, -grad_a * self.y if need_b else None)
+
+
+class Pow(Function):
+    """y = a ** b.   dy/da = b·a^(b-1),  dy/db = y·ln(a) (only computed when b needs it)."""
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        self.a, self.b = a, b
+        self.y = a**b
+        return self.y
+
+    def backward(self, grad_out: np.ndarray) -> tuple:
+        need_a, need_b = self.needs_input_grad
+        grad_a = grad_out * self.b * self.a ** (self.b - 1) if need_a else None
+        grad_b = None
+        if need_b:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                # PyTorch's convention: where a == 0 and b >= 0 the gradient w.r.t. b is 0.
+                log_a = np.where((self.a == 0) & (self.b >= 0), 0.0, np.log(self.a))
+            grad_b = grad_out * self.y * log_a
+        return grad_a, grad_b
+
+
+class Neg(Function):
+    """y = -x.   dy/dx = -1."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return -x
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return -grad_out
+
+
+@register()
+def add(a: Any, b: Any) -> Tensor:
+    return Add.apply(a, b)
+
+
+@register()
+def sub(a: Any, b: Any) -> Tensor:
+    return Sub.apply(a, b)
+
+
+@register()
+def mul(a: Any, b: Any) -> Tensor:
+    return Mul.apply(a, b)
+
+
+@register()
+def div(a: Any, b: Any) -> Tensor:
+    return Div.apply(a, b)
+
+
+@register()
+def pow(a: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
+    return Pow.apply(a, exponent)
+
+
+@register()
+def neg(x: Any) -> Tensor:
+    return Neg.apply(x)
+
+
+Tensor.__add__ = add
+Tensor.__radd__ = lambda self, other: add(other, self)
+Tensor.__sub__ = sub
+Tensor.__rsub__ = lambda self, other: sub(other, self)
+Tensor.__mul__ = mul
+Tensor.__rmul__ = lambda self, other: mul(other, self)
+Tensor.__truediv__ = div
+Tensor.__rtruediv__ = lambda self, other: div(other, self)
+Tensor.__pow__ = pow
+Tensor.__rpow__ = lambda self, other: pow(other, self)
+Tensor.__neg__ = neg

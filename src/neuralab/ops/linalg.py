@@ -1,0 +1,96 @@
+"""Matrix product (2-D, batched with broadcasting, and 1-D vectors as NumPy treats them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..tensor import Tensor
+from .registry import register
+
+
+class MatMul(Function):
+    """Y = A @ B.   dL/dA = dL/dY @ Bᵀ,  dL/dB = Aᵀ @ dL/dY (batch axes summed by the engine).
+
+    A 1-D A is treated as a row (1, k) and a 1-D B as a column (k, 1), as in NumPy.
+    """
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError("matmul: both operands must have at least one dimension")
+        if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+            raise ValueError(
+                f"matmul: shapes {a.shape} and {b.shape} do not fit: the last axis of the "
+                f"first ({a.shape[-1]}) must equal the "
+                f"{'second-to-last' if b.ndim > 1 else 'only'} axis of the second "
+                f"({b.shape[-2 if b.ndim > 1 else 0]})"
+            )
+        self.a, self.b = a, b
+        return a @ b
+
+    def backward(self, grad_out: np.ndarray) -> tuple:
+        a = self.a[None, :] if self.a.ndim == 1 else self.a
+        b = self.b[:, None] if self.b.ndim == 1 else self.b
+        grad = grad_out
+        if self.b.ndim == 1:
+            grad = grad[..., None]
+        if self.a.ndim == 1:
+            grad = grad[..., None, :]
+        need_a, need_b = self.needs_input_grad
+        grad_a = grad @ np.swapaxes(b, -1, -2) if need_a else None
+        grad_b = np.swapaxes(a, -1, -2) @ grad if need_b else None
+        if grad_a is not None and self.a.ndim == 1:
+            grad_a = grad_a.reshape(-1, a.shape[-1]).sum(0) if grad_a.ndim > 2 else grad_a[0]
+        if grad_b is not None and self.b.ndim == 1:
+            grad_b = grad_b[..., 0]
+            grad_b = grad_b.reshape(-1, b.shape[0]).sum(0) if grad_b.ndim > 1 else grad_b
+        return grad_a, grad_b
+
+
+@register()
+def matmul(a: Any, b: Any) -> Tensor:
+    """Matrix product with NumPy/PyTorch ``@`` semantics."""
+    return MatMul.apply(a, b)
+
+
+Tensor.__matmul__ = matmul
+Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
+
+
+class Linear(Function):
+    """y = x Wᵀ + b  with W of shape (out, in) (PyTorch's layout).
+
+    dL/dx = g W,   dL/dW = gᵀ x (summed over every leading axis),   dL/db = Σ g over those axes.
+    Fused, rather than built from transpose/matmul/add, because it is the hottest op of an MLP.
+    """
+
+    def forward(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
+        if x.ndim == 0 or x.shape[-1] != weight.shape[-1]:
+            raise ValueError(
+                f"linear: input of shape {x.shape} has {x.shape[-1] if x.ndim else 0} features "
+                f"on its last axis, but the weight of shape {weight.shape} expects "
+                f"{weight.shape[-1]}"
+            )
+        self.x, self.weight = x, weight
+        y = x @ weight.T
+        if bias is not None:
+            y += bias
+        return y
+
+    def backward(self, grad_out: np.ndarray) -> tuple:
+        need_x, need_w, *need_b = self.needs_input_grad
+        g2 = grad_out.reshape(-1, grad_out.shape[-1])
+        grad_x = grad_out @ self.weight if need_x else None
+        grad_w = g2.T @ self.x.reshape(-1, self.x.shape[-1]) if need_w else None
+        grad_b = g2.sum(axis=0) if need_b and need_b[0] else None
+        return grad_x, grad_w, grad_b
+
+
+@register(method=False)
+def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:  # noqa: A002
+    """``input @ weight.T + bias`` (``torch.nn.functional.linear``)."""
+    if bias is None:
+        return Linear.apply(input, weight)
+    return Linear.apply(input, weight, bias)
