@@ -43,7 +43,9 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...], op_name: str) -> np.nd
             f"{op_name}.backward returned a gradient of shape {grad.shape} for an input of "
             f"shape {shape}; the shapes are not broadcast-compatible (a bug in {op_name})"
         )
-    stretched = tuple(i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1)
+    stretched = tuple(
+        i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1
+    )
     axes = tuple(range(extra)) + stretched
     return grad.sum(axis=axes, keepdims=True).reshape(shape) if axes else grad.reshape(shape)
 
@@ -111,7 +113,8 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
                 tensor.grad = grad_out.astype(tensor.dtype, copy=False)
                 handed_out.append(tensor.grad)
             else:
-                tensor.grad = tensor.grad + grad_out
+                # Cast back: a float64 contribution must not silently promote a float32 .grad.
+                tensor.grad = (tensor.grad + grad_out).astype(tensor.dtype, copy=False)
             continue
         if not hasattr(fn, "inputs"):
             raise RuntimeError(
@@ -122,7 +125,17 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
         input_grads = fn.backward(grad_out)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
-        for parent, needed, grad_in in zip(fn.inputs, fn.needs_input_grad, input_grads):
+        # One gradient per input (trailing Nones allowed): zip() alone would silently drop the
+        # gradient of every input past the end of a too-short tuple.
+        if len(input_grads) < len(fn.inputs) or any(
+            g is not None for g in input_grads[len(fn.inputs):]
+        ):
+            raise RuntimeError(
+                f"{fn.name}.backward returned {len(input_grads)} gradient(s) for "
+                f"{len(fn.inputs)} input(s); return one per input (None where not needed)"
+            )
+        for parent, needed, grad_in in zip(fn.inputs, fn.needs_input_grad, input_grads,
+                                           strict=False):
             if not needed or grad_in is None:
                 continue
             grad_in = unbroadcast(np.asarray(grad_in), parent.shape, fn.name)

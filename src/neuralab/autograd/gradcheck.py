@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
+from .grad_mode import no_grad
 
 
 class GradcheckError(AssertionError):
@@ -55,7 +56,8 @@ def gradcheck(fn: Callable[..., Tensor], *inputs: Tensor, eps: float = 1e-6, ato
         if not any(t is c for c in checked):
             continue
         analytical = np.zeros_like(t.data) if t.grad is None else t.grad
-        numerical = numerical_grad(lambda: fn(*inputs), t, projection, eps)
+        with no_grad():  # the perturbed evaluations need values only, not graphs
+            numerical = numerical_grad(lambda: fn(*inputs), t, projection, eps)
         if not np.allclose(analytical, numerical, atol=atol, rtol=rtol):
             error = np.abs(analytical - numerical)
             worst = np.unravel_index(np.argmax(error), error.shape) if error.ndim else ()

@@ -47,16 +47,32 @@ class Module:
                 f"cannot assign {name!r} before Module.__init__() is called; call "
                 f"super().__init__() first in {type(self).__name__}.__init__"
             )
-        for registry in (self._parameters, self._buffers, self._modules):
-            registry.pop(name, None)
-        if isinstance(value, Parameter):
-            self._parameters[name] = value
-        elif isinstance(value, Module):
-            self._modules[name] = value
+        params, buffers, modules = self._parameters, self._buffers, self._modules
+        if isinstance(value, (Parameter, Module)):
+            for registry in (params, buffers, modules):
+                registry.pop(name, None)
+            self.__dict__.pop(name, None)
+            (params if isinstance(value, Parameter) else modules)[name] = value
+        elif name in params:
+            # ``layer.weight = some_tensor`` would silently drop the weight from parameters()
+            # (and so from the optimizer and the state_dict); PyTorch refuses it too.
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} as parameter {name!r} of "
+                                f"{type(self).__name__} (Parameter or None expected)")
+            params[name] = None
+        elif name in modules:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} as child module {name!r} "
+                                f"of {type(self).__name__} (Module or None expected)")
+            modules[name] = None
+        elif name in buffers:
+            # Re-assigning a buffer (running statistics, say) updates it and keeps it saved.
+            if value is not None and not isinstance(value, (Tensor, np.ndarray)):
+                raise TypeError(f"cannot assign {type(value).__name__} as buffer {name!r} of "
+                                f"{type(self).__name__} (Tensor, array or None expected)")
+            buffers[name] = value if value is None or isinstance(value, Tensor) else Tensor(value)
         else:
             object.__setattr__(self, name, value)
-            return
-        self.__dict__.pop(name, None)
 
     def __getattr__(self, name: str) -> Any:
         for registry in ("_parameters", "_buffers", "_modules"):
@@ -95,11 +111,25 @@ class Module:
         return self.forward(*args, **kwargs)
 
     # --------------------------------------------------------------- traversal
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        yield prefix, self
-        for name, child in self._modules.items():
-            if child is not None:
-                yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+    def named_modules(self, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """(dotted name, module) for this module and every descendant, depth first.
+
+        A module reachable twice (shared between two parents) is listed once, as in PyTorch,
+        unless ``remove_duplicate=False`` (``state_dict`` wants every path).
+        """
+        seen: set[int] = set()
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if remove_duplicate:
+                if id(module) in seen:
+                    continue
+                seen.add(id(module))
+            yield name, module
+            children = [(f"{name}.{key}" if name else key, child)
+                        for key, child in module._modules.items() if child is not None]
+            stack.extend(reversed(children))
 
     def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
@@ -189,7 +219,7 @@ class Module:
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
         """Parameters and buffers by dotted name, as copies (PyTorch's key names and shapes)."""
         state: OrderedDict[str, np.ndarray] = OrderedDict()
-        for prefix, module in self.named_modules():
+        for prefix, module in self.named_modules(remove_duplicate=False):
             dot = f"{prefix}." if prefix else ""
             for name, value in (*module._parameters.items(), *module._buffers.items()):
                 if value is not None:
@@ -202,7 +232,7 @@ class Module:
         Accepts NumPy arrays, neuralab tensors or anything ``np.asarray`` takes (torch tensors).
         """
         targets: dict[str, Tensor] = {}
-        for prefix, module in self.named_modules():
+        for prefix, module in self.named_modules(remove_duplicate=False):
             dot = f"{prefix}." if prefix else ""
             for name, value in (*module._parameters.items(), *module._buffers.items()):
                 if value is not None:

@@ -61,7 +61,7 @@ class Div(Function):
 
 
 class Pow(Function):
-    """y = a ** b.   dy/da = b·a^(b-1),  dy/db = y·ln(a) (only computed when b needs it)."""
+    """y = a ** b.   dy/da = b·a^(b-1) (0 where b == 0),  dy/db = y·ln(a) (only if b needs it)."""
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.a, self.b = a, b
@@ -70,7 +70,13 @@ class Pow(Function):
 
     def backward(self, grad_out: np.ndarray) -> tuple:
         need_a, need_b = self.needs_input_grad
-        grad_a = grad_out * self.b * self.a ** (self.b - 1) if need_a else None
+        grad_a = None
+        if need_a:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                # a ** 0 is constant 1, so its derivative is 0 even at a == 0, where
+                # b·a^(b−1) would give 0·inf = nan (PyTorch masks b == 0 the same way).
+                local = np.where(self.b == 0, 0, self.b * self.a ** (self.b - 1))
+            grad_a = grad_out * local
         grad_b = None
         if need_b:
             with np.errstate(divide="ignore", invalid="ignore"):

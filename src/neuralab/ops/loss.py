@@ -29,10 +29,11 @@ class NLLLoss(Function):
                 ignore_index: int = -100, reduction: str = "mean") -> np.ndarray:
         n = log_probs.shape[0]
         valid = target != ignore_index
-        self.rows, self.cols = np.arange(n), np.where(valid, target, 0)
-        w = (weight[self.cols] if weight is not None else np.ones(n, log_probs.dtype)) * valid
+        rows, cols = np.arange(n), np.where(valid, target, 0)
+        w = (weight[cols] if weight is not None else np.ones(n, log_probs.dtype)) * valid
+        self.valid, self.rows, self.cols = valid, rows[valid], cols[valid]
         self.w, self.shape, self.dtype, self.reduction = w, log_probs.shape, log_probs.dtype, reduction
-        losses = -w * log_probs[self.rows, self.cols]
+        losses = -w * log_probs[rows, cols]
         if reduction == "none":
             return losses
         if reduction == "sum":
@@ -44,9 +45,11 @@ class NLLLoss(Function):
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         coef = -self.w * grad_out
         if self.reduction == "mean":
-            coef = coef / self.total_weight
+            with np.errstate(invalid="ignore", divide="ignore"):
+                coef = coef / self.total_weight
         grad = np.zeros(self.shape, dtype=self.dtype)
-        grad[self.rows, self.cols] = coef
+        # Ignored rows get no gradient at all (not 0·(1/0) = nan when every row is ignored).
+        grad[self.rows, self.cols] = coef[self.valid]
         return grad
 
 

@@ -35,7 +35,7 @@ class Mean(Function):
     def forward(self, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
         self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
         y = np.mean(x, axis=axis, keepdims=keepdims)
-        self.count = x.size // max(np.size(y), 1) if x.size else 0
+        self.count = x.size // np.size(y) if np.size(y) else 0
         return y
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
@@ -54,7 +54,8 @@ class Max(Function):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         grad = _expand(grad_out, self.is_max.shape, self.axis, self.keepdims)
-        count = np.sum(self.is_max, axis=self.axis, keepdims=True)
+        # The count is cast so an integer array does not promote a float32 gradient to float64.
+        count = np.sum(self.is_max, axis=self.axis, keepdims=True).astype(grad.dtype)
         return self.is_max * (grad / count)
 
 
