@@ -5,8 +5,8 @@
 """
 
 from . import ops as _ops  # registers every op on Tensor
-from .autograd.gradcheck import GradcheckError, gradcheck
 from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.gradcheck import GradcheckError, gradcheck
 from .creation import arange, full, ones, ones_like, rand, randn, zeros, zeros_like
 from .random import get_rng_state, manual_seed, set_rng_state
 from .tensor import (
@@ -25,10 +25,12 @@ from .tensor import (
 globals().update({name: fn for name, fn in _ops.OPS.items() if name not in globals()})
 
 from . import nn, optim  # noqa: E402  (nn and optim need the ops registered above)
+from .io import ModelFileError, load, save  # noqa: E402  (safetensors is imported lazily)
 
 __version__ = "0.1.0"
 __all__ = [
-    "GradcheckError", "Tensor", "arange", "bool_", "enable_grad", "float16", "float32",
+    "GradcheckError", "ModelFileError", "load", "save",
+    "Tensor", "arange", "bool_", "enable_grad", "float16", "float32",
     "float64", "full", "get_default_dtype", "get_rng_state", "gradcheck", "int32", "int64",
     "is_grad_enabled", "manual_seed", "nn", "no_grad", "ones", "ones_like", "optim", "rand",
     "randn", "set_default_dtype", "set_grad_enabled", "set_rng_state", "tensor", "zeros",

@@ -141,7 +141,8 @@ class Tensor:
 
     # ------------------------------------------------------------- comparison (no grad)
     def _compare(self, other: Any, ufunc: np.ufunc) -> Tensor:
-        return Tensor._from_op(ufunc(self.data, getattr(other, "data", other)), False)
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor._from_op(ufunc(self.data, other), False)
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return self._compare(other, np.equal)
@@ -206,7 +207,8 @@ def as_tensor_like(value: Any, like: Tensor | None) -> Tensor:
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
     """Make a Tensor (copies ``data``, like ``torch.tensor``)."""
-    data = getattr(data, "data", data)
+    if isinstance(data, Tensor):  # not getattr(data, "data"): an ndarray's .data is a buffer
+        data = data.data
     if isinstance(data, (np.ndarray, np.generic)):
         data = np.array(data, copy=True)
     return Tensor(data, requires_grad, dtype)

@@ -54,7 +54,8 @@ def test_trajectory_matches_torch(name: str, kwargs: dict) -> None:
         nn.functional.cross_entropy(ours(nl.Tensor(x)), y).backward()
         opt.step()
         topt.zero_grad()
-        torch.nn.functional.cross_entropy(theirs(torch.from_numpy(x)), torch.from_numpy(y)).backward()
+        tloss = torch.nn.functional.cross_entropy(theirs(torch.from_numpy(x)), torch.from_numpy(y))
+        tloss.backward()
         topt.step()
         for (key, value), tvalue in zip(ours.state_dict().items(), theirs.state_dict().values()):
             np.testing.assert_allclose(value, tvalue.numpy(), rtol=1e-6, atol=1e-12,

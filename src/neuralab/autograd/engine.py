@@ -88,7 +88,9 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
             )
         seed = np.ones_like(root.data)
     else:
-        seed = np.asarray(getattr(grad, "data", grad), dtype=root.dtype)
+        if not isinstance(grad, np.ndarray):  # a Tensor (an ndarray's .data is a raw buffer)
+            grad = getattr(grad, "data", grad)
+        seed = np.asarray(grad, dtype=root.dtype)
         if seed.shape != root.shape:
             raise RuntimeError(
                 f"backward(grad): grad has shape {seed.shape} but the tensor has shape {root.shape}"

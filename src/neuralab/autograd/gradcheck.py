@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
@@ -17,19 +16,28 @@ class GradcheckError(AssertionError):
 
 def numerical_grad(fn: Callable[[], Tensor], tensor: Tensor, projection: np.ndarray,
                    eps: float) -> np.ndarray:
-    """d(Σ projection·fn())/d tensor by central differences: (f(x+h) − f(x−h)) / 2h per element."""
-    if not tensor.data.flags.c_contiguous:
-        tensor.data = np.ascontiguousarray(tensor.data)  # so the flat view below writes through
-    grad = np.zeros_like(tensor.data)
-    flat, flat_grad = tensor.data.reshape(-1), grad.reshape(-1)
-    for i in range(flat.size):
-        original = flat[i]
-        flat[i] = original + eps
-        plus = np.sum(projection * fn().data)
-        flat[i] = original - eps
-        minus = np.sum(projection * fn().data)
-        flat[i] = original
-        flat_grad[i] = (plus - minus) / (2 * eps)
+    """d(Σ projection·fn())/d tensor by central differences: (f(x+h) − f(x−h)) / 2h per element.
+
+    The perturbations go into a private contiguous copy, swapped in for the duration: the
+    caller's array may be read-only, non-contiguous or shared with other tensors, and must come
+    back untouched.
+    """
+    caller_data = tensor.data
+    work = np.array(caller_data, order="C", copy=True)
+    grad = np.zeros_like(work)
+    flat, flat_grad = work.reshape(-1), grad.reshape(-1)
+    tensor.data = work
+    try:
+        for i in range(flat.size):
+            original = flat[i]
+            flat[i] = original + eps
+            plus = np.sum(projection * fn().data)
+            flat[i] = original - eps
+            minus = np.sum(projection * fn().data)
+            flat[i] = original
+            flat_grad[i] = (plus - minus) / (2 * eps)
+    finally:
+        tensor.data = caller_data
     return grad
 
 
@@ -46,7 +54,9 @@ def gradcheck(fn: Callable[..., Tensor], *inputs: Tensor, eps: float = 1e-6, ato
         raise ValueError("gradcheck: no input has requires_grad=True, so there is nothing to check")
     for t in checked:
         if t.dtype != np.float64:
-            raise TypeError(f"gradcheck needs float64 inputs for accurate differences, got {t.dtype}")
+            raise TypeError(
+                f"gradcheck needs float64 inputs for accurate differences, got {t.dtype}"
+            )
     output = fn(*inputs)
     projection = np.random.default_rng(seed).standard_normal(output.shape)
     for t in checked:

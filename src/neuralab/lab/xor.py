@@ -34,7 +34,8 @@ class XorResult:
     def truth_table(self) -> str:
         """The four XOR cases with the network's output, as aligned text."""
         lines = [" x1  x2 | XOR | P(1)   prediction", "--------+-----+-------------------"]
-        for (x1, x2), target, prob, pred in zip(XOR_INPUTS.astype(int), XOR_TARGETS[:, 0].astype(int),
+        targets = XOR_TARGETS[:, 0].astype(int)
+        for (x1, x2), target, prob, pred in zip(XOR_INPUTS.astype(int), targets,
                                                 self.probabilities, self.predictions):
             mark = "ok" if pred == target else "WRONG"
             lines.append(f"  {x1}   {x2} |  {target}  | {prob:.3f}  {pred}  {mark}")

@@ -48,7 +48,8 @@ class Linear(Module):
         shape = getattr(input, "shape", np.shape(input))
         if len(shape) == 0 or shape[-1] != self.in_features:
             raise ValueError(
-                f"{self!r}: expected input of shape (*, {self.in_features}), got {tuple(shape)}"
+                f"Linear({self.extra_repr()}): expected input of shape "
+                f"(*, {self.in_features}), got {tuple(shape)}"
             )
         return linear(input, self.weight, self.bias)
 
@@ -56,9 +57,6 @@ class Linear(Module):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
 
-    def __repr__(self) -> str:
-        # The error messages quote the layer; keep that short (no parameter-count suffix).
-        return f"Linear({self.extra_repr()})"
 
 
 class Sequential(Module):

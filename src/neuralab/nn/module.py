@@ -49,10 +49,12 @@ class Module:
             )
         params, buffers, modules = self._parameters, self._buffers, self._modules
         if isinstance(value, (Parameter, Module)):
+            target = params if isinstance(value, Parameter) else modules
             for registry in (params, buffers, modules):
-                registry.pop(name, None)
+                if registry is not target:  # a replacement keeps its place in the order
+                    registry.pop(name, None)
             self.__dict__.pop(name, None)
-            (params if isinstance(value, Parameter) else modules)[name] = value
+            target[name] = value
         elif name in params:
             # ``layer.weight = some_tensor`` would silently drop the weight from parameters()
             # (and so from the optimizer and the state_dict); PyTorch refuses it too.
@@ -263,7 +265,12 @@ class Module:
             )
         for key, array in converted.items():
             target = targets[key]
-            target.data = np.array(array, dtype=target.dtype, copy=True)
+            if target.data.flags.writeable:
+                # Copy into the existing array, as PyTorch's copy_() does, so anything holding
+                # the parameter's array (a view, a probe) sees the loaded values.
+                np.copyto(target.data, array, casting="unsafe")
+            else:
+                target.data = np.array(array, dtype=target.dtype, copy=True)
         return IncompatibleKeys(missing, unexpected)
 
     # --------------------------------------------------------------- printing

@@ -111,9 +111,17 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
 
 @register()
 def to(x: Tensor, dtype: Any) -> Tensor:
-    """The tensor in ``dtype`` (the same tensor if it already has it); differentiable."""
+    """The tensor in ``dtype`` (the same tensor if it already has it).
+
+    Differentiable between floating dtypes; a cast to an integer or bool dtype is cut from the
+    graph (as in PyTorch), since only floating tensors can carry a gradient.
+    """
     dtype = np.dtype(dtype)
-    return x if x.dtype == dtype else Cast.apply(x, dtype=dtype)
+    if x.dtype == dtype:
+        return x
+    if dtype.kind != "f":
+        return Tensor._from_op(x.data.astype(dtype), False)
+    return Cast.apply(x, dtype=dtype)
 
 
 @register()

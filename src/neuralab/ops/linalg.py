@@ -66,7 +66,8 @@ class Linear(Function):
     Fused, rather than built from transpose/matmul/add, because it is the hottest op of an MLP.
     """
 
-    def forward(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
+    def forward(self, x: np.ndarray, weight: np.ndarray,
+                bias: np.ndarray | None = None) -> np.ndarray:
         if x.ndim == 0 or x.shape[-1] != weight.shape[-1]:
             raise ValueError(
                 f"linear: input of shape {x.shape} has {x.shape[-1] if x.ndim else 0} features "

@@ -32,7 +32,8 @@ class NLLLoss(Function):
         rows, cols = np.arange(n), np.where(valid, target, 0)
         w = (weight[cols] if weight is not None else np.ones(n, log_probs.dtype)) * valid
         self.valid, self.rows, self.cols = valid, rows[valid], cols[valid]
-        self.w, self.shape, self.dtype, self.reduction = w, log_probs.shape, log_probs.dtype, reduction
+        self.w, self.reduction = w, reduction
+        self.shape, self.dtype = log_probs.shape, log_probs.dtype
         losses = -w * log_probs[rows, cols]
         if reduction == "none":
             return losses
@@ -192,6 +193,9 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     target_array = _array(target)
     probabilities = target_array.dtype.kind == "f"
+    if probabilities and ignore_index != -100:  # silently ignoring it would hide a mistake
+        raise ValueError("cross_entropy: ignore_index applies to class-index targets only, "
+                         "not to probability targets (as in PyTorch)")
     if input.ndim == 0:
         raise ValueError("cross_entropy: input must have a class axis, got a scalar")
     if input.ndim == 1:  # one unbatched example

@@ -18,6 +18,17 @@ def _expand(grad_out: np.ndarray, shape: tuple, axis: Any, keepdims: bool) -> np
     return np.expand_dims(grad_out, axis)
 
 
+def _axis(x: Any, axis: Any, dim: Any) -> Any:
+    """The reduction axes; for a 0-d tensor, axis 0 or -1 means the whole (one-element) tensor,
+    as in PyTorch (NumPy accepts it for ``sum`` but not for ``mean``)."""
+    axis = normalize_axis(axis, dim)
+    if axis is None or np.ndim(getattr(x, "data", x)) != 0:
+        return axis
+    if any(a not in (0, -1) for a in (axis if isinstance(axis, tuple) else (axis,))):
+        raise ValueError(f"axis {axis} is out of range for a 0-d tensor (expected 0 or -1)")
+    return None
+
+
 class Sum(Function):
     """y = Σ x over ``axis``.   dy/dx = 1: the gradient is copied to every summed element."""
 
@@ -63,18 +74,18 @@ class Max(Function):
 def sum(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
         keepdim: bool | None = None) -> Tensor:
     """Sum over ``axis`` (all axes when ``None``)."""
-    return Sum.apply(x, axis=normalize_axis(axis, dim), keepdims=keepdim or keepdims)
+    return Sum.apply(x, axis=_axis(x, axis, dim), keepdims=keepdim or keepdims)
 
 
 @register()
 def mean(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
          keepdim: bool | None = None) -> Tensor:
     """Mean over ``axis`` (all axes when ``None``)."""
-    return Mean.apply(x, axis=normalize_axis(axis, dim), keepdims=keepdim or keepdims)
+    return Mean.apply(x, axis=_axis(x, axis, dim), keepdims=keepdim or keepdims)
 
 
 @register("amax")
 def max(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
         keepdim: bool | None = None) -> Tensor:
     """Maximum over ``axis``; returns values only (like ``torch.amax``), ties share gradient."""
-    return Max.apply(x, axis=normalize_axis(axis, dim), keepdims=keepdim or keepdims)
+    return Max.apply(x, axis=_axis(x, axis, dim), keepdims=keepdim or keepdims)

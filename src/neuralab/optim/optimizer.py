@@ -68,7 +68,7 @@ class Optimizer:
 
     # -------------------------------------------------------------------- saving
     def state_dict(self) -> dict[str, Any]:
-        """``{'state': {i: {name: array}}, 'param_groups': [{hyper-parameters, 'params': [i]}]}``."""
+        """``{'state': {i: {name: array}}, 'param_groups': [{..., 'params': [i]}]}`` (torch's)."""
         state: dict[int, dict[str, Any]] = {}
         groups = []
         index = 0

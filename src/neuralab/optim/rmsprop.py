@@ -13,7 +13,7 @@ from .optimizer import Optimizer, check_non_negative
 
 class RMSprop(Optimizer):
     """s ← αs + (1−α)g²;  θ ← θ − lr·g / (√s + ε). ``centered`` subtracts the squared running
-    mean of g from s; ``momentum`` accumulates g/(√s + ε) in a buffer (as ``torch.optim.RMSprop``)."""
+    mean of g from s; ``momentum`` accumulates g/(√s + ε) in a buffer (``torch.optim.RMSprop``)."""
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,

@@ -1,0 +1,416 @@
+"""Model files: ``save(model, path)`` and ``load(path)``.
+
+A model file is a plain safetensors file. The tensors are ``model.state_dict()`` (keys such as
+``0.weight``, dtypes kept), so any safetensors reader can use the weights. The architecture is
+JSON in the header metadata, under ``neuralab.architecture``::
+
+    {"type": "Sequential", "children": [
+        {"type": "Linear", "in_features": 2, "out_features": 4, "bias": true, "dtype": "float32"},
+        {"type": "Tanh"}, ...]}
+
+A container whose child names are not ``0, 1, ...`` adds ``"names": [...]``. Module types are
+looked up in a registry by name; loading builds only registered types and reads only JSON, so
+opening a file can never run code from it (no pickle, no eval, no import by name).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..nn.activations import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Step, Tanh
+from ..nn.layers import Dropout, Flatten, Identity, Linear, Sequential
+from ..nn.module import Module
+from ..random import get_rng_state, set_rng_state
+from .files import (
+    ModelFileError,
+    PathLike,
+    _reject_constant,
+    load_tensors,
+    read_tensor_metadata,
+    save_tensors,
+)
+
+__all__ = [
+    "ARCHITECTURE_KEY", "FORMAT_KEY", "FORMAT_VERSION", "VERSION_KEY", "ModuleConfig", "load",
+    "read_metadata", "register_module", "registered_modules", "save",
+]
+
+FORMAT_VERSION = "1"
+ARCHITECTURE_KEY = "neuralab.architecture"
+FORMAT_KEY = "neuralab.format_version"
+VERSION_KEY = "neuralab.version"
+RESERVED_PREFIX = "neuralab."
+
+_MAX_DEPTH = 100
+_STRUCTURE_KEYS = ("type", "children", "names")
+_DTYPES = ("float16", "float32", "float64")
+_MISSING: Any = object()
+
+
+# ------------------------------------------------------------------------------------ registry
+@dataclass(frozen=True)
+class _Entry:
+    name: str
+    cls: type[Module]
+    to_config: Callable[[Module], dict[str, Any]]
+    from_config: Callable[[ModuleConfig], Module]
+
+
+_BY_NAME: dict[str, _Entry] = {}
+_BY_CLASS: dict[type, _Entry] = {}
+
+
+def register_module(cls: type[Module],
+                    to_config: Callable[[Any], dict[str, Any]] | None = None,
+                    from_config: Callable[[ModuleConfig], Module] | None = None,
+                    *, name: str | None = None) -> None:
+    """Make a module class saveable in model files.
+
+    ``to_config(module)`` returns its constructor settings as a dict of JSON values (child
+    modules are recorded automatically); ``from_config(config)`` builds a fresh module from a
+    ``ModuleConfig``, whose typed getters validate what the file says. Both default to "no
+    settings" (``cls()``). The type is stored under ``name`` (default: the class name) and
+    matched exactly on save, so a subclass needs its own registration.
+    """
+    if not (isinstance(cls, type) and issubclass(cls, Module)):
+        raise TypeError(f"register_module: {cls!r} is not a Module subclass")
+    name = cls.__name__ if name is None else name
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"register_module: invalid type name {name!r}")
+    taken = _BY_NAME.get(name)
+    if taken is not None and taken.cls is not cls:
+        raise ValueError(f"register_module: the name {name!r} is already used by "
+                         f"{taken.cls.__module__}.{taken.cls.__qualname__}")
+    old = _BY_CLASS.get(cls)
+    if old is not None:
+        del _BY_NAME[old.name]
+    entry = _Entry(name, cls, to_config or (lambda module: {}), from_config or (lambda cfg: cls()))
+    _BY_NAME[name] = _BY_CLASS[cls] = entry
+
+
+def registered_modules() -> dict[str, type[Module]]:
+    """Type name -> class, for every module type a model file can contain."""
+    return {name: entry.cls for name, entry in _BY_NAME.items()}
+
+
+# ------------------------------------------------------------------------------------ config
+class _Budget:
+    """A cap on the values an architecture may ask for: those in the file, plus some slack.
+
+    The cap stops a small file from making ``load`` allocate gigabytes; the slack lets a
+    modest mismatch reach the precise per-tensor report instead.
+    """
+
+    SLACK = 2**20
+
+    def __init__(self, file_values: int | None) -> None:
+        self.limit = None if file_values is None else file_values + self.SLACK
+        self.file_values, self.used = file_values, 0
+
+
+class ModuleConfig:
+    """One module's entry in an architecture, with getters that check the types of its values.
+
+    Passed to ``from_config``; every error it raises names the file and the layer. Keys that
+    ``from_config`` never reads are reported as unexpected once it returns.
+    """
+
+    def __init__(self, description: dict[str, Any], file: str, path: str, depth: int,
+                 budget: _Budget) -> None:
+        self._description, self._file, self._path = description, file, path
+        self._depth, self._budget = depth, budget
+        self._where = f"{_where(file, path)} ({description['type']})"
+        self._used: set[str] = {"type"}
+
+    def error(self, message: str) -> ModelFileError:
+        """A ``ModelFileError`` about this layer, for checks of one's own in ``from_config``."""
+        return ModelFileError(f"{self._where}: {message}")
+
+    def _get(self, key: str, default: Any, expected: str, ok: Callable[[Any], bool]) -> Any:
+        self._used.add(key)
+        if key not in self._description:
+            if default is _MISSING:
+                raise self.error(f"missing setting {key!r} ({expected})")
+            return default
+        value = self._description[key]
+        if not ok(value):
+            raise self.error(f"setting {key!r} must be {expected}, got {value!r}")
+        return value
+
+    def get_int(self, key: str, default: Any = _MISSING) -> int:
+        return self._get(key, default, "an integer", lambda v: type(v) is int)
+
+    def get_float(self, key: str, default: Any = _MISSING) -> float:
+        value = self._get(key, default, "a finite number",
+                          lambda v: type(v) is int or type(v) is float and math.isfinite(v))
+        return float(value)
+
+    def get_bool(self, key: str, default: Any = _MISSING) -> bool:
+        return self._get(key, default, "true or false", lambda v: type(v) is bool)
+
+    def get_str(self, key: str, default: Any = _MISSING) -> str:
+        return self._get(key, default, "a string", lambda v: type(v) is str)
+
+    def get_dtype(self, key: str, default: Any = _MISSING) -> np.dtype:
+        value = self._get(key, default, f"one of {', '.join(map(repr, _DTYPES))}",
+                          lambda v: v in _DTYPES)
+        return np.dtype(value)
+
+    def reserve(self, count: int) -> None:
+        """Declare that the module about to be built holds ``count`` values.
+
+        Call it before allocating, so a file that asks for a huge layer fails here rather
+        than exhausting memory.
+        """
+        budget = self._budget
+        budget.used += count
+        if budget.limit is not None and budget.used > budget.limit:
+            raise self.error(f"the architecture needs at least {budget.used:,} parameter values "
+                             f"but the file's tensors hold only {budget.file_values:,}")
+
+    def children(self) -> list[tuple[str, Module]]:
+        """The child modules, built, with their names (``0``, ``1``, ... unless named)."""
+        self._used.update(("children", "names"))
+        items = self._description.get("children", [])
+        if not isinstance(items, list):
+            raise self.error(f"'children' must be a list, got {type(items).__name__}")
+        names = self._description.get("names", [str(i) for i in range(len(items))])
+        if not (isinstance(names, list) and len(names) == len(items)
+                and all(isinstance(n, str) and n and "." not in n for n in names)
+                and len(set(names)) == len(names)):
+            raise self.error(f"'names' must be {len(items)} distinct non-empty strings without "
+                             f"dots, got {names!r}")
+        return [(name, _decode(item, self._file, f"{self._path}.{name}" if self._path else name,
+                               self._depth + 1, self._budget))
+                for name, item in zip(names, items, strict=True)]
+
+    def _unused(self) -> list[str]:
+        return [key for key in self._description if key not in self._used]
+
+
+# ------------------------------------------------------------------------------------ encode
+def _describe(module: Module, path: str) -> dict[str, Any]:
+    label = f"layer '{path}'" if path else "the model"
+    entry = _BY_CLASS.get(type(module))
+    if entry is None:
+        cls = type(module)
+        known = ", ".join(sorted(_BY_NAME))
+        raise TypeError(
+            f"cannot save {label}: module type {cls.__module__}.{cls.__qualname__} cannot be "
+            f"serialised (model files can hold only registered types: {known}). Register it "
+            f"with neuralab.io.register_module(), or save just the weights with "
+            f"model.state_dict()")
+    try:
+        config = entry.to_config(module)
+    except (TypeError, ValueError, AttributeError) as error:
+        raise TypeError(f"cannot save {label}: cannot describe its {entry.name} settings "
+                        f"({error})") from None
+    if not isinstance(config, dict) or any(
+            not isinstance(k, str) or k in _STRUCTURE_KEYS for k in config):
+        raise TypeError(f"cannot save {label}: to_config for {entry.name} must return a dict "
+                        f"with string keys other than {_STRUCTURE_KEYS}, got {config!r}")
+    description: dict[str, Any] = {"type": entry.name, **config}
+    children = list(module.named_children())
+    if children:
+        names = [name for name, _ in children]
+        description["children"] = [
+            _describe(child, f"{path}.{name}" if path else name) for name, child in children]
+        if names != [str(i) for i in range(len(children))]:
+            description["names"] = names
+    return description
+
+
+# ------------------------------------------------------------------------------------ decode
+def _where(file: str, path: str) -> str:
+    return f"{file}: architecture, " + (f"layer '{path}'" if path else "top level")
+
+
+def _decode(description: Any, file: str, path: str, depth: int, budget: _Budget) -> Module:
+    where = _where(file, path)
+    if depth > _MAX_DEPTH:
+        raise ModelFileError(f"{where}: modules nested more than {_MAX_DEPTH} deep")
+    if not isinstance(description, dict):
+        raise ModelFileError(f"{where}: expected an object describing a module, got "
+                             f"{type(description).__name__}")
+    type_name = description.get("type")
+    entry = _BY_NAME.get(type_name) if isinstance(type_name, str) else None
+    if entry is None:
+        raise ModelFileError(f"{where}: unknown module type {type_name!r}; this version of "
+                             f"neuralab can build only {', '.join(sorted(_BY_NAME))}")
+    config = ModuleConfig(description, file, path, depth, budget)
+    where = config._where
+    try:
+        module = entry.from_config(config)
+    except ModelFileError:
+        raise
+    except (ValueError, TypeError, OverflowError, MemoryError) as error:
+        raise ModelFileError(f"{where}: cannot build it from its settings: {error}") from None
+    if type(module) is not entry.cls:
+        raise ModelFileError(f"{where}: from_config returned a {type(module).__name__}, not a "
+                             f"{entry.cls.__name__}")
+    unused = config._unused()
+    if unused:
+        raise ModelFileError(f"{where}: unexpected setting(s) {', '.join(map(repr, unused))}")
+    return module
+
+
+@contextmanager
+def _rng_untouched() -> Iterator[None]:
+    # Building layers draws initial weights; loading a file must not shift the user's stream.
+    state = get_rng_state()
+    try:
+        yield
+    finally:
+        set_rng_state(state)
+
+
+def _build(architecture: Any, file: str, budget: int | None) -> Module:
+    with _rng_untouched():
+        return _decode(architecture, file, "", 0, _Budget(budget))
+
+
+def _signature(tensors: Mapping[str, np.ndarray]) -> dict[str, tuple[tuple[int, ...], str]]:
+    return {key: (tuple(array.shape), array.dtype.name) for key, array in tensors.items()}
+
+
+def _mismatch(found: Mapping[str, tuple], expected: Mapping[str, tuple], found_label: str,
+              expected_label: str) -> list[str]:
+    problems = []
+    missing = [key for key in expected if key not in found]
+    unexpected = [key for key in found if key not in expected]
+    if missing:
+        problems.append(f"missing tensors: {', '.join(missing)}")
+    if unexpected:
+        problems.append(f"unexpected tensors: {', '.join(unexpected)}")
+    for key, (shape, dtype) in expected.items():
+        if key in found and found[key] != (shape, dtype):
+            got_shape, got_dtype = found[key]
+            problems.append(f"{key!r}: {found_label} has shape {got_shape} {got_dtype}, "
+                            f"{expected_label} needs {shape} {dtype}")
+    return problems
+
+
+# ------------------------------------------------------------------------------------ public
+def save(model: Module, path: PathLike, metadata: Mapping[str, str] | None = None) -> None:
+    """Save ``model`` (architecture and weights) to ``path`` as a safetensors file, atomically.
+
+    ``metadata`` adds strings of your own (class names, say; keys not starting ``neuralab.``),
+    readable with ``read_metadata(path)``.
+    """
+    if not isinstance(model, Module):
+        raise TypeError(f"save: expected a neuralab Module, got {type(model).__name__}")
+    state = model.state_dict()
+    distinct = len(list(model.named_parameters())) + len(list(model.named_buffers()))
+    if distinct != len(state):
+        raise ValueError("cannot save: the model shares parameters between layers (tied "
+                         "weights), which a model file cannot express; model.state_dict() "
+                         "still works")
+    architecture = _describe(model, "")
+    try:
+        text = json.dumps(architecture, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"cannot save: the architecture is not plain JSON ({error})") from None
+
+    # Rebuild from the text to prove the file will load; this catches an incomplete to_config
+    # or parameters attached after construction now rather than when someone opens the file.
+    rebuilt = _build(json.loads(text), "<model being saved>", None)
+    problems = _mismatch(_signature(state), _signature(rebuilt.state_dict()), "the model",
+                         "its architecture description")
+    if problems:
+        raise ValueError("cannot save: the architecture description does not reproduce the "
+                         "model's parameters (was a parameter added after construction?): "
+                         + "; ".join(problems))
+
+    from .. import __version__
+
+    meta: dict[str, str] = {}
+    for key, value in (metadata or {}).items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise TypeError(f"save: metadata must map strings to strings, got {key!r}: "
+                            f"{type(value).__name__}")
+        if key.startswith(RESERVED_PREFIX):
+            raise ValueError(f"save: metadata key {key!r} is reserved (keys starting "
+                             f"{RESERVED_PREFIX!r} belong to neuralab)")
+        meta[key] = value
+    meta.update({FORMAT_KEY: FORMAT_VERSION, VERSION_KEY: __version__, ARCHITECTURE_KEY: text})
+    save_tensors(path, state, meta)
+
+
+def load(path: PathLike) -> Module:
+    """Load a model saved by ``save``: architecture rebuilt, weights loaded, in eval() mode.
+
+    Raises ``ModelFileError`` (a ``ValueError``) naming the file and the problem if it is not
+    a valid neuralab model file.
+    """
+    file = os.fspath(path)
+    tensors, meta = load_tensors(file)
+    if ARCHITECTURE_KEY not in meta:
+        raise ModelFileError(
+            f"{file}: not a neuralab model file: it is a valid safetensors file "
+            f"({len(tensors)} tensors) but has no {ARCHITECTURE_KEY!r} metadata. Read its "
+            f"tensors with neuralab.io.load_tensors(), or build the model yourself and call "
+            f"model.load_state_dict()")
+    version = meta.get(FORMAT_KEY)
+    if version != FORMAT_VERSION:
+        raise ModelFileError(f"{file}: model file format version {version!r} is not one this "
+                             f"neuralab reads ({FORMAT_VERSION!r}); it was written by neuralab "
+                             f"{meta.get(VERSION_KEY, '(unknown version)')}")
+    try:
+        architecture = json.loads(meta[ARCHITECTURE_KEY], parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as error:
+        raise ModelFileError(f"{file}: the {ARCHITECTURE_KEY!r} metadata is not valid JSON "
+                             f"({error})") from None
+    model = _build(architecture, file, sum(int(a.size) for a in tensors.values()))
+    problems = _mismatch(_signature(tensors), _signature(model.state_dict()), "the file",
+                         "the architecture")
+    if problems:
+        raise ModelFileError(f"{file}: the tensors do not match the architecture: "
+                             + "; ".join(problems))
+    model.load_state_dict(tensors)
+    return model.eval()
+
+
+def read_metadata(path: PathLike) -> dict[str, str]:
+    """The metadata strings given to ``save(..., metadata=...)``; reads only the header."""
+    meta = read_tensor_metadata(path)
+    return {key: value for key, value in meta.items() if not key.startswith(RESERVED_PREFIX)}
+
+
+# ------------------------------------------------------------------------------------ built-ins
+def _linear_from_config(cfg: ModuleConfig) -> Linear:
+    in_features, out_features = cfg.get_int("in_features"), cfg.get_int("out_features")
+    bias, dtype = cfg.get_bool("bias"), cfg.get_dtype("dtype")
+    if in_features <= 0 or out_features <= 0:
+        raise cfg.error(f"in_features and out_features must be positive, got {in_features} "
+                        f"and {out_features}")
+    cfg.reserve(in_features * out_features + (out_features if bias else 0))
+    return Linear(in_features, out_features, bias=bias, dtype=dtype)
+
+
+register_module(Linear, lambda m: {
+    "in_features": int(m.in_features), "out_features": int(m.out_features),
+    "bias": m.bias is not None, "dtype": m.weight.dtype.name,
+}, _linear_from_config)
+register_module(Sequential, None, lambda cfg: Sequential(OrderedDict(cfg.children())))
+register_module(Flatten, lambda m: {"start_dim": int(m.start_dim), "end_dim": int(m.end_dim)},
+                lambda cfg: Flatten(cfg.get_int("start_dim"), cfg.get_int("end_dim")))
+register_module(Dropout, lambda m: {"p": float(m.p)}, lambda cfg: Dropout(cfg.get_float("p")))
+register_module(Identity)
+register_module(Step)
+register_module(Sigmoid)
+register_module(Tanh)
+register_module(ReLU)
+register_module(LeakyReLU, lambda m: {"negative_slope": float(m.negative_slope)},
+                lambda cfg: LeakyReLU(cfg.get_float("negative_slope")))
+register_module(Softmax, lambda m: {"dim": int(m.dim)}, lambda cfg: Softmax(cfg.get_int("dim")))
+register_module(LogSoftmax, lambda m: {"dim": int(m.dim)},
+                lambda cfg: LogSoftmax(cfg.get_int("dim")))

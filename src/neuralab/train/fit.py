@@ -1,0 +1,256 @@
+"""``fit`` and ``evaluate``: the training loop with progress, metrics, checkpoints and resume."""
+
+from __future__ import annotations
+
+import math
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..autograd.grad_mode import no_grad
+from ..nn.module import Module
+from ..nn.utils import clip_grad_norm_
+from ..random import get_rng_state, set_rng_state
+from .callbacks import Callback
+from .checkpoint import load_checkpoint, save_checkpoint
+from .history import History
+from .metrics import confusion_matrix, per_class_accuracy
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The loss became NaN or infinite; training stopped before the weights were touched."""
+
+
+@dataclass
+class Evaluation:
+    """Loss and classification metrics of a model over a data set."""
+
+    loss: float
+    accuracy: float
+    confusion: np.ndarray | None  # rows: true class, columns: predicted class
+    per_class_accuracy: np.ndarray | None
+    predictions: np.ndarray
+    targets: np.ndarray
+    probabilities: np.ndarray | None = None
+
+
+def _is_classification(outputs: Any, targets: Any) -> bool:
+    targets = np.asarray(getattr(targets, "data", targets))
+    return outputs.ndim == 2 and targets.ndim == 1 and targets.dtype.kind in "iu"
+
+
+def evaluate(model: Module, loader: Iterable, loss_fn: Callable | None = None,
+             num_classes: int | None = None) -> Evaluation:
+    """Run ``model`` (in eval mode, without a graph) over ``loader``; restore its mode after."""
+    was_training = model.training
+    model.eval()
+    total_loss, count = 0.0, 0
+    outputs, targets = [], []
+    try:
+        with no_grad():
+            for x, y in loader:
+                out = model(x)
+                n = len(y)
+                if loss_fn is not None:
+                    total_loss += loss_fn(out, y).item() * n
+                count += n
+                outputs.append(out.data)
+                targets.append(np.asarray(getattr(y, "data", y)))
+    finally:
+        model.train(was_training)
+    if not outputs:
+        raise ValueError("evaluate: the data loader yielded no batches")
+    out_all, y_all = np.concatenate(outputs), np.concatenate(targets)
+    loss = total_loss / count if loss_fn is not None else float("nan")
+    if not (out_all.ndim == 2 and y_all.ndim == 1 and y_all.dtype.kind in "iu"):
+        return Evaluation(loss, float("nan"), None, None, out_all, y_all)
+    predictions = out_all.argmax(axis=1)
+    classes = num_classes or out_all.shape[1]
+    matrix = confusion_matrix(predictions, y_all, classes)
+    shifted = out_all - out_all.max(axis=1, keepdims=True)
+    probabilities = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    return Evaluation(loss, float(np.mean(predictions == y_all)), matrix,
+                      per_class_accuracy(matrix), predictions, y_all, probabilities)
+
+
+@contextmanager
+def _deferred_interrupt() -> Any:
+    """Turn the first Ctrl-C into a flag checked between batches, so the weights are never left
+    half-updated; a second Ctrl-C interrupts immediately."""
+    flag = {"set": False}
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if flag["set"]:
+            raise KeyboardInterrupt
+        flag["set"] = True
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _progress(total: int, initial: int, desc: str, verbose: int) -> Any:
+    from tqdm.auto import tqdm
+
+    quiet = verbose == 0 or not sys.stderr.isatty()
+    return tqdm(total=total, initial=initial, desc=desc, disable=quiet, leave=False,
+                dynamic_ncols=True, unit="batch")
+
+
+def _format(record: dict[str, float], epochs: int) -> str:
+    parts = [f"epoch {int(record['epoch'])}/{epochs}", f"loss {record['loss']:.4f}"]
+    if "accuracy" in record:
+        parts.append(f"acc {record['accuracy']:.2%}")
+    if "val_loss" in record:
+        parts.append(f"val_loss {record['val_loss']:.4f}")
+    if "val_accuracy" in record:
+        parts.append(f"val_acc {record['val_accuracy']:.2%}")
+    parts.append(f"lr {record['lr']:.4g}")
+    parts.append(f"{record['seconds']:.1f} s")
+    return "  ".join(parts)
+
+
+def fit(model: Module, loss_fn: Callable, optimizer: Any, train_loader: Any, epochs: int,
+        val_loader: Iterable | None = None, callbacks: Sequence[Callback] = (),
+        scheduler: Any = None, clip_grad_norm: float | None = None,
+        checkpoint: str | Path | None = None, resume: bool = False, verbose: int = 1,
+        log: Callable[[str], None] | None = None) -> History:
+    """Train ``model`` for ``epochs`` epochs and return its ``History``.
+
+    Each epoch: forward, loss, backward, optional gradient-norm clipping, optimizer step for
+    every batch; then ``scheduler.step()``, validation, callbacks (return True to stop, e.g.
+    ``EarlyStopping``) and, with ``checkpoint=path``, an atomic checkpoint. ``resume=True``
+    continues from that checkpoint (even from mid-epoch after Ctrl-C) so that the final weights
+    equal those of an uninterrupted run. Ctrl-C finishes the current batch, saves a checkpoint
+    and returns with ``history.interrupted = True``. A NaN/inf loss raises
+    ``NonFiniteLossError`` naming the epoch and batch; the last checkpoint is left intact.
+    """
+    if epochs < 0:
+        raise ValueError(f"fit: epochs must be >= 0, got {epochs}")
+    log = log or (lambda line: print(line, flush=True))
+    history, start_epoch, start_batch, partial = History(), 0, 0, None
+    checkpoint = Path(checkpoint) if checkpoint is not None else None
+    has_loader_state = hasattr(train_loader, "state_dict")
+    if resume and checkpoint is not None and checkpoint.exists():
+        meta = load_checkpoint(checkpoint, model=model, optimizer=optimizer)
+        history = History.from_dict(meta["history"])
+        history.interrupted = False
+        start_epoch, start_batch, partial = meta["epoch"], meta["batch"], meta["partial"]
+        set_rng_state(meta["rng"])
+        if has_loader_state and meta.get("loader") is not None:
+            train_loader.load_state_dict(meta["loader"])
+        if scheduler is not None and meta.get("scheduler") is not None:
+            scheduler.load_state_dict(meta["scheduler"])
+        for callback, saved in zip(callbacks, meta.get("callbacks", [])):
+            callback.load_state_dict(saved)
+        if verbose:
+            where = f"epoch {start_epoch + 1}"
+            if start_batch:
+                where += f", batch {start_batch + 1}"
+            log(f"resuming from {checkpoint} at {where}")
+
+    def save(epoch: int, batch: int, loader_state: Any, sums: dict | None) -> None:
+        if checkpoint is None:
+            return
+        state = {
+            "epoch": epoch, "batch": batch, "partial": sums, "rng": get_rng_state(),
+            "loader": loader_state, "history": history.to_dict(),
+            "scheduler": scheduler.state_dict() if scheduler is not None else None,
+            "callbacks": [c.state_dict() for c in callbacks],
+        }
+        save_checkpoint(checkpoint, model=model, optimizer=optimizer, state=state)
+
+    cb_state: dict[str, Any] = {"model": model, "optimizer": optimizer, "history": history}
+    for callback in callbacks:
+        callback.on_train_begin(cb_state)
+    with _deferred_interrupt() as interrupt:
+        for epoch in range(start_epoch, epochs):
+            loader_state = train_loader.state_dict() if has_loader_state else None
+            skip = start_batch if epoch == start_epoch else 0
+            sums = dict(partial) if (partial and epoch == start_epoch) else {
+                "loss": 0.0, "correct": 0, "count": 0, "seconds": 0.0, "classification": False}
+            lr = optimizer.param_groups[0]["lr"]
+            model.train()
+            started = time.perf_counter()
+            bar = _progress(len(train_loader), skip, f"epoch {epoch + 1}/{epochs}", verbose)
+            for batch, (x, y) in enumerate(train_loader):
+                if batch < skip:  # replaying the saved permutation up to where we stopped
+                    continue
+                out = model(x)
+                loss = loss_fn(out, y)
+                value = loss.item()
+                if not math.isfinite(value):
+                    bar.close()
+                    saved = (f"the last checkpoint in {checkpoint} is intact" if checkpoint
+                             else "no checkpoint was requested")
+                    raise NonFiniteLossError(
+                        f"loss is {value} at epoch {epoch + 1}, batch {batch + 1} of "
+                        f"{len(train_loader)}; training stopped before this batch changed the "
+                        f"weights ({saved}). Try a lower learning rate (now {lr:g}), gradient "
+                        f"clipping, or check the inputs for NaN/inf."
+                    )
+                optimizer.zero_grad()
+                loss.backward()
+                if clip_grad_norm is not None:
+                    clip_grad_norm_(model.parameters(), clip_grad_norm)
+                optimizer.step()
+                n = len(y)
+                sums["loss"] += value * n
+                sums["count"] += n
+                if _is_classification(out, y):
+                    sums["classification"] = True
+                    sums["correct"] += int(np.sum(out.data.argmax(axis=1) == np.asarray(
+                        getattr(y, "data", y))))
+                history.batch_losses.append(value)
+                bar.update(1)
+                bar.set_postfix(loss=f"{value:.4f}", refresh=False)
+                cb_state.update(epoch=epoch + 1, batch=batch + 1, loss=value)
+                for callback in callbacks:
+                    callback.on_batch_end(cb_state)
+                if interrupt["set"]:
+                    bar.close()
+                    sums["seconds"] += time.perf_counter() - started
+                    save(epoch, batch + 1, loader_state, sums)
+                    history.interrupted = True
+                    if verbose:
+                        log(f"interrupted at epoch {epoch + 1}, batch {batch + 1}"
+                            + (f"; checkpoint saved to {checkpoint} (resume to continue)"
+                               if checkpoint else ""))
+                    return history
+            bar.close()
+            if scheduler is not None:
+                scheduler.step()
+            record: dict[str, float] = {"epoch": epoch + 1,
+                                        "loss": sums["loss"] / max(sums["count"], 1), "lr": lr}
+            if sums["classification"]:
+                record["accuracy"] = sums["correct"] / max(sums["count"], 1)
+            if val_loader is not None:
+                result = evaluate(model, val_loader, loss_fn)
+                record["val_loss"] = result.loss
+                if not math.isnan(result.accuracy):
+                    record["val_accuracy"] = result.accuracy
+            record["seconds"] = sums["seconds"] + time.perf_counter() - started
+            history.epochs.append(record)
+            if verbose:
+                log(_format(record, epochs))
+            stop = [callback.on_epoch_end(record, cb_state) for callback in callbacks]
+            save(epoch + 1, 0, train_loader.state_dict() if has_loader_state else None, None)
+            if any(stop):
+                history.stopped_early = True
+                if verbose:
+                    log(f"early stopping after epoch {epoch + 1}")
+                break
+    return history

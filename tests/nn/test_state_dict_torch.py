@@ -1,0 +1,180 @@
+"""state_dict / load_state_dict: PyTorch's keys and shapes, round trips both ways, strictness."""
+
+import numpy as np
+import pytest
+import torch
+
+import neuralab as nl
+from neuralab import nn
+
+SIZES = [(5, 16), (16, 8), (8, 3)]
+
+
+def ours_mlp(dtype=None):
+    return nn.Sequential(nn.Linear(*SIZES[0], dtype=dtype), nn.ReLU(),
+                         nn.Linear(*SIZES[1], dtype=dtype), nn.Tanh(),
+                         nn.Linear(*SIZES[2], dtype=dtype))
+
+
+def torch_mlp(dtype=torch.float32):
+    model = torch.nn.Sequential(torch.nn.Linear(*SIZES[0]), torch.nn.ReLU(),
+                                torch.nn.Linear(*SIZES[1]), torch.nn.Tanh(),
+                                torch.nn.Linear(*SIZES[2]))
+    return model.to(dtype)
+
+
+def inputs(dtype):
+    return np.random.default_rng(0).standard_normal((7, 5)).astype(dtype)
+
+
+def test_keys_and_shapes_match_torch():
+    ours, theirs = ours_mlp().state_dict(), torch_mlp().state_dict()
+    assert list(ours) == list(theirs) == [
+        "0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"]
+    for key in ours:
+        assert ours[key].shape == tuple(theirs[key].shape), key
+        assert isinstance(ours[key], np.ndarray)
+
+
+@pytest.mark.parametrize(("np_dtype", "torch_dtype", "rtol"), [
+    (np.float64, torch.float64, 1e-6), (np.float32, torch.float32, 1e-5)])
+def test_neuralab_weights_in_torch_give_the_same_outputs(np_dtype, torch_dtype, rtol):
+    nl.manual_seed(1)
+    ours, theirs = ours_mlp(np_dtype), torch_mlp(torch_dtype)
+    result = theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    assert not result.missing_keys and not result.unexpected_keys
+    x = inputs(np_dtype)
+    with torch.no_grad():
+        expected = theirs(torch.from_numpy(x)).numpy()
+    out = ours(nl.Tensor(x))
+    assert out.dtype == np_dtype
+    np.testing.assert_allclose(out.data, expected, rtol=rtol, atol=rtol * 1e-2)
+
+
+@pytest.mark.parametrize(("np_dtype", "torch_dtype", "rtol"), [
+    (np.float64, torch.float64, 1e-6), (np.float32, torch.float32, 1e-5)])
+def test_torch_weights_in_neuralab_give_the_same_outputs(np_dtype, torch_dtype, rtol):
+    torch.manual_seed(2)
+    ours, theirs = ours_mlp(np_dtype), torch_mlp(torch_dtype)
+    result = ours.load_state_dict(theirs.state_dict())  # torch tensors accepted directly
+    assert result == ([], [])
+    for key, value in theirs.state_dict().items():
+        np.testing.assert_array_equal(ours.state_dict()[key], value.numpy())
+    x = inputs(np_dtype)
+    with torch.no_grad():
+        expected = theirs(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(ours(nl.Tensor(x)).data, expected, rtol=rtol, atol=rtol * 1e-2)
+
+
+def test_gradients_match_torch_after_loading():
+    torch.manual_seed(3)
+    ours, theirs = ours_mlp(np.float64), torch_mlp(torch.float64)
+    ours.load_state_dict(theirs.state_dict())
+    x, y = inputs(np.float64), np.array([0, 2, 1, 1, 0, 2, 2])
+    nn.CrossEntropyLoss()(ours(nl.Tensor(x)), y).backward()
+    torch.nn.CrossEntropyLoss()(theirs(torch.from_numpy(x)), torch.from_numpy(y)).backward()
+    for (name, p), (tname, tp) in zip(ours.named_parameters(), theirs.named_parameters(),
+                                      strict=True):
+        assert name == tname
+        np.testing.assert_allclose(p.grad, tp.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_loading_keeps_the_model_dtype_and_copies_the_values():
+    model = ours_mlp()  # float32
+    source = {k: v.astype(np.float64) + 1.0 for k, v in ours_mlp().state_dict().items()}
+    model.load_state_dict(source)
+    assert all(p.dtype == np.float32 for p in model.parameters())
+    source["0.weight"][...] = 123.0  # the model holds its own copy
+    assert not np.any(model[0].weight.data == 123.0)
+    saved = model.state_dict()
+    saved["0.bias"][...] = -7.0  # and state_dict hands out copies
+    assert not np.any(model[0].bias.data == -7.0)
+
+
+def test_loading_writes_into_the_existing_arrays():
+    model = ours_mlp()
+    weight_array = model[0].weight.data
+    view = weight_array[0]
+    model.load_state_dict({k: np.full_like(v, 0.25) for k, v in model.state_dict().items()})
+    assert model[0].weight.data is weight_array  # same array, as torch's copy_()
+    np.testing.assert_array_equal(view, np.full(5, 0.25, np.float32))
+
+
+def snapshot(model):
+    return {k: v.copy() for k, v in model.state_dict().items()}
+
+
+def assert_unchanged(model, before):
+    after = model.state_dict()
+    assert list(after) == list(before)
+    for key in before:
+        np.testing.assert_array_equal(after[key], before[key])
+        assert after[key].dtype == before[key].dtype
+
+
+def test_strict_load_lists_missing_unexpected_and_mismatched_and_changes_nothing():
+    model = ours_mlp()
+    before = snapshot(model)
+    bad = {k: np.zeros_like(v) for k, v in before.items()}  # valid values for most keys...
+    del bad["2.bias"]
+    bad["5.weight"] = np.zeros((1, 1))
+    bad["4.weight"] = np.zeros((4, 8))
+    with pytest.raises(RuntimeError) as info:
+        model.load_state_dict(bad)
+    message = str(info.value)
+    assert "missing keys: 2.bias" in message
+    assert "unexpected keys: 5.weight" in message
+    assert "4.weight: expected shape (3, 8), got (4, 8)" in message
+    assert_unchanged(model, before)  # ...yet none of them was copied in
+
+
+@pytest.mark.parametrize("problem", ["missing", "unexpected", "shape"])
+def test_each_strict_problem_alone_raises_and_changes_nothing(problem):
+    model = ours_mlp()
+    before = snapshot(model)
+    bad = {k: v + 1.0 for k, v in before.items()}
+    if problem == "missing":
+        del bad["0.weight"]
+    elif problem == "unexpected":
+        bad["extra"] = np.ones(2)
+    else:
+        bad["0.bias"] = np.ones(17)
+    with pytest.raises(RuntimeError, match={"missing": r"missing keys: 0\.weight",
+                                            "unexpected": "unexpected keys: extra",
+                                            "shape": r"size mismatch for 0\.bias"}[problem]):
+        model.load_state_dict(bad)
+    assert_unchanged(model, before)
+
+
+def test_non_strict_load_returns_missing_and_unexpected_like_torch():
+    ours, theirs = ours_mlp(), torch_mlp()
+    partial = {k: v + 1.0 for k, v in ours.state_dict().items() if k.startswith("0.")}
+    partial["head.weight"] = np.zeros((2, 2), np.float32)
+    result = ours.load_state_dict(partial, strict=False)
+    assert result.missing_keys == ["2.weight", "2.bias", "4.weight", "4.bias"]
+    assert result.unexpected_keys == ["head.weight"]
+    missing, unexpected = result
+    tresult = theirs.load_state_dict({k: torch.from_numpy(v) for k, v in partial.items()},
+                                     strict=False)
+    assert missing == tresult.missing_keys and unexpected == tresult.unexpected_keys
+    np.testing.assert_array_equal(ours[0].weight.data, partial["0.weight"])  # loaded the rest
+
+
+def test_non_strict_load_still_refuses_shape_mismatches():
+    model = ours_mlp()
+    before = snapshot(model)
+    with pytest.raises(RuntimeError, match="size mismatch"):
+        model.load_state_dict({"0.weight": np.zeros((2, 2))}, strict=False)
+    assert_unchanged(model, before)
+
+
+def test_loss_buffers_follow_torch_keys():
+    weight = np.array([1.0, 2.0, 0.5], np.float32)
+    ours = nn.CrossEntropyLoss(weight=weight)
+    theirs = torch.nn.CrossEntropyLoss(weight=torch.from_numpy(weight))
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["weight"]
+    assert list(nn.MSELoss().state_dict()) == list(torch.nn.MSELoss().state_dict()) == []
+    pos = np.array([2.0], np.float32)
+    assert list(nn.BCEWithLogitsLoss(weight=weight, pos_weight=pos).state_dict()) == list(
+        torch.nn.BCEWithLogitsLoss(weight=torch.from_numpy(weight),
+                                   pos_weight=torch.from_numpy(pos)).state_dict())

@@ -1,0 +1,267 @@
+"""Pinned conventions and edge cases of the ops: derivatives at kinks, ties, repeated indices,
+numerical stability, dtype preservation and the messages of shape errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import neuralab as nl
+import neuralab.nn.functional as F
+
+pytestmark = pytest.mark.filterwarnings("error")
+
+
+def grad_of(fn: Callable[[nl.Tensor], nl.Tensor], values: Any,
+            dtype: type = np.float64) -> np.ndarray:
+    """d(Σ fn(x))/dx at ``values``."""
+    x = nl.Tensor(np.array(values, dtype=dtype), requires_grad=True)
+    fn(x).sum().backward()
+    return x.grad
+
+
+# ----------------------------------------------------------------- derivatives at kinks
+
+
+def test_relu_derivative_at_zero_is_zero_like_torch() -> None:
+    values = [-2.0, -0.0, 0.0, 1e-300, 3.0]
+    np.testing.assert_array_equal(grad_of(F.relu, values), [0.0, 0.0, 0.0, 1.0, 1.0])
+    t = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    TF.relu(t).sum().backward()
+    np.testing.assert_array_equal(grad_of(F.relu, values), t.grad.numpy())
+
+
+@pytest.mark.parametrize("slope", [None, 0.2])
+def test_leaky_relu_derivative_at_zero_is_the_negative_slope(slope: float | None) -> None:
+    fn = F.leaky_relu if slope is None else (lambda x: F.leaky_relu(x, negative_slope=slope))
+    expected_slope = 0.01 if slope is None else slope
+    values = [-2.0, 0.0, 3.0]
+    np.testing.assert_allclose(grad_of(fn, values), [expected_slope, expected_slope, 1.0],
+                               rtol=0, atol=0)
+    t = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    TF.leaky_relu(t, expected_slope).sum().backward()
+    np.testing.assert_array_equal(grad_of(fn, values), t.grad.numpy())
+
+
+def test_leaky_relu_output_is_negative_slope_times_x_below_zero() -> None:
+    y = F.leaky_relu(nl.Tensor(np.array([-3.0, 0.0, 2.0])), 0.1)
+    np.testing.assert_allclose(y.data, [-0.3, 0.0, 2.0])
+
+
+def test_step_passes_no_gradient_anywhere() -> None:
+    values = [-1e4, -1.0, -1e-12, 0.0, 1e-12, 1.0, 1e4]
+    y = nl.step(nl.Tensor(np.array(values)))
+    np.testing.assert_array_equal(y.data, [0, 0, 0, 0, 1, 1, 1])
+    grad = grad_of(nl.step, values)
+    np.testing.assert_array_equal(grad, np.zeros(len(values)))
+    # through a chain too: a step in the middle blocks everything before it
+    np.testing.assert_array_equal(grad_of(lambda x: nl.step(x * 3.0).exp() * x, [1.0, -1.0]),
+                                  [np.e, 1.0])
+
+
+def test_abs_derivative_at_zero_is_zero() -> None:
+    np.testing.assert_array_equal(grad_of(nl.abs, [-2.0, 0.0, 5.0]), [-1.0, 0.0, 1.0])
+
+
+def test_clip_passes_gradient_at_exactly_the_bounds() -> None:
+    values = [-1.0, -0.5, 0.0, 0.5, 1.0]
+    np.testing.assert_array_equal(grad_of(lambda x: x.clip(-0.5, 0.5), values),
+                                  [0.0, 1.0, 1.0, 1.0, 0.0])
+    np.testing.assert_array_equal(grad_of(lambda x: x.clamp(min=0.0), [-1.0, 0.0, 2.0]),
+                                  [0.0, 1.0, 1.0])
+    np.testing.assert_array_equal(grad_of(lambda x: x.clamp(max=0.0), [-1.0, 0.0, 2.0]),
+                                  [1.0, 1.0, 0.0])
+
+
+def test_clip_needs_a_bound() -> None:
+    with pytest.raises(ValueError, match="at least one of min and max"):
+        nl.clip(nl.Tensor(np.zeros(2)))
+
+
+def test_max_ties_share_the_gradient_equally() -> None:
+    x = [[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]]
+    np.testing.assert_allclose(grad_of(lambda t: t.max(axis=1), x),
+                               [[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
+    np.testing.assert_allclose(grad_of(nl.max, [[3.0, 1.0], [3.0, 3.0]]),
+                               [[1 / 3, 0], [1 / 3, 1 / 3]])
+    np.testing.assert_allclose(grad_of(lambda t: t.max(axis=0, keepdims=True), x),
+                               [[0, 1, 1], [1, 0, 0]])
+
+
+def test_pow_with_zero_exponent_has_zero_gradient_even_at_zero() -> None:
+    np.testing.assert_array_equal(grad_of(lambda x: x**0, [0.0, 2.0]), [0.0, 0.0])
+    a = nl.Tensor(np.array([0.0, 0.0, 2.0]), requires_grad=True)
+    b = nl.Tensor(np.array([0.0, 2.0, 1.0]), requires_grad=True)
+    (a**b).sum().backward()
+    np.testing.assert_allclose(a.grad, [0.0, 0.0, 1.0])
+    np.testing.assert_allclose(b.grad, [0.0, 0.0, 2 * np.log(2.0)])
+
+
+# --------------------------------------------------------------------------- indexing
+
+
+def test_repeated_indices_count_their_gradient_every_time() -> None:
+    np.testing.assert_array_equal(grad_of(lambda x: x[[0, 0, 2]], [10.0, 20.0, 30.0]),
+                                  [2.0, 0.0, 1.0])
+    np.testing.assert_array_equal(grad_of(lambda x: x[np.array([1, 1, 1, 0])], [5.0, 6.0]),
+                                  [1.0, 3.0])
+    grad = grad_of(lambda x: x[[0, 1, 0], [2, 2, 2]], np.zeros((2, 3)))
+    np.testing.assert_array_equal(grad, [[0, 0, 2], [0, 0, 1]])
+
+
+def test_upstream_gradient_of_repeated_index_is_summed() -> None:
+    x = nl.Tensor(np.arange(3.0), requires_grad=True)
+    x[[2, 0, 2]].backward(np.array([1.0, 10.0, 100.0]))
+    np.testing.assert_array_equal(x.grad, [10.0, 0.0, 101.0])
+
+
+def test_boolean_mask_gradient_lands_on_selected_elements() -> None:
+    mask = np.array([[True, False], [False, True], [True, True]])
+    x = nl.Tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
+    y = x[mask]
+    np.testing.assert_array_equal(y.data, [0.0, 3.0, 4.0, 5.0])
+    y.backward(np.array([1.0, 2.0, 3.0, 4.0]))
+    np.testing.assert_array_equal(x.grad, [[1, 0], [0, 2], [3, 4]])
+
+
+def test_basic_slice_gradient_is_placed_in_the_slice() -> None:
+    x = nl.Tensor(np.zeros((3, 4)), requires_grad=True)
+    x[1:, ::2].backward(np.ones((2, 2)))
+    np.testing.assert_array_equal(x.grad, [[0, 0, 0, 0], [1, 0, 1, 0], [1, 0, 1, 0]])
+
+
+# ---------------------------------------------------------------- numerical stability
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sigmoid_is_stable_for_huge_inputs(dtype: type) -> None:
+    values = np.array([-1e4, -1000.0, -100.0, -30.0, 0.0, 30.0, 100.0, 1000.0, 1e4], dtype=dtype)
+    x = nl.Tensor(values, requires_grad=True)
+    y = nl.sigmoid(x)  # the module's filterwarnings("error") turns any overflow into a failure
+    assert np.all(np.isfinite(y.data)) and np.all((y.data >= 0) & (y.data <= 1))
+    assert y.data[0] == 0.0 and y.data[-1] == 1.0 and y.data[4] == 0.5
+    expected = torch.sigmoid(torch.from_numpy(values)).numpy()
+    # atol: float32 torch flushes σ(−100) ≈ 4e-44 (a subnormal) to 0; neuralab keeps it
+    np.testing.assert_allclose(y.data, expected, rtol=1e-6 if dtype == np.float64 else 1e-5,
+                               atol=1e-38)
+    y.backward(np.ones_like(values))
+    assert np.all(np.isfinite(x.grad))
+    assert x.grad[0] == 0.0 and x.grad[-1] == 0.0 and x.grad[4] == 0.25
+
+
+def test_sigmoid_keeps_relative_precision_of_tiny_outputs() -> None:
+    y = nl.sigmoid(nl.Tensor(np.array([-30.0, -700.0])))
+    np.testing.assert_allclose(y.data, [np.exp(-30.0) / (1 + np.exp(-30.0)), np.exp(-700.0)],
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_log_softmax_and_softmax_are_stable_for_huge_logits(dtype: type) -> None:
+    logits = np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4], [1e4, 1e4, -1e4]], dtype=dtype)
+    x = nl.Tensor(logits, requires_grad=True)
+    y = F.log_softmax(x, axis=1)
+    np.testing.assert_allclose(
+        y.data,
+        [[0.0, -2e4, -1e4], [-np.log(3)] * 3, [-np.log(2), -np.log(2), -2e4 - np.log(2)]],
+        rtol=1e-6)
+    g = np.arange(9, dtype=dtype).reshape(3, 3)
+    y.backward(g)
+    assert np.all(np.isfinite(x.grad))
+    expected = torch.from_numpy(logits).requires_grad_()
+    TF.log_softmax(expected, 1).backward(torch.from_numpy(g))
+    np.testing.assert_allclose(x.grad, expected.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+    p = F.softmax(nl.Tensor(logits), axis=1)
+    assert np.all(np.isfinite(p.data))
+    np.testing.assert_allclose(p.data.sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(p.data[0], [1.0, 0.0, 0.0])
+
+
+# -------------------------------------------------------------------- float32 stays float32
+
+
+@pytest.mark.parametrize("expression", [
+    lambda x: x * 2.0,
+    lambda x: 2.0 * x,
+    lambda x: x + 1,
+    lambda x: 1 - x,
+    lambda x: x / 3,
+    lambda x: x**2,
+    lambda x: 2**x,
+    lambda x: nl.sigmoid(x),
+    lambda x: x.tanh(),
+    lambda x: F.softmax(x, axis=1),
+    lambda x: F.log_softmax(x, axis=1),
+    lambda x: x.max(axis=1),
+    lambda x: x.mean(),
+    lambda x: x.clip(-0.5, 0.5),
+    lambda x: nl.where(x.data > 0, x, 0.0),
+    lambda x: x @ np.ones((3, 2)),
+    lambda x: F.linear(x, np.ones((2, 3)), np.zeros(2)),
+    lambda x: F.cross_entropy(x, np.array([0, 2])),
+    lambda x: F.cross_entropy(x, np.array([0, 2]), weight=np.ones(3), label_smoothing=0.1),
+    lambda x: F.cross_entropy(x, np.full((2, 3), 1 / 3)),
+    lambda x: F.mse_loss(x, np.zeros((2, 3))),
+    lambda x: F.binary_cross_entropy_with_logits(x, np.ones((2, 3)), pos_weight=np.ones(3)),
+    lambda x: F.binary_cross_entropy(nl.sigmoid(x), np.ones((2, 3)), weight=np.ones(3)),
+], ids=["mul_float", "rmul_float", "add_int", "rsub_int", "div_int", "pow_int", "rpow_int",
+        "sigmoid", "tanh", "softmax", "log_softmax", "max", "mean", "clip", "where", "matmul",
+        "linear", "cross_entropy", "cross_entropy_options", "cross_entropy_probs", "mse",
+        "bce_logits", "bce"])
+def test_float32_stays_float32(expression: Callable[[nl.Tensor], nl.Tensor]) -> None:
+    x = nl.Tensor(np.array([[0.5, -1.0, 2.0], [0.1, 0.2, -0.3]], dtype=np.float32),
+                  requires_grad=True)
+    y = expression(x)
+    assert y.dtype == np.float32
+    y.backward(np.ones(y.shape, dtype=np.float32))
+    assert x.grad is not None and x.grad.dtype == np.float32
+
+
+def test_cast_to_an_integer_dtype_leaves_the_graph() -> None:
+    x = nl.Tensor(np.array([1.7, -2.2]), requires_grad=True)
+    y = x.to(nl.int64)
+    assert y.dtype == np.int64 and not y.requires_grad
+    np.testing.assert_array_equal(y.data, [1, -2])
+    assert not torch.tensor([1.7], requires_grad=True).to(torch.int64).requires_grad
+    z = x.to(nl.float32)
+    assert z.dtype == np.float32 and z.requires_grad
+    z.backward(np.ones(2, dtype=np.float32))
+    assert x.grad.dtype == np.float64
+    np.testing.assert_array_equal(x.grad, [1.0, 1.0])
+
+
+def test_reducing_a_0d_tensor_over_axis_0_or_minus_1_like_torch() -> None:
+    x = nl.Tensor(np.array(3.0), requires_grad=True)
+    for y in (x.sum(axis=0), x.mean(axis=-1), x.max(dim=0, keepdim=True)):
+        assert y.shape == () and y.item() == 3.0
+    with pytest.raises(ValueError, match="axis 1 is out of range for a 0-d tensor"):
+        x.sum(axis=1)
+
+
+# ------------------------------------------------------------------------ shape errors
+
+
+@pytest.mark.parametrize(("a_shape", "b_shape", "message"), [
+    ((2, 3), (4, 5), r"shapes \(2, 3\) and \(4, 5\) do not fit.*\(3\).*second-to-last.*\(4\)"),
+    ((3,), (4,), r"shapes \(3,\) and \(4,\) do not fit.*\(3\).*only axis.*\(4\)"),
+    ((2, 2, 3), (2, 4, 1), r"shapes \(2, 2, 3\) and \(2, 4, 1\) do not fit"),
+])
+def test_matmul_shape_mismatch_is_explained(a_shape: tuple, b_shape: tuple, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        nl.matmul(nl.Tensor(np.zeros(a_shape)), nl.Tensor(np.zeros(b_shape)))
+
+
+def test_matmul_rejects_scalars() -> None:
+    with pytest.raises(ValueError, match="at least one dimension"):
+        nl.Tensor(np.zeros(())) @ nl.Tensor(np.zeros(3))
+
+
+def test_linear_shape_mismatch_is_explained() -> None:
+    with pytest.raises(ValueError, match=r"input of shape \(5, 3\) has 3 features.*"
+                                         r"weight of shape \(2, 4\) expects 4"):
+        F.linear(nl.Tensor(np.zeros((5, 3))), nl.Tensor(np.zeros((2, 4))))

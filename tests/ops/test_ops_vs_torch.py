@@ -1,0 +1,587 @@
+"""Every op, activation and loss against PyTorch: forward values and input gradients.
+
+Table-driven: each ``Case`` names the registered ops it covers, a neuralab callable, the
+equivalent torch callable and makers for its inputs, so adding an op means adding one row.
+Float arrays from a maker become leaves that require grad in both libraries; ``Const`` wraps
+an input (targets, masks, class weights) passed as a plain array / tensor without gradient.
+Each case runs in float64 (rtol 1e-6) and float32 (rtol 1e-4), with a random upstream gradient,
+and once more with a read-only upstream gradient, which no backward may modify.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import neuralab as nl
+import neuralab.nn.functional as F
+from neuralab.autograd import engine
+from neuralab.ops import OPS
+
+# An overflow, a division by zero or an invalid value inside an op is a failure, not noise.
+pytestmark = pytest.mark.filterwarnings("error")
+
+# ----------------------------------------------------------------------------- input makers
+
+Maker = Callable[[np.random.Generator], Any]
+
+
+@dataclass(frozen=True)
+class Const:
+    """An input that is not differentiated (float arrays still follow the dtype under test)."""
+
+    array: np.ndarray
+
+
+def normal(*shape: int, scale: float = 1.0) -> Maker:
+    return lambda rng: scale * rng.standard_normal(shape)
+
+
+def uniform(*shape: int, lo: float, hi: float) -> Maker:
+    return lambda rng: rng.uniform(lo, hi, shape)
+
+
+def away(*shape: int, gap: float = 0.2) -> Maker:
+    """Random values with |x| >= gap: no input sits on a kink at 0."""
+    return lambda rng: np.where(rng.random(shape) < 0.5, -1, 1) * (gap + rng.random(shape))
+
+
+def distinct(*shape: int) -> Maker:
+    """Values at least 0.5 apart, so a maximum is never a tie."""
+    size = int(np.prod(shape))
+    return lambda rng: (rng.permutation(size) * 0.5 + rng.uniform(0, 0.1, size)).reshape(shape)
+
+
+def fixed(values: Any) -> Maker:
+    return lambda rng: np.array(values, dtype=np.float64)
+
+
+def const(maker_or_values: Any) -> Maker:
+    if callable(maker_or_values):
+        return lambda rng: Const(np.asarray(maker_or_values(rng)))
+    return lambda rng: Const(np.asarray(maker_or_values))
+
+
+def labels(*shape: int, classes: int) -> Maker:
+    return lambda rng: Const(rng.integers(0, classes, shape))
+
+
+def probabilities(*shape: int, axis: int = 1) -> Maker:
+    def make(rng: np.random.Generator) -> Const:
+        e = np.exp(rng.standard_normal(shape))
+        return Const(e / e.sum(axis=axis, keepdims=True))
+
+    return make
+
+
+def one_hot(*shape: int) -> Maker:
+    n, c = shape
+    return lambda rng: Const(np.eye(c)[rng.integers(0, c, n)])
+
+
+def softmax_rows(*shape: int) -> Maker:
+    """Differentiable probabilities, as a network's softmax output would be."""
+
+    def make(rng: np.random.Generator) -> np.ndarray:
+        e = np.exp(rng.standard_normal(shape))
+        return e / e.sum(axis=-1, keepdims=True)
+
+    return make
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    ops: tuple[str, ...]  # names in neuralab.ops.OPS this case exercises (for the coverage test)
+    nl_fn: Callable[..., nl.Tensor]
+    torch_fn: Callable[..., torch.Tensor]
+    makers: tuple[Maker, ...]
+
+
+def case(name: str, ops: str | tuple[str, ...], nl_fn: Callable, torch_fn: Callable,
+         *makers: Maker) -> Case:
+    return Case(name, (ops,) if isinstance(ops, str) else ops, nl_fn, torch_fn, makers)
+
+
+# ------------------------------------------------------------------------------ the table
+
+MASK = np.array([[True, False, True, True], [False, False, True, False], [True, True, False, True]])
+CE_TARGET_IGNORED = np.array([0, -100, 3, 1, -100, 2])
+LOGITS_EXTREME = [[1e4, -1e4, 0.0], [-1e4, 1e4, -1e4], [0.0, 0.0, 1e4], [-1e4, -1e4, -1e4]]
+
+ARITHMETIC = [
+    case("add", "add", lambda a, b: a + b, lambda a, b: a + b, normal(3, 4), normal(3, 4)),
+    case("add_broadcast", "add", nl.add, torch.add, normal(2, 3, 4), normal(3, 1)),
+    case("add_0d", "add", nl.add, torch.add, normal(3), normal()),
+    case("add_scalar", "add", lambda a: a + 1.5, lambda a: a + 1.5, normal(3, 2)),
+    case("radd_int", "add", lambda a: 2 + a, lambda a: 2 + a, normal(3)),
+    case("add_same_tensor", "add", lambda a: a + a, lambda a: a + a, normal(2, 3)),
+    case("sub", "sub", lambda a, b: a - b, lambda a, b: a - b, normal(4, 1), normal(1, 5)),
+    case("sub_fn", "sub", nl.sub, torch.sub, normal(2, 3), normal(3)),
+    case("rsub", "sub", lambda a: 2.0 - a, lambda a: 2.0 - a, normal(3, 2)),
+    case("mul", "mul", lambda a, b: a * b, lambda a, b: a * b, normal(4, 1), normal(1, 5)),
+    case("mul_fn_3d", "mul", nl.mul, torch.mul, normal(2, 1, 3), normal(4, 1)),
+    case("rmul", "mul", lambda a: 3.0 * a, lambda a: 3.0 * a, normal(3)),
+    case("mul_const_array", "mul", lambda a, c: a * c, lambda a, c: a * c, normal(2, 3),
+         const(normal(3))),
+    case("div", "div", lambda a, b: a / b, lambda a, b: a / b, normal(3, 4), away(4)),
+    case("div_fn", "div", nl.div, torch.div, normal(2, 1, 3), away(4, 1, gap=0.5)),
+    case("rdiv", "div", lambda a: 1.0 / a, lambda a: 1.0 / a, away(3, 2, gap=0.5)),
+    case("pow_square", "pow", lambda a: a**2, lambda a: a**2, normal(3, 4)),
+    case("pow_cube_fn", "pow", lambda a: nl.pow(a, 3), lambda a: torch.pow(a, 3), normal(5)),
+    case("pow_half", "pow", lambda a: a**0.5, lambda a: a**0.5, uniform(4, 3, lo=0.5, hi=2.0)),
+    case("pow_negative", "pow", lambda a: a**-1.5, lambda a: a**-1.5,
+         uniform(6, lo=0.5, hi=2.0)),
+    case("pow_zero_exponent", "pow", lambda a: a**0, lambda a: a**0, fixed([0.0, 1.0, -2.0])),
+    case("pow_tensor", "pow", lambda a, b: a**b, lambda a, b: a**b,
+         uniform(2, 3, lo=0.5, hi=2.0), normal(3)),
+    case("pow_tensor_broadcast", "pow", nl.pow, torch.pow,
+         uniform(4, 1, lo=0.5, hi=2.0), normal(1, 3)),
+    case("rpow", "pow", lambda b: 2.0**b, lambda b: 2.0**b, normal(3, 2)),
+    case("neg", "neg", lambda a: -a, lambda a: -a, normal(3, 4)),
+    case("neg_fn", "neg", nl.neg, torch.neg, normal(2)),
+]
+
+LINALG = [
+    case("matmul_2d", "matmul", lambda a, b: a @ b, lambda a, b: a @ b,
+         normal(3, 4), normal(4, 5)),
+    case("matmul_batched", "matmul", nl.matmul, torch.matmul, normal(2, 3, 4), normal(2, 4, 5)),
+    case("matmul_batched_broadcast", "matmul", nl.matmul, torch.matmul,
+         normal(2, 1, 3, 4), normal(3, 4, 2)),
+    case("matmul_batched_2d", "matmul", nl.matmul, torch.matmul, normal(2, 3, 4), normal(4, 2)),
+    case("matmul_1d_2d", "matmul", nl.matmul, torch.matmul, normal(4), normal(4, 3)),
+    case("matmul_2d_1d", "matmul", nl.matmul, torch.matmul, normal(3, 4), normal(4)),
+    case("matmul_1d_1d", "matmul", nl.matmul, torch.matmul, normal(5), normal(5)),
+    case("matmul_1d_3d", "matmul", nl.matmul, torch.matmul, normal(4), normal(2, 4, 3)),
+    case("matmul_3d_1d", "matmul", nl.matmul, torch.matmul, normal(2, 3, 4), normal(4)),
+    case("matmul_const_right", "matmul", lambda a, b: a @ b, lambda a, b: a @ b,
+         normal(3, 4), const(normal(4, 2))),
+    case("linear", "linear", F.linear, TF.linear, normal(5, 4), normal(3, 4), normal(3)),
+    case("linear_no_bias", "linear", F.linear, TF.linear, normal(5, 4), normal(3, 4)),
+    case("linear_3d", "linear", F.linear, TF.linear, normal(2, 5, 4), normal(3, 4), normal(3)),
+    case("linear_3d_no_bias", "linear", F.linear, TF.linear, normal(2, 3, 4), normal(2, 4)),
+    case("linear_1d", "linear", F.linear, TF.linear, normal(4), normal(3, 4), normal(3)),
+    case("linear_const_weight", "linear", F.linear, TF.linear, normal(5, 4), const(normal(3, 4)),
+         normal(3)),
+]
+
+
+def _reduction_cases(name: str, nl_fn: Callable, torch_fn: Callable, maker: Maker) -> list[Case]:
+    rows = []
+    for label, kwargs, torch_kwargs in [
+        ("all", {}, {}),
+        ("axis1", {"axis": 1}, {"dim": 1}),
+        ("axis_neg", {"axis": -1}, {"dim": -1}),
+        ("axis_tuple", {"axis": (0, 2)}, {"dim": (0, 2)}),
+        ("axis_tuple_neg", {"axis": (0, -1)}, {"dim": (0, -1)}),
+        ("keepdims_all", {"keepdims": True}, {"dim": (0, 1, 2), "keepdim": True}),
+        ("keepdims_axis", {"axis": 1, "keepdims": True}, {"dim": 1, "keepdim": True}),
+        ("dim_keepdim", {"dim": (1, 2), "keepdim": True}, {"dim": (1, 2), "keepdim": True}),
+        ("axis_list", {"axis": [0, 1]}, {"dim": [0, 1]}),
+    ]:
+        rows.append(case(
+            f"{name}_{label}", name,
+            lambda x, k=kwargs: nl_fn(x, **k),
+            lambda x, k=torch_kwargs: torch_fn(x, **k),
+            maker,
+        ))
+    return rows
+
+
+REDUCTIONS = [
+    *_reduction_cases("sum", nl.sum, torch.sum, normal(2, 3, 4)),
+    *_reduction_cases("mean", nl.mean, torch.mean, normal(2, 3, 4)),
+    *_reduction_cases("max", nl.max, torch.amax, distinct(2, 3, 4)),
+    case("sum_method", "sum", lambda x: x.sum(axis=0), lambda x: x.sum(0), normal(3, 2)),
+    case("mean_method", "mean", lambda x: x.mean(dim=1), lambda x: x.mean(1), normal(3, 2)),
+    case("max_method", "max", lambda x: x.max(axis=0), lambda x: x.amax(0), distinct(3, 2)),
+    case("amax", "amax", lambda x: nl.amax(x, axis=1), lambda x: x.amax(1), distinct(3, 2)),
+    case("sum_0d", "sum", nl.sum, torch.sum, normal()),
+    case("sum_0d_axis0", "sum", lambda x: x.sum(axis=0), lambda x: x.sum(0), normal()),
+    case("mean_0d_axis_neg", "mean", lambda x: x.mean(axis=-1, keepdims=True),
+         lambda x: x.mean(-1, keepdim=True), normal()),
+    case("max_0d_axis0", "max", lambda x: x.max(dim=0), lambda x: x.amax(0), normal()),
+    case("max_ties_axis", "max", lambda x: nl.max(x, axis=1), lambda x: x.amax(1),
+         fixed([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0], [0.0, -1.0, 0.0]])),
+    case("max_ties_all", "max", nl.max, torch.amax, fixed([[3.0, 1.0], [3.0, 3.0]])),
+    case("max_ties_keepdims", "max", lambda x: nl.max(x, axis=0, keepdims=True),
+         lambda x: x.amax(0, keepdim=True), fixed([[5.0, 1.0], [5.0, 2.0], [0.0, 2.0]])),
+]
+
+ELEMENTWISE = [
+    case("exp", "exp", nl.exp, torch.exp, normal(3, 4)),
+    case("exp_method", "exp", lambda x: x.exp(), torch.exp, normal(5)),
+    case("log", "log", nl.log, torch.log, uniform(3, 4, lo=0.1, hi=3.0)),
+    case("sqrt", "sqrt", nl.sqrt, torch.sqrt, uniform(3, 4, lo=0.1, hi=3.0)),
+    case("abs", "abs", nl.abs, torch.abs, away(3, 4)),
+    case("abs_at_zero", "abs", nl.abs, torch.abs, fixed([-1.0, 0.0, 2.0])),
+    case("clip", "clip", lambda x: nl.clip(x, -0.5, 0.5), lambda x: x.clamp(-0.5, 0.5),
+         normal(4, 5)),
+    case("clip_at_bounds", "clip", lambda x: x.clip(-0.5, 0.5), lambda x: x.clamp(-0.5, 0.5),
+         fixed([-1.0, -0.5, -0.25, 0.0, 0.5, 0.75])),
+    case("clamp_min", "clamp", lambda x: x.clamp(min=0.0), lambda x: x.clamp(min=0.0),
+         fixed([-1.0, 0.0, 0.25, 2.0])),
+    case("clamp_max", "clamp", lambda x: nl.clamp(x, max=1.0), lambda x: x.clamp(max=1.0),
+         fixed([-1.0, 0.5, 1.0, 2.0])),
+    case("to_float64", "to", lambda x: x.to(nl.float64), lambda x: x.to(torch.float64),
+         normal(3, 2)),
+    case("to_float32", "to", lambda x: nl.to(x, nl.float32), lambda x: x.to(torch.float32),
+         normal(3, 2)),
+    case("double", "double", lambda x: x.double(), lambda x: x.double(), normal(3)),
+    case("float", "float", lambda x: x.float(), lambda x: x.float(), normal(3)),
+    case("clone", "clone", lambda x: x.clone(), lambda x: x.clone(), normal(2, 3)),
+    case("clone_then_mul", "clone", lambda x: x.clone() * x, lambda x: x.clone() * x,
+         normal(2, 3)),
+]
+
+SHAPE = [
+    case("reshape", "reshape", lambda x: x.reshape(4, 3), lambda x: x.reshape(4, 3),
+         normal(2, 6)),
+    case("reshape_tuple_infer", "reshape", lambda x: nl.reshape(x, (-1,)),
+         lambda x: x.reshape(-1), normal(2, 3, 2)),
+    case("view", "view", lambda x: x.view(3, -1), lambda x: x.view(3, -1), normal(6, 2)),
+    case("flatten", "flatten", lambda x: x.flatten(1), lambda x: x.flatten(1), normal(2, 3, 4)),
+    case("unsqueeze", "unsqueeze", lambda x: x.unsqueeze(-1), lambda x: x.unsqueeze(-1),
+         normal(2, 3)),
+    case("squeeze", "squeeze", lambda x: x.squeeze(), lambda x: x.squeeze(), normal(2, 1, 3, 1)),
+    case("squeeze_dim", "squeeze", lambda x: x.squeeze(-2), lambda x: x.squeeze(-2),
+         normal(2, 1, 3)),
+    case("transpose", "transpose", lambda x: x.transpose(0, 2), lambda x: x.transpose(0, 2),
+         normal(2, 3, 4)),
+    case("transpose_default", "transpose", lambda x: nl.transpose(x),
+         lambda x: x.transpose(-2, -1), normal(2, 3, 4)),
+    case("permute", "permute", lambda x: x.permute(2, 0, 1), lambda x: x.permute(2, 0, 1),
+         normal(2, 3, 4)),
+    case("permute_tuple_neg", "permute", lambda x: x.permute((-1, 0, 1)),
+         lambda x: x.permute(-1, 0, 1), normal(2, 3, 4)),
+    case("T_2d", (), lambda x: x.T, lambda x: x.T, normal(3, 4)),
+    case("T_3d", (), lambda x: x.T, lambda x: x.permute(2, 1, 0), normal(2, 3, 4)),
+    case("mT", (), lambda x: x.mT, lambda x: x.mT, normal(2, 3, 4)),
+    case("index_slices", (), lambda x: x[1:, ::2], lambda x: x[1:, ::2], normal(4, 5)),
+    case("index_int_ellipsis", (), lambda x: x[..., 1], lambda x: x[..., 1], normal(2, 3, 4)),
+    case("index_none_neg", (), lambda x: x[None, -1], lambda x: x[None, -1], normal(3, 4)),
+    case("index_negative_step", (), lambda x: x[::-1], lambda x: x.flip(0), normal(4, 2)),
+    case("index_int_array", (), lambda x: x[np.array([2, 0, 3])],
+         lambda x: x[torch.tensor([2, 0, 3])], normal(4, 3)),
+    case("index_repeated_list", (), lambda x: x[[0, 0, 2]], lambda x: x[[0, 0, 2]],
+         normal(3, 2)),
+    case("index_repeated_pairs", (), lambda x: x[[0, 2, 0], [1, 1, 1]],
+         lambda x: x[[0, 2, 0], [1, 1, 1]], normal(3, 2)),
+    case("index_slice_and_array", (), lambda x: x[1:, [0, 0, 3]],
+         lambda x: x[1:, [0, 0, 3]], normal(3, 4)),
+    case("index_tensor", (), lambda x: x[nl.Tensor(np.array([1, 1, 0]))],
+         lambda x: x[torch.tensor([1, 1, 0])], normal(2, 3)),
+    case("index_bool_mask", (), lambda x: x[MASK], lambda x: x[torch.from_numpy(MASK)],
+         normal(3, 4)),
+    case("index_bool_rows", (), lambda x: x[np.array([True, False, True])],
+         lambda x: x[torch.tensor([True, False, True])], normal(3, 2)),
+    case("concatenate", "concatenate", lambda a, b: nl.concatenate([a, b]),
+         lambda a, b: torch.cat([a, b]), normal(2, 3), normal(4, 3)),
+    case("cat_dim_neg", "cat", lambda a, b, c: nl.cat([a, b, c], dim=-1),
+         lambda a, b, c: torch.cat([a, b, c], dim=-1), normal(2, 1), normal(2, 3), normal(2, 2)),
+    case("cat_axis1", "concatenate", lambda a, b: nl.concatenate((a, b), axis=1),
+         lambda a, b: torch.cat((a, b), 1), normal(2, 1, 3), normal(2, 2, 3)),
+    case("stack", "stack", lambda a, b: nl.stack([a, b]), lambda a, b: torch.stack([a, b]),
+         normal(2, 3), normal(2, 3)),
+    case("stack_axis_neg", "stack", lambda a, b, c: nl.stack([a, b, c], dim=-1),
+         lambda a, b, c: torch.stack([a, b, c], -1), normal(2, 3), normal(2, 3), normal(2, 3)),
+    case("stack_axis1", "stack", lambda a, b: nl.stack([a, b], axis=1),
+         lambda a, b: torch.stack([a, b], 1), normal(4), normal(4)),
+    case("where", "where", lambda c, a, b: nl.where(c, a, b),
+         lambda c, a, b: torch.where(c, a, b),
+         const(np.array([[True], [False], [True]])), normal(3, 4), normal(4)),
+    case("where_scalar", "where", lambda c, a: nl.where(c, a, 0.0),
+         lambda c, a: torch.where(c, a, 0.0), const(MASK), normal(3, 4)),
+    case("where_tensor_condition", "where", lambda a: nl.where(a > 0, a, a * 0.1),
+         lambda a: torch.where(a > 0, a, a * 0.1), away(3, 4)),
+]
+
+ACTIVATIONS = [
+    case("step", "step", nl.step, lambda x: (x > 0).to(x.dtype) + 0 * x,
+         fixed([-2.0, -0.5, 0.0, 0.5, 3.0])),
+    case("step_method", "step", lambda x: x.step(), lambda x: (x > 0).to(x.dtype) + 0 * x,
+         normal(3, 4)),
+    case("sigmoid", "sigmoid", nl.sigmoid, torch.sigmoid, normal(3, 4, scale=3.0)),
+    case("sigmoid_extreme", "sigmoid", lambda x: x.sigmoid(), torch.sigmoid,
+         fixed([-1e4, -700.0, -50.0, -1.0, 0.0, 1.0, 50.0, 700.0, 1e4])),
+    case("tanh", "tanh", nl.tanh, torch.tanh, normal(3, 4, scale=2.0)),
+    case("relu", "relu", F.relu, TF.relu, away(3, 4)),
+    case("relu_at_zero", "relu", lambda x: x.relu(), TF.relu, fixed([-1.0, 0.0, 2.0])),
+    case("leaky_relu", "leaky_relu", F.leaky_relu, TF.leaky_relu, away(3, 4)),
+    case("leaky_relu_slope", "leaky_relu", lambda x: F.leaky_relu(x, 0.2),
+         lambda x: TF.leaky_relu(x, 0.2), away(3, 4)),
+    case("leaky_relu_at_zero", "leaky_relu", lambda x: x.leaky_relu(negative_slope=0.3),
+         lambda x: TF.leaky_relu(x, 0.3), fixed([-1.0, 0.0, 2.0])),
+    case("softmax", "softmax", F.softmax, lambda x: TF.softmax(x, -1), normal(3, 4)),
+    case("softmax_axis0", "softmax", lambda x: F.softmax(x, axis=0),
+         lambda x: TF.softmax(x, 0), normal(3, 4)),
+    case("softmax_dim1_3d", "softmax", lambda x: x.softmax(dim=1),
+         lambda x: TF.softmax(x, 1), normal(2, 3, 4)),
+    case("softmax_extreme", "softmax", F.softmax, lambda x: TF.softmax(x, -1),
+         fixed(LOGITS_EXTREME)),
+    case("log_softmax", "log_softmax", F.log_softmax, lambda x: TF.log_softmax(x, -1),
+         normal(3, 4)),
+    case("log_softmax_axis0_3d", "log_softmax", lambda x: x.log_softmax(axis=0),
+         lambda x: TF.log_softmax(x, 0), normal(2, 3, 4)),
+    case("log_softmax_extreme", "log_softmax", lambda x: F.log_softmax(x, dim=1),
+         lambda x: TF.log_softmax(x, 1), fixed(LOGITS_EXTREME)),
+]
+
+
+def _reductions(name: str, ops: str, nl_fn: Callable, torch_fn: Callable,
+                *makers: Maker, **kwargs: Any) -> list[Case]:
+    """One case per reduction ('mean', 'sum', 'none') with the same extra keyword arguments."""
+    return [
+        case(f"{name}_{r}", ops,
+             lambda *a, r=r: nl_fn(*a, reduction=r, **kwargs),
+             lambda *a, r=r: torch_fn(*a, reduction=r, **kwargs), *makers)
+        for r in ("mean", "sum", "none")
+    ]
+
+
+def _with_weight(nl_fn: Callable, torch_fn: Callable, **kwargs: Any) -> tuple[Callable, Callable]:
+    """Callables whose last input is a class-weight array (Const) passed as ``weight=``."""
+    return (lambda *a, **k: nl_fn(*a[:-1], weight=a[-1], **kwargs, **k),
+            lambda *a, **k: torch_fn(*a[:-1], weight=a[-1], **kwargs, **k))
+
+
+def _cee_torch(y: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    y2 = y.reshape(1, -1) if y.ndim == 1 else y
+    if t.dtype == torch.int64:
+        t2 = t.reshape(-1)
+        return -torch.log(y2[torch.arange(y2.shape[0]), t2] + 1e-7).sum() / y2.shape[0]
+    return -(t.reshape(y2.shape) * torch.log(y2 + 1e-7)).sum() / y2.shape[0]
+
+
+CE = (F.cross_entropy, TF.cross_entropy)
+NLL = (F.nll_loss, TF.nll_loss)
+BCE = (F.binary_cross_entropy, TF.binary_cross_entropy)
+BCEL = (F.binary_cross_entropy_with_logits, TF.binary_cross_entropy_with_logits)
+
+LOSSES = [
+    *_reductions("mse", "mse_loss", F.mse_loss, TF.mse_loss, normal(4, 3), normal(4, 3)),
+    case("mse_const_target", "mse_loss", F.mse_loss, TF.mse_loss, normal(5), const(normal(5))),
+    # cross_entropy, class-index targets
+    *_reductions("ce_index", "cross_entropy", *CE, normal(6, 4), labels(6, classes=4)),
+    *_reductions("ce_weight", "cross_entropy", *_with_weight(*CE), normal(6, 4),
+                 labels(6, classes=4), const(uniform(4, lo=0.2, hi=2.0))),
+    *_reductions("ce_ignore", "cross_entropy", *CE, normal(6, 4), const(CE_TARGET_IGNORED)),
+    *_reductions("ce_ignore_custom", "cross_entropy", *CE, normal(6, 4),
+                 const([0, 1, 3, 1, 2, 2]), ignore_index=1),
+    *_reductions("ce_weight_ignore", "cross_entropy", *_with_weight(*CE), normal(6, 4),
+                 const(CE_TARGET_IGNORED), const(uniform(4, lo=0.2, hi=2.0))),
+    *_reductions("ce_smoothing", "cross_entropy", *CE, normal(6, 4), labels(6, classes=4),
+                 label_smoothing=0.1),
+    *_reductions("ce_smoothing_weight_ignore", "cross_entropy",
+                 *_with_weight(*CE, label_smoothing=0.3, ignore_index=1), normal(6, 4),
+                 const([0, 1, 3, 1, 2, 2]), const(uniform(4, lo=0.2, hi=2.0))),
+    case("ce_smoothing_full", "cross_entropy", lambda x, t: F.cross_entropy(
+        x, t, label_smoothing=1.0), lambda x, t: TF.cross_entropy(x, t, label_smoothing=1.0),
+        normal(5, 3), labels(5, classes=3)),
+    case("ce_target_as_tensor", "cross_entropy",
+         lambda x, t: F.cross_entropy(x, nl.Tensor(t)), TF.cross_entropy, normal(3, 5),
+         labels(3, classes=5)),
+    # cross_entropy, probability targets
+    *_reductions("ce_probs", "cross_entropy", *CE, normal(5, 4), probabilities(5, 4)),
+    *_reductions("ce_probs_weight", "cross_entropy", *_with_weight(*CE), normal(5, 4),
+                 probabilities(5, 4), const(uniform(4, lo=0.2, hi=2.0))),
+    *_reductions("ce_probs_smoothing", "cross_entropy", *_with_weight(*CE, label_smoothing=0.2),
+                 normal(5, 4), probabilities(5, 4), const(uniform(4, lo=0.2, hi=2.0))),
+    # cross_entropy, unbatched and spatial inputs
+    *_reductions("ce_1d", "cross_entropy", *CE, normal(5), const(np.array(3))),
+    *_reductions("ce_1d_probs", "cross_entropy", *CE, normal(5), probabilities(5, axis=0)),
+    case("ce_1d_smoothing_weight", "cross_entropy",
+         *_with_weight(*CE, label_smoothing=0.1), normal(4), const(np.array(2)),
+         const(uniform(4, lo=0.2, hi=2.0))),
+    *_reductions("ce_spatial", "cross_entropy", *CE, normal(2, 4, 3), labels(2, 3, classes=4)),
+    *_reductions("ce_spatial_weight_ignore_smooth", "cross_entropy",
+                 *_with_weight(*CE, ignore_index=0, label_smoothing=0.2), normal(2, 4, 3),
+                 labels(2, 3, classes=4), const(uniform(4, lo=0.2, hi=2.0))),
+    *_reductions("ce_spatial_2d", "cross_entropy", *CE, normal(2, 3, 2, 2),
+                 labels(2, 2, 2, classes=3)),
+    *_reductions("ce_spatial_probs", "cross_entropy", *CE, normal(2, 4, 3),
+                 probabilities(2, 4, 3, axis=1)),
+    *_reductions("ce_extreme_logits", "cross_entropy", *CE, fixed(LOGITS_EXTREME),
+                 const([0, 1, 0, 2])),
+    case("ce_extreme_logits_probs", "cross_entropy", *CE, fixed(LOGITS_EXTREME),
+         probabilities(4, 3)),
+    # nll_loss
+    *_reductions("nll", "nll_loss", *NLL, normal(6, 4), labels(6, classes=4)),
+    *_reductions("nll_weight", "nll_loss", *_with_weight(*NLL), normal(6, 4),
+                 labels(6, classes=4), const(uniform(4, lo=0.2, hi=2.0))),
+    *_reductions("nll_ignore", "nll_loss", *NLL, normal(6, 4), const(CE_TARGET_IGNORED)),
+    *_reductions("nll_weight_ignore_custom", "nll_loss",
+                 *_with_weight(*NLL, ignore_index=3), normal(6, 4), const([0, 3, 3, 1, 2, 0]),
+                 const(uniform(4, lo=0.2, hi=2.0))),
+    *_reductions("nll_all_ignored", "nll_loss", *NLL, normal(3, 4), const([-100, -100, -100])),
+    # cross_entropy_error: the textbook formula on probabilities
+    case("cee_one_hot", "cross_entropy_error", F.cross_entropy_error, _cee_torch,
+         softmax_rows(5, 4), one_hot(5, 4)),
+    case("cee_index", "cross_entropy_error", F.cross_entropy_error, _cee_torch,
+         softmax_rows(5, 4), labels(5, classes=4)),
+    case("cee_1d_index", "cross_entropy_error", F.cross_entropy_error, _cee_torch,
+         softmax_rows(4), const(np.array(1))),
+    case("cee_1d_one_hot", "cross_entropy_error", F.cross_entropy_error, _cee_torch,
+         softmax_rows(4), const(np.eye(4)[2])),
+    case("cee_zero_probability", "cross_entropy_error", F.cross_entropy_error, _cee_torch,
+         fixed([[0.0, 1.0], [0.5, 0.5]]), const(np.array([0, 1]))),
+    # binary_cross_entropy
+    *_reductions("bce", "binary_cross_entropy", *BCE, uniform(4, 3, lo=0.05, hi=0.95),
+                 const(uniform(4, 3, lo=0.0, hi=1.0))),
+    *_reductions("bce_weight", "binary_cross_entropy", *_with_weight(*BCE),
+                 uniform(4, 3, lo=0.05, hi=0.95), const(uniform(4, 3, lo=0, hi=1)),
+                 const(uniform(3, lo=0.2, hi=2.0))),
+    case("bce_target_grad", "binary_cross_entropy", *BCE, uniform(5, lo=0.05, hi=0.95),
+         uniform(5, lo=0.0, hi=1.0)),
+    case("bce_saturated", "binary_cross_entropy", lambda p, t: F.binary_cross_entropy(
+        p, t, reduction="none"), lambda p, t: TF.binary_cross_entropy(p, t, reduction="none"),
+         fixed([0.0, 1.0, 0.0, 1.0, 0.5]), const(np.array([1.0, 0.0, 0.0, 1.0, 0.5]))),
+    # binary_cross_entropy_with_logits
+    *_reductions("bcel", "binary_cross_entropy_with_logits", *BCEL, normal(4, 3, scale=3.0),
+                 const(uniform(4, 3, lo=0, hi=1))),
+    *_reductions("bcel_weight", "binary_cross_entropy_with_logits", *_with_weight(*BCEL),
+                 normal(4, 3, scale=3.0), const(uniform(4, 3, lo=0, hi=1)),
+                 const(uniform(3, lo=0.2, hi=2.0))),
+    *_reductions("bcel_pos_weight", "binary_cross_entropy_with_logits",
+                 lambda x, t, pw, **k: F.binary_cross_entropy_with_logits(x, t, pos_weight=pw, **k),
+                 lambda x, t, pw, **k: TF.binary_cross_entropy_with_logits(x, t, pos_weight=pw,
+                                                                           **k),
+                 normal(4, 3, scale=3.0), const(uniform(4, 3, lo=0, hi=1)),
+                 const(uniform(3, lo=0.2, hi=3.0))),
+    case("bcel_weight_and_pos_weight", "binary_cross_entropy_with_logits",
+         lambda x, t, w, pw: F.binary_cross_entropy_with_logits(x, t, w, pos_weight=pw),
+         lambda x, t, w, pw: TF.binary_cross_entropy_with_logits(x, t, w, pos_weight=pw),
+         normal(4, 3), const(uniform(4, 3, lo=0, hi=1)), const(uniform(4, 1, lo=0.2, hi=2.0)),
+         const(uniform(3, lo=0.2, hi=3.0))),
+    case("bcel_target_grad", "binary_cross_entropy_with_logits",
+         lambda x, t, pw: F.binary_cross_entropy_with_logits(x, t, pos_weight=pw),
+         lambda x, t, pw: TF.binary_cross_entropy_with_logits(x, t, pos_weight=pw),
+         normal(6, scale=2.0), uniform(6, lo=0.0, hi=1.0), const(uniform(6, lo=0.5, hi=2.0))),
+    *_reductions("bcel_large_logits", "binary_cross_entropy_with_logits",
+                 lambda x, t, pw, **k: F.binary_cross_entropy_with_logits(x, t, pos_weight=pw, **k),
+                 lambda x, t, pw, **k: TF.binary_cross_entropy_with_logits(x, t, pos_weight=pw,
+                                                                           **k),
+                 fixed([-1e4, -100.0, -30.0, 0.0, 30.0, 100.0, 1e4]),
+                 const(np.array([0.0, 1.0, 0.3, 0.5, 0.0, 1.0, 0.7])),
+                 const(np.full(7, 2.0))),
+]
+
+CASES = [*ARITHMETIC, *LINALG, *REDUCTIONS, *ELEMENTWISE, *SHAPE, *ACTIVATIONS, *LOSSES]
+DTYPES = {
+    "float64": (np.float64, 1e-6, 1e-12),
+    "float32": (np.float32, 1e-4, 1e-6),
+}
+
+# ------------------------------------------------------------------------------- helpers
+
+
+def _rng(name: str) -> np.random.Generator:
+    return np.random.default_rng(zlib.crc32(name.encode()))
+
+
+def _build(c: Case, dtype: type) -> tuple[list, list, list[nl.Tensor], list[torch.Tensor]]:
+    """Both libraries' arguments from the same raw inputs, plus their differentiable leaves."""
+    rng = _rng(c.name)
+    nl_args: list[Any] = []
+    torch_args: list[Any] = []
+    nl_leaves: list[nl.Tensor] = []
+    torch_leaves: list[torch.Tensor] = []
+    for maker in c.makers:
+        raw = maker(rng)
+        if isinstance(raw, Const):
+            array = raw.array.astype(dtype) if raw.array.dtype.kind == "f" else raw.array
+            nl_args.append(array.copy())
+            torch_args.append(torch.from_numpy(array.copy()))
+        else:
+            array = np.asarray(raw, dtype=dtype)
+            leaf = nl.Tensor(array.copy(), requires_grad=True)
+            torch_leaf = torch.tensor(array.copy(), requires_grad=True)
+            nl_args.append(leaf)
+            torch_args.append(torch_leaf)
+            nl_leaves.append(leaf)
+            torch_leaves.append(torch_leaf)
+    return nl_args, torch_args, nl_leaves, torch_leaves
+
+
+def _upstream(c: Case, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    return _rng("grad:" + c.name).standard_normal(shape).astype(dtype)
+
+
+# --------------------------------------------------------------------------------- tests
+
+
+def test_every_registered_op_has_a_case() -> None:
+    covered = {OPS[name] for c in CASES for name in c.ops}
+    missing = sorted(name for name, fn in OPS.items() if fn not in covered)
+    assert missing == [], f"ops without a PyTorch comparison case: {missing}"
+
+
+def test_case_names_are_unique() -> None:
+    names = [c.name for c in CASES]
+    assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize("dtype_name", DTYPES)
+@pytest.mark.parametrize("c", CASES, ids=lambda c: c.name)
+def test_value_and_grad_match_torch(c: Case, dtype_name: str,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    dtype, rtol, atol = DTYPES[dtype_name]
+    # Every gradient an op hands back passes through engine.unbroadcast: record its dtype, so
+    # that an op promoting a float32 gradient to float64 mid-graph is caught, not hidden by
+    # the cast at the leaf.
+    seen: list[tuple[str, np.dtype]] = []
+    original_unbroadcast = engine.unbroadcast
+
+    def recording_unbroadcast(grad: np.ndarray, shape: tuple, op_name: str) -> np.ndarray:
+        seen.append((op_name, grad.dtype))
+        return original_unbroadcast(grad, shape, op_name)
+
+    monkeypatch.setattr(engine, "unbroadcast", recording_unbroadcast)
+    nl_args, torch_args, nl_leaves, torch_leaves = _build(c, dtype)
+    y = c.nl_fn(*nl_args)
+    expected = c.torch_fn(*torch_args)
+
+    assert isinstance(y, nl.Tensor)
+    assert y.shape == tuple(expected.shape)
+    assert y.dtype == expected.detach().numpy().dtype
+    np.testing.assert_allclose(y.data, expected.detach().numpy(), rtol=rtol, atol=atol)
+
+    g = _upstream(c, y.shape, y.dtype)
+    y.backward(g)
+    expected.backward(torch.from_numpy(g.copy()))
+    for i, (leaf, torch_leaf) in enumerate(zip(nl_leaves, torch_leaves, strict=True)):
+        torch_grad = (np.zeros(leaf.shape, dtype) if torch_leaf.grad is None
+                      else torch_leaf.grad.numpy())
+        assert leaf.grad is not None, f"input {i} received no gradient"
+        assert leaf.grad.shape == leaf.shape
+        assert leaf.grad.dtype == leaf.dtype, f"input {i}: grad dtype {leaf.grad.dtype}"
+        np.testing.assert_allclose(leaf.grad, torch_grad, rtol=rtol, atol=atol,
+                                   err_msg=f"gradient of input {i}")
+    if dtype == np.float32 and "float64" not in c.name and "double" not in c.name:
+        promoted = [(op, str(d)) for op, d in seen if d != np.float32]
+        assert promoted == [], f"float32 graph produced other gradient dtypes: {promoted}"
+
+
+@pytest.mark.parametrize("dtype_name", DTYPES)
+@pytest.mark.parametrize("c", CASES, ids=lambda c: c.name)
+def test_backward_leaves_upstream_gradient_untouched(c: Case, dtype_name: str) -> None:
+    dtype = DTYPES[dtype_name][0]
+    nl_args, _, nl_leaves, _ = _build(c, dtype)
+    y = c.nl_fn(*nl_args)
+    g = _upstream(c, y.shape, y.dtype)
+    g.flags.writeable = False
+    before = g.copy()
+    y.backward(g)  # a backward writing into grad_out raises "assignment destination is read-only"
+    np.testing.assert_array_equal(g, before)
+    assert not g.flags.writeable
+    for leaf in nl_leaves:
+        assert leaf.grad is not None and leaf.grad.shape == leaf.shape
+        assert leaf.grad.flags.writeable  # the leaf owns its gradient (optimizers update it)
+        assert not np.shares_memory(leaf.grad, g)

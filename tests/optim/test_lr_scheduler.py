@@ -1,0 +1,60 @@
+"""Learning-rate schedules give torch.optim.lr_scheduler's sequences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from neuralab import nn, optim
+from neuralab.optim.lr_scheduler import CosineAnnealingLR, StepLR
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        (lambda o: StepLR(o, step_size=3, gamma=0.5),
+         lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.5)),
+        (lambda o: CosineAnnealingLR(o, T_max=10),
+         lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=10)),
+        (lambda o: CosineAnnealingLR(o, T_max=7, eta_min=0.001),
+         lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=7, eta_min=0.001)),
+    ],
+)
+def test_schedule_matches_torch(ours, theirs) -> None:
+    opt = optim.SGD(nn.Linear(2, 2).parameters(), lr=0.05, momentum=0.9)
+    topt = torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=0.05, momentum=0.9)
+    sched, tsched = ours(opt), theirs(topt)
+    ours_lrs, theirs_lrs = [], []
+    for _ in range(12):
+        ours_lrs.append(opt.param_groups[0]["lr"])
+        theirs_lrs.append(topt.param_groups[0]["lr"])
+        opt.step()
+        topt.step()
+        sched.step()
+        tsched.step()
+    np.testing.assert_allclose(ours_lrs, theirs_lrs, rtol=1e-9, atol=1e-15)
+    assert sched.get_last_lr() == [opt.param_groups[0]["lr"]]
+
+
+def test_scheduler_state_round_trip() -> None:
+    opt = optim.SGD(nn.Linear(2, 2).parameters(), lr=0.1)
+    sched = CosineAnnealingLR(opt, T_max=10)
+    for _ in range(4):
+        sched.step()
+    saved = sched.state_dict()
+    opt2 = optim.SGD(nn.Linear(2, 2).parameters(), lr=0.1)
+    sched2 = CosineAnnealingLR(opt2, T_max=10)
+    sched2.load_state_dict(saved)
+    sched.step()
+    sched2.step()
+    assert sched2.last_epoch == 5
+    assert opt2.param_groups[0]["lr"] == pytest.approx(opt.param_groups[0]["lr"])
+
+
+def test_bad_arguments() -> None:
+    opt = optim.SGD(nn.Linear(2, 2).parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="step_size"):
+        StepLR(opt, step_size=0)
+    with pytest.raises(ValueError, match="T_max"):
+        CosineAnnealingLR(opt, T_max=0)
