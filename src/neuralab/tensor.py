@@ -7,6 +7,7 @@ modules in ``neuralab.ops`` when they register; the backward walk lives in
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,9 @@ float16, float32, float64 = np.float16, np.float32, np.float64
 int32, int64, bool_ = np.int32, np.int64, np.bool_
 
 _default_dtype: np.dtype = np.dtype(np.float32)
+# Every tensor gets the next number at creation; an op's output is always created after its
+# inputs, so decreasing numbers are a reverse topological order (used by the engine).
+_creation_counter = itertools.count()
 
 
 def get_default_dtype() -> np.dtype:
@@ -58,13 +62,14 @@ class Tensor:
     copied (as with ``torch.from_numpy``).
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_seq", "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         self.data: np.ndarray = _to_array(data, dtype)
         self.grad: np.ndarray | None = None
         self._ctx = None
+        self._seq = next(_creation_counter)
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -73,6 +78,7 @@ class Tensor:
     def _from_op(cls, data: np.ndarray, requires_grad: bool) -> Tensor:
         out = cls.__new__(cls)
         out.data, out.grad, out._ctx, out.requires_grad = data, None, None, requires_grad
+        out._seq = next(_creation_counter)
         return out
 
     # ----------------------------------------------------------------- basic properties

@@ -51,24 +51,36 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...], op_name: str) -> np.nd
 
 
 def topological_order(root: Tensor) -> list[Tensor]:
-    """Tensors that require grad, each after all of its inputs (iterative post-order DFS)."""
-    order: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    """Tensors that require grad and lead to ``root``, each after all of its inputs.
+
+    An op's output is always created after its inputs, so sorting the reachable tensors by
+    creation number gives a topological order; finding them needs only an explicit stack
+    (no recursion, so a chain of any length works).
+    """
+    reached = {id(root): root}
+    stack = [root]
     while stack:
-        tensor, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(tensor)
-            continue
-        if id(tensor) in visited:
-            continue
-        visited.add(id(tensor))
-        stack.append((tensor, True))
-        fn = tensor._ctx
-        for parent in getattr(fn, "inputs", ()):
-            if parent.requires_grad and id(parent) not in visited:
-                stack.append((parent, False))
-    return order
+        for parent in _inputs(stack.pop()):
+            if parent.requires_grad and id(parent) not in reached:
+                reached[id(parent)] = parent
+                stack.append(parent)
+    return sorted(reached.values(), key=_creation_number)
+
+
+def _creation_number(tensor: Tensor) -> int:
+    return tensor._seq
+
+
+def _inputs(tensor: Tensor) -> tuple:
+    fn = tensor._ctx
+    return () if fn is None or fn.inputs is None else fn.inputs
+
+
+def _memory_owner(array: np.ndarray) -> int:
+    """Identity of the buffer an array views: arrays with different owners never overlap."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return id(array if array.base is None else array.base)
 
 
 def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None:
@@ -97,10 +109,10 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
             )
 
     grads: dict[int, np.ndarray] = {id(root): seed}
-    # Arrays already stored as some leaf's .grad (and the caller's seed): a new leaf gradient
-    # that may share their memory is copied, so an in-place update of one .grad (clipping, say)
-    # can never change another. Fresh arrays, the usual case, are stored without a copy.
-    handed_out: list[np.ndarray] = [seed]
+    # Buffers already stored as some leaf's .grad (and the caller's seed): a new leaf gradient
+    # viewing one of them is copied, so an in-place update of one .grad (clipping, say) can
+    # never change another. Fresh arrays, the usual case, are stored without a copy.
+    handed_out = {_memory_owner(seed)}
     for tensor in reversed(topological_order(root)):
         grad_out = grads.pop(id(tensor), None)
         if grad_out is None:
@@ -108,39 +120,41 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
         fn = tensor._ctx
         if fn is None:  # a leaf: accumulate
             if tensor.grad is None:
-                if not grad_out.flags.writeable or any(
-                    np.may_share_memory(grad_out, other) for other in handed_out
-                ):
+                owner = _memory_owner(grad_out)
+                if owner in handed_out or not grad_out.flags.writeable:
                     grad_out = grad_out.copy()
+                    owner = id(grad_out)
                 tensor.grad = grad_out.astype(tensor.dtype, copy=False)
-                handed_out.append(tensor.grad)
+                handed_out.add(owner)
             else:
                 # Cast back: a float64 contribution must not silently promote a float32 .grad.
                 tensor.grad = (tensor.grad + grad_out).astype(tensor.dtype, copy=False)
             continue
-        if not hasattr(fn, "inputs"):
+        inputs = fn.inputs
+        if inputs is None:
             raise RuntimeError(
                 f"Trying to backward through the graph a second time: the values saved by "
                 f"{fn.name} were freed after the first backward(). Call "
                 f"backward(retain_graph=True) the first time if you need to call it again."
             )
-        input_grads = fn.backward(grad_out)
-        if not isinstance(input_grads, tuple):
+        input_grads = fn.backward(grad_out)  # the local step of the chain rule
+        if type(input_grads) is not tuple:
             input_grads = (input_grads,)
         # One gradient per input (trailing Nones allowed): zip() alone would silently drop the
         # gradient of every input past the end of a too-short tuple.
-        if len(input_grads) < len(fn.inputs) or any(
-            g is not None for g in input_grads[len(fn.inputs):]
-        ):
+        if len(input_grads) != len(inputs) and (len(input_grads) < len(inputs) or any(
+                g is not None for g in input_grads[len(inputs):])):
             raise RuntimeError(
                 f"{fn.name}.backward returned {len(input_grads)} gradient(s) for "
-                f"{len(fn.inputs)} input(s); return one per input (None where not needed)"
+                f"{len(inputs)} input(s); return one per input (None where not needed)"
             )
-        for parent, needed, grad_in in zip(fn.inputs, fn.needs_input_grad, input_grads,
-                                           strict=False):
+        for parent, needed, grad_in in zip(inputs, fn.needs_input_grad, input_grads):
             if not needed or grad_in is None:
                 continue
-            grad_in = unbroadcast(np.asarray(grad_in), parent.shape, fn.name)
+            if type(grad_in) is not np.ndarray:
+                grad_in = np.asarray(grad_in)
+            if grad_in.shape != parent.data.shape:
+                grad_in = unbroadcast(grad_in, parent.data.shape, fn.name)
             key = id(parent)
             grads[key] = grads[key] + grad_in if key in grads else grad_in
         if not retain_graph:

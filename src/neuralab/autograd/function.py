@@ -27,25 +27,26 @@ if TYPE_CHECKING:
 class Function:
     """Base class of every differentiable op; ``Op.apply(*inputs, **options)`` runs it."""
 
-    inputs: tuple[Tensor, ...]
-    needs_input_grad: tuple[bool, ...]
+    # Set by apply() when the output joins the graph; back to these defaults after release().
+    inputs: tuple[Tensor, ...] | None = None
+    needs_input_grad: tuple[bool, ...] = ()
 
     @classmethod
     def apply(cls, *inputs: Any, **options: Any) -> Tensor:
-        from ..tensor import Tensor, as_tensor_like
-
-        # Constants (Python numbers, arrays) take the dtype of the first tensor argument so
-        # that ``x32 * 2.0`` stays float32 instead of being promoted to float64.
-        like = next((x for x in inputs if isinstance(x, Tensor)), None)
-        tensors = tuple(as_tensor_like(x, like) for x in inputs)
+        tensor_type = _tensor_type()
+        like = None
+        for x in inputs:
+            if isinstance(x, tensor_type):
+                like = x
+                break
+        tensors = [x if isinstance(x, tensor_type) else _as_tensor_like(x, like) for x in inputs]
         fn = cls()
-        data = fn.forward(*(t.data for t in tensors), **options)
-        requires_grad = is_grad_enabled() and any(t.requires_grad for t in tensors)
-        out = Tensor._from_op(np.asarray(data), requires_grad)
-        if requires_grad:
-            fn.inputs = tensors
-            fn.needs_input_grad = tuple(t.requires_grad for t in tensors)
-            out._ctx = fn
+        out = tensor_type._from_op(np.asarray(fn.forward(*[t.data for t in tensors], **options)),
+                                   False)
+        needs = tuple([t.requires_grad for t in tensors])
+        if True in needs and is_grad_enabled():
+            fn.inputs, fn.needs_input_grad = tuple(tensors), needs
+            out.requires_grad, out._ctx = True, fn
         return out
 
     def forward(self, *arrays: np.ndarray, **options: Any) -> np.ndarray:
@@ -56,8 +57,29 @@ class Function:
 
     def release(self) -> None:
         """Drop the inputs and every saved array so the graph can be freed."""
-        self.__dict__.clear()
+        self.__dict__.clear()  # ``inputs`` falls back to the class default, None
 
     @property
     def name(self) -> str:
         return type(self).__name__
+
+
+_TENSOR: Any = None
+
+
+def _tensor_type() -> Any:
+    # tensor.py imports the autograd package, so Tensor is looked up on first use, not at import.
+    global _TENSOR
+    if _TENSOR is None:
+        from ..tensor import Tensor
+
+        _TENSOR = Tensor
+    return _TENSOR
+
+
+def _as_tensor_like(value: Any, like: Any) -> Any:
+    # Constants (Python numbers, arrays) take the dtype of the first tensor argument so that
+    # ``x32 * 2.0`` stays float32 instead of being promoted to float64.
+    from ..tensor import as_tensor_like
+
+    return as_tensor_like(value, like)

@@ -45,7 +45,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound, generator=generator)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        shape = getattr(input, "shape", np.shape(input))
+        shape = input.shape if isinstance(input, Tensor) else np.shape(input)
         if len(shape) == 0 or shape[-1] != self.in_features:
             raise ValueError(
                 f"Linear({self.extra_repr()}): expected input of shape "

@@ -28,27 +28,36 @@ class NLLLoss(Function):
     def forward(self, log_probs: np.ndarray, target: Any = None, weight: Any = None,
                 ignore_index: int = -100, reduction: str = "mean") -> np.ndarray:
         n = log_probs.shape[0]
-        valid = target != ignore_index
-        rows, cols = np.arange(n), np.where(valid, target, 0)
-        w = (weight[cols] if weight is not None else np.ones(n, log_probs.dtype)) * valid
-        self.valid, self.rows, self.cols = valid, rows[valid], cols[valid]
-        self.w, self.reduction = w, reduction
-        self.shape, self.dtype = log_probs.shape, log_probs.dtype
-        losses = -w * log_probs[rows, cols]
+        self.shape, self.dtype, self.reduction = log_probs.shape, log_probs.dtype, reduction
+        rows = np.arange(n)
+        if weight is None and not np.any(target == ignore_index):
+            # The common case (every row counts, weight 1) without the masking below.
+            self.rows, self.cols, self.w, self.total_weight = rows, target, None, n
+            losses = -log_probs[rows, target]
+        else:
+            valid = target != ignore_index
+            cols = np.where(valid, target, 0)
+            w = (weight[cols] if weight is not None else np.ones(n, log_probs.dtype)) * valid
+            self.valid, self.rows, self.cols, self.w = valid, rows[valid], cols[valid], w
+            self.total_weight = w.sum()
+            losses = -w * log_probs[rows, cols]
         if reduction == "none":
             return losses
         if reduction == "sum":
             return losses.sum()
-        self.total_weight = w.sum()
         with np.errstate(invalid="ignore", divide="ignore"):  # all ignored: 0/0 = nan, as torch
-            return losses.sum() / self.total_weight
+            return losses.sum() / np.asarray(self.total_weight, dtype=log_probs.dtype)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        grad = np.zeros(self.shape, dtype=self.dtype)
+        if self.w is None:
+            scale = self.total_weight if self.reduction == "mean" else 1
+            grad[self.rows, self.cols] = -grad_out / np.asarray(scale, dtype=self.dtype)
+            return grad
         coef = -self.w * grad_out
         if self.reduction == "mean":
             with np.errstate(invalid="ignore", divide="ignore"):
                 coef = coef / self.total_weight
-        grad = np.zeros(self.shape, dtype=self.dtype)
         # Ignored rows get no gradient at all (not 0·(1/0) = nan when every row is ignored).
         grad[self.rows, self.cols] = coef[self.valid]
         return grad
@@ -146,6 +155,8 @@ def _check_index_target(name: str, target: np.ndarray, n: int, classes: int,
     if target.shape != (n,):
         raise ValueError(f"{name}: expected a target of shape ({n},) for a batch of {n}, "
                          f"got shape {target.shape}")
+    if n == 0 or (target.min() >= 0 and target.max() < classes):
+        return  # all in range: no per-element mask needed on the hot path
     bad = (target != ignore_index) & ((target < 0) | (target >= classes))
     if bad.any():
         position = int(np.argmax(bad))
