@@ -2,8 +2,10 @@
 
 ``backward(root)`` computes dL/dx for every leaf x that requires grad, where L is ``root``:
 
-1. Order the graph topologically (inputs before outputs) with an explicit stack, so a chain of
-   any length works (a recursive walk dies near Python's recursion limit, ~1,000 ops).
+1. Order the graph topologically (inputs before outputs): find the tensors that lead to the
+   root with an explicit stack, so a chain of any length works (a recursive walk dies near
+   Python's recursion limit, ~1,000 ops), and sort them by creation number — an op's output is
+   always created after its inputs.
 2. Seed dL/dL = 1 and visit nodes from the root backwards. Each node's gradient is complete
    when it is visited, because every consumer of the node comes later in topological order and
    is therefore visited earlier in the reverse walk.
