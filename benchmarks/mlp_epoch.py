@@ -148,7 +148,8 @@ def main() -> None:
     import torch
 
     print(f"data: {source}, {x.shape[0]}×{x.shape[1]} float32; batch {BATCH}; "
-          f"torch {torch.__version__} with {torch.get_num_threads()} threads; numpy {np.__version__}")
+          f"torch {torch.__version__} with {torch.get_num_threads()} threads; "
+          f"numpy {np.__version__}")
     runners = {"neuralab": epoch_neuralab, "numpy": epoch_numpy, "torch": epoch_torch}
     states: dict[str, dict] = {name: {} for name in runners}
     times: dict[str, list[float]] = {name: [] for name in runners}

@@ -50,8 +50,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
               f"(checkpoint: {result.files['checkpoint']})")
         return 130
     ev = result.evaluation
+    seconds = sum(result.history["seconds"])
     print(f"{result.bundle.test_label} accuracy: {ev.accuracy:.2%} "
-          f"({int(round(ev.accuracy * len(ev.targets)))}/{len(ev.targets)})")
+          f"({int(round(ev.accuracy * len(ev.targets)))}/{len(ev.targets)}) after "
+          f"{len(result.history)} epochs, {seconds:.1f} s of training")
     for name, path in result.files.items():
         print(f"  {name:>13}: {path}")
     return 0
