@@ -135,6 +135,41 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return status
 
 
+def _cmd_lab(args: argparse.Namespace) -> int:
+    from .lab import EXPERIMENTS, run_experiment
+    from .lab.claims import CLAIMS
+    from .lab.report import tour_order
+
+    if not args.name:
+        print("experiments (run one with: neuralab lab NAME --out DIR):")
+        for name in tour_order():
+            exp = EXPERIMENTS[name]
+            print(f"  {name:<24} {', '.join(exp.claims):<22} {exp.title(args.lang)}")
+        print("\nclaims: " + "; ".join(f"{c.id} {c.title(args.lang)}" for c in CLAIMS.values()))
+        return 0
+    if args.name not in EXPERIMENTS:
+        return _error(f"no experiment named {args.name!r}; `neuralab lab` lists them", 2)
+    out = Path(args.out or f"lab/{args.name}")
+    run = run_experiment(args.name, out, quick=args.quick)
+    print(f"{args.name} ({', '.join(run.experiment.claims)}): {run.experiment.title(args.lang)}"
+          f" — {run.seconds:.1f} s")
+    for finding in run.result.findings():
+        print(f"  {finding.claim} [{finding.verdict}] {finding.evidence(args.lang)}")
+    for path in [*run.figures, run.json_path]:
+        print(f"  wrote {path}")
+    return 0
+
+
+def _cmd_tour(args: argparse.Namespace) -> int:
+    from .lab.report import run_tour
+
+    result = run_tour(args.out, lang=args.lang, quick=not args.full)
+    print(f"report: {result.report} ({len(result.runs)} experiments, {result.seconds:.0f} s)")
+    if result.errors:
+        return _error(f"{len(result.errors)} experiment(s) failed: {', '.join(result.errors)}")
+    return 0
+
+
 def _int_list(text: str) -> tuple[int, ...]:
     try:
         sizes = tuple(int(part) for part in text.split(",") if part.strip())
@@ -221,6 +256,20 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("model", help="a model file written by neuralab train")
     predict.add_argument("images", nargs="+", help="image files")
     predict.set_defaults(handler=_cmd_predict)
+    lab = commands.add_parser("lab", help="list the seed-claim experiments, or run one")
+    lab.add_argument("name", nargs="?", help="experiment to run (omit to list them)")
+    lab.add_argument("--out", default=None, help="folder for PNGs and JSON (default lab/NAME)")
+    lab.add_argument("--quick", action="store_true", help="the smaller, faster version")
+    lab.add_argument("--lang", default="en", choices=["en", "ko"])
+    lab.set_defaults(handler=_cmd_lab)
+
+    tour = commands.add_parser(
+        "tour", help="run every experiment in the notes' order; write one HTML report")
+    tour.add_argument("--out", default="tour", help="output folder (default ./tour)")
+    tour.add_argument("--lang", default="en", choices=["en", "ko"], help="report language")
+    tour.add_argument("--full", action="store_true",
+                      help="the full-size experiments (minutes) instead of the quick ones")
+    tour.set_defaults(handler=_cmd_tour)
     return parser
 
 
