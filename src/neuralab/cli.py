@@ -32,7 +32,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from .train.job import TrainConfig, run_training
 
     config = TrainConfig(
-        data=args.data, hidden=args.hidden, activation=args.activation, dropout=args.dropout,
+        data=args.data, model=args.model, hidden=args.hidden, activation=args.activation,
+        dropout=args.dropout,
         optimizer=args.optimizer, lr=args.lr, momentum=args.momentum,
         weight_decay=args.weight_decay, schedule=args.schedule, epochs=args.epochs,
         batch_size=args.batch_size, seed=args.seed, clip_grad_norm=args.clip_grad_norm,
@@ -222,6 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser(
         "train", help="train an MLP classifier; writes the model, history.json and plots")
     _add_data_arguments(train, "digits")
+    train.add_argument("--model", default="mlp", choices=["mlp", "cnn", "cnn-bn", "lenet"],
+                       help="architecture (default mlp; the CNNs need 28×28 images)")
     train.add_argument("--hidden", type=_int_list, default=(256, 128),
                        help="hidden layer sizes (default 256,128)")
     train.add_argument("--activation", default="relu",

@@ -26,3 +26,83 @@ def mlp(input_shape: Sequence[int], hidden: Sequence[int], num_classes: int,
         width = size
     layers.append(nn.Linear(width, num_classes))
     return nn.Sequential(*layers)
+
+
+def _conv_out(size: int, kernel: int, padding: int = 0, stride: int = 1) -> int:
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def _spatial_after(shape: Sequence[int], steps: Sequence[tuple[int, int, int]],
+                   name: str) -> tuple[int, int]:
+    """Height and width after conv/pool ``steps`` (kernel, padding, stride); clear error if
+    the input is too small for the architecture."""
+    height, width = shape[-2], shape[-1]
+    for kernel, padding, stride in steps:
+        height, width = (_conv_out(height, kernel, padding, stride),
+                         _conv_out(width, kernel, padding, stride))
+        if height < 1 or width < 1:
+            raise ValueError(f"{name} needs larger images than {shape[-2]}×{shape[-1]} "
+                             f"(e.g. 28×28 MNIST); use the mlp model for the 8×8 digits")
+    return height, width
+
+
+def cnn(input_shape: Sequence[int], num_classes: int, batch_norm: bool = False,
+        dropout: float = 0.0) -> nn.Sequential:
+    """Conv(C→32, 3) ReLU MaxPool(2) → Conv(32→64, 3) ReLU MaxPool(2) → Flatten →
+    Linear(→128) ReLU → Linear(128→classes); with ``batch_norm`` a BatchNorm after each conv
+    and the hidden Linear, and ``dropout`` before each Linear."""
+    channels = input_shape[0] if len(input_shape) == 3 else 1
+    height, width = _spatial_after(input_shape, [(3, 0, 1), (2, 0, 2), (3, 0, 1), (2, 0, 2)],
+                                   "the cnn model")
+
+    def block(c_in: int, c_out: int) -> list[nn.Module]:
+        layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, 3)]
+        if batch_norm:
+            layers.append(nn.BatchNorm2d(c_out))
+        return [*layers, nn.ReLU(), nn.MaxPool2d(2)]
+
+    head: list[nn.Module] = [nn.Flatten()]
+    if dropout:
+        head.append(nn.Dropout(dropout))
+    head.append(nn.Linear(64 * height * width, 128))
+    if batch_norm:
+        head.append(nn.BatchNorm1d(128))
+    head.append(nn.ReLU())
+    if dropout:
+        head.append(nn.Dropout(dropout))
+    head.append(nn.Linear(128, num_classes))
+    return nn.Sequential(*block(channels, 32), *block(32, 64), *head)
+
+
+def lenet(input_shape: Sequence[int], num_classes: int) -> nn.Sequential:
+    """LeNet-5 (LeCun et al., 1998) with ReLU and max pooling, as commonly used on 28×28 MNIST:
+    Conv(C→6, 5, pad 2) → pool → Conv(6→16, 5) → pool → 120 → 84 → classes."""
+    channels = input_shape[0] if len(input_shape) == 3 else 1
+    height, width = _spatial_after(input_shape, [(5, 2, 1), (2, 0, 2), (5, 0, 1), (2, 0, 2)],
+                                   "the lenet model")
+    return nn.Sequential(
+        nn.Conv2d(channels, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(16 * height * width, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
+        nn.Linear(84, num_classes))
+
+
+MODELS = ("mlp", "cnn", "cnn-bn", "lenet")
+
+
+def build_model(name: str, input_shape: Sequence[int], num_classes: int,
+                hidden: Sequence[int] = (256, 128), activation: str = "relu",
+                dropout: float = 0.0) -> nn.Sequential:
+    """One of ``MODELS`` for inputs of ``input_shape`` (C, H, W) or (features,)."""
+    if name == "mlp":
+        return mlp(input_shape, hidden, num_classes, activation, dropout)
+    if len(input_shape) < 2:
+        raise ValueError(f"the {name} model needs images (C, H, W); this data has flat "
+                         f"features of shape {tuple(input_shape)} — use --model mlp")
+    if name == "cnn":
+        return cnn(input_shape, num_classes, dropout=dropout)
+    if name == "cnn-bn":
+        return cnn(input_shape, num_classes, batch_norm=True, dropout=dropout or 0.25)
+    if name == "lenet":
+        return lenet(input_shape, num_classes)
+    raise ValueError(f"unknown model {name!r}: choose from {', '.join(MODELS)}")

@@ -28,10 +28,14 @@ def test_every_claim_has_a_verdict_and_evidence(tour) -> None:
     for claim_id in CLAIMS:
         assert f'id="{claim_id}"' in page, claim_id
     assert "not checked" not in page and "badge failed" not in page
-    found = {f.claim: f.verdict for run in tour.runs for f in run.result.findings()}
+    found: dict[str, set[str]] = {}
+    for run in tour.runs:
+        for finding in run.result.findings():
+            found.setdefault(finding.claim, set()).add(finding.verdict)
     assert set(found) == set(CLAIMS)
-    assert found["S7"] == "corrected" and found["S22"] == "corrected"
-    assert found["S14"] == "confirmed" and found["S17"] == "confirmed"
+    assert "corrected" in found["S7"] and found["S22"] == {"corrected"}
+    assert found["S14"] == {"confirmed"} and "confirmed" in found["S17"]
+    assert 'id="S7">S7 · Leaky ReLU Q&amp;A <span class="badge corrected">' in page
 
 
 def test_tour_runs_in_the_notes_order_and_quickly(tour) -> None:

@@ -55,6 +55,7 @@ def load_data(name: str, *, target: str = "label", val_fraction: float = 0.2, se
 @dataclass
 class TrainConfig:
     data: str = "digits"
+    model: str = "mlp"  # mlp | cnn | cnn-bn | lenet
     hidden: tuple[int, ...] = (256, 128)
     activation: str = "relu"
     dropout: float = 0.0
@@ -84,6 +85,12 @@ class TrainResult:
     bundle: DataBundle
 
 
+def _describe(config: TrainConfig) -> str:
+    if config.model == "mlp":
+        return f"{config.activation} MLP {'-'.join(map(str, config.hidden))}"
+    return f"{config.model} model"
+
+
 def build_optimizer(name: str, params: Any, lr: float, momentum: float,
                     weight_decay: float) -> Any:
     from .. import optim
@@ -101,7 +108,7 @@ def run_training(config: TrainConfig, log: Callable[[str], None] = print) -> Tra
     """Train, evaluate on the held-out split, and write model, history and plots to ``out``."""
     from .. import io, nn
     from ..data import DataLoader
-    from ..models import mlp
+    from ..models import build_model
     from ..optim.lr_scheduler import CosineAnnealingLR, StepLR
     from ..random import manual_seed
     from .fit import evaluate, fit
@@ -111,8 +118,8 @@ def run_training(config: TrainConfig, log: Callable[[str], None] = print) -> Tra
                        seed=config.seed)
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
-    model = mlp(bundle.input_shape, config.hidden, len(bundle.classes), config.activation,
-                config.dropout)
+    model = build_model(config.model, bundle.input_shape, len(bundle.classes), config.hidden,
+                        config.activation, config.dropout)
     optimizer = build_optimizer(config.optimizer, model.parameters(), config.lr,
                                 config.momentum, config.weight_decay)
     scheduler = {"cosine": lambda: CosineAnnealingLR(optimizer, T_max=max(config.epochs, 1)),
@@ -146,8 +153,7 @@ def run_training(config: TrainConfig, log: Callable[[str], None] = print) -> Tra
         from .. import plot
 
         files["curves"] = plot.plot_history(history, out / "loss_accuracy.png",
-                                            f"{bundle.name}: {config.activation} MLP "
-                                            f"{'-'.join(map(str, config.hidden))}")
+                                            f"{bundle.name}: {_describe(config)}")
         files["confusion"] = plot.plot_confusion_matrix(
             evaluation.confusion, bundle.classes, out / "confusion_matrix.png",
             f"Confusion matrix ({bundle.test_label}, accuracy {evaluation.accuracy:.2%})")

@@ -1,0 +1,93 @@
+"""The 'activations' experiment (S3, S4, S5, S7, S17): autodiff derivatives and key values."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from neuralab import nn
+from neuralab.lab import activations_lab
+from neuralab.lab.registry import EXPERIMENTS, VERDICTS, run_experiment
+from neuralab.tensor import Tensor
+
+HANGUL = re.compile("[가-힣]")
+
+
+@pytest.fixture(scope="module")
+def result() -> activations_lab.ActivationsResult:
+    return activations_lab.run(quick=True)
+
+
+def test_registered_with_its_claims() -> None:
+    exp = EXPERIMENTS["activations"]
+    assert exp.run is activations_lab.run
+    assert exp.claims == ("S3", "S4", "S5", "S7", "S17")
+
+
+@pytest.mark.parametrize("name", activations_lab.NAMES)
+def test_autodiff_derivative_equals_closed_form(name: str) -> None:
+    x = np.linspace(-7, 7, 141) + 0.003  # off the kink at 0
+    y, dy = activations_lab.autodiff(name, x)
+    f, df = activations_lab.CLOSED_FORMS[name]
+    np.testing.assert_allclose(y, f(x), atol=1e-12)
+    np.testing.assert_allclose(dy, df(x), atol=1e-12)
+
+
+def test_result_errors_are_tiny(result: activations_lab.ActivationsResult) -> None:
+    assert max(result.max_error_vs_closed_form.values()) < 1e-12
+    assert max(result.max_error_vs_finite_difference.values()) < 1e-6
+
+
+def test_sigmoid_max_slope_is_a_quarter_at_zero(result: activations_lab.ActivationsResult) -> None:
+    assert result.sigmoid_max_slope == pytest.approx(0.25, abs=1e-15)
+    assert result.sigmoid_argmax_x == 0.0
+    sig = result.slopes["sigmoid"]
+    assert sig["0"] > sig["5"] > sig["10"] > 0  # S4: saturation
+    assert sig["5"] == pytest.approx(0.0066480566707901, rel=1e-9)
+    assert sig["10"] < 1e-4 and sig["-10"] == pytest.approx(sig["10"])
+    assert result.slopes["relu"]["5"] == result.slopes["relu"]["10"] == 1.0
+
+
+def test_sigmoid_never_zero_while_step_and_relu_are(
+        result: activations_lab.ActivationsResult) -> None:
+    assert result.exact_zero_fraction["sigmoid"] == 0.0
+    assert result.sigmoid_min_output > 0
+    assert result.exact_zero_fraction["step"] >= 0.5
+    assert result.exact_zero_fraction["relu"] >= 0.5
+    assert result.step_max_abs_derivative == 0.0
+    assert -110 < result.sigmoid_underflow_x["float32"] < -100
+
+
+def test_leaky_relu_of_minus_two_is_small_negative(
+        result: activations_lab.ActivationsResult) -> None:
+    assert result.leaky_at_minus_2 == -0.02
+    assert result.leaky_slope_at_minus_2 == 0.01
+    assert result.relu_at_minus_2 == 0.0
+    assert nn.LeakyReLU(0.01)(Tensor(np.array([-2.0]))).item() == -0.02
+
+
+def test_findings(result: activations_lab.ActivationsResult) -> None:
+    findings = {f.claim: f for f in result.findings()}
+    assert set(findings) == {"S3", "S4", "S5", "S7", "S17"}
+    assert findings["S7"].verdict == "corrected"
+    assert "dead-relu" in findings["S7"].evidence_en
+    assert findings["S17"].verdict == "context"
+    for f in findings.values():
+        assert f.verdict in VERDICTS
+        assert f.evidence_en and HANGUL.search(f.evidence_ko)
+        assert f.figures
+
+
+def test_draw_writes_the_figures_the_findings_name(
+        result: activations_lab.ActivationsResult, tmp_path) -> None:
+    paths = result.draw(tmp_path)
+    assert {p.name for p in paths} >= {n for f in result.findings() for n in f.figures}
+    for p in paths:
+        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 1000
+
+
+def test_run_through_the_registry_writes_json(tmp_path) -> None:
+    run = run_experiment("activations", tmp_path, quick=True, draw=False)
+    assert run.json_path is not None and run.json_path.stat().st_size > 0
