@@ -1,7 +1,7 @@
 """The issue's accuracy bar on real data: Fashion-MNIST (Debian's package) with the MLP recipe.
 
 Skipped when the data set is not installed (``apt-get install dataset-fashion-mnist``; .ci/run
-installs it). The side-by-side PyTorch comparison lives in benchmarks/fashion_mlp_parity.py.
+installs it). The side-by-side PyTorch comparison lives in benchmarks/fashion_parity.py.
 """
 
 from __future__ import annotations
