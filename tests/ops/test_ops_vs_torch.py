@@ -473,7 +473,25 @@ LOSSES = [
                  const(np.full(7, 2.0))),
 ]
 
-CASES = [*ARITHMETIC, *LINALG, *REDUCTIONS, *ELEMENTWISE, *SHAPE, *ACTIVATIONS, *LOSSES]
+# CNN ops: one row each here (so every registered op is covered); the sweep over strides,
+# paddings, dilations and layouts is in test_conv_vs_torch.py.
+CNN = [
+    case("conv2d", "conv2d", lambda x, w, b: F.conv2d(x, w, b, 2, 1, (1, 2)),
+         lambda x, w, b: TF.conv2d(x, w, b, 2, 1, (1, 2)), normal(2, 3, 7, 8), normal(4, 3, 3, 2),
+         normal(4)),
+    case("max_pool2d", "max_pool2d", lambda x: F.max_pool2d(x, 3, 2, 1),
+         lambda x: TF.max_pool2d(x, 3, 2, 1), distinct(2, 3, 7, 6)),
+    case("avg_pool2d", "avg_pool2d", lambda x: F.avg_pool2d(x, 3, 2, 1, False),
+         lambda x: TF.avg_pool2d(x, 3, 2, 1, count_include_pad=False), normal(2, 3, 7, 6)),
+    case("adaptive_avg_pool2d", "adaptive_avg_pool2d", lambda x: F.adaptive_avg_pool2d(x, (3, 4)),
+         lambda x: TF.adaptive_avg_pool2d(x, (3, 4)), normal(2, 3, 7, 6)),
+    case("batch_norm", "batch_norm",
+         lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+         lambda x, w, b: TF.batch_norm(x, None, None, w, b, training=True),
+         normal(4, 3, 2, 5), normal(3), normal(3)),
+]
+
+CASES = [*ARITHMETIC, *LINALG, *REDUCTIONS, *ELEMENTWISE, *SHAPE, *ACTIVATIONS, *LOSSES, *CNN]
 DTYPES = {
     "float64": (np.float64, 1e-6, 1e-12),
     "float32": (np.float32, 1e-4, 1e-6),

@@ -27,9 +27,13 @@ from typing import Any
 import numpy as np
 
 from ..nn.activations import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Step, Tanh
+from ..nn.batchnorm import BatchNorm1d, BatchNorm2d
+from ..nn.conv import Conv2d
 from ..nn.layers import Dropout, Flatten, Identity, Linear, Sequential
 from ..nn.module import Module
+from ..nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from ..random import get_rng_state, set_rng_state
+from ..tensor import get_default_dtype
 from .files import (
     ModelFileError,
     PathLike,
@@ -414,3 +418,81 @@ register_module(LeakyReLU, lambda m: {"negative_slope": float(m.negative_slope)}
 register_module(Softmax, lambda m: {"dim": int(m.dim)}, lambda cfg: Softmax(cfg.get_int("dim")))
 register_module(LogSoftmax, lambda m: {"dim": int(m.dim)},
                 lambda cfg: LogSoftmax(cfg.get_int("dim")))
+
+
+# ------------------------------------------------------------------------------ CNN built-ins
+def _get_pair(cfg: ModuleConfig, key: str, minimum: int) -> tuple[int, int]:
+    value = cfg._get(key, _MISSING, f"a pair of integers >= {minimum}",
+                     lambda v: isinstance(v, list) and len(v) == 2
+                     and all(type(i) is int and i >= minimum for i in v))
+    return value[0], value[1]
+
+
+def _conv2d_from_config(cfg: ModuleConfig) -> Conv2d:
+    in_channels, out_channels = cfg.get_int("in_channels"), cfg.get_int("out_channels")
+    kernel = _get_pair(cfg, "kernel_size", 1)
+    padding: Any = cfg._get("padding", _MISSING, "a pair of integers >= 0, 'same' or 'valid'",
+                            lambda v: v in ("same", "valid") or isinstance(v, list) and len(v) == 2
+                            and all(type(i) is int and i >= 0 for i in v))
+    padding = padding if isinstance(padding, str) else tuple(padding)
+    stride, dilation = _get_pair(cfg, "stride", 1), _get_pair(cfg, "dilation", 1)
+    bias, dtype = cfg.get_bool("bias"), cfg.get_dtype("dtype")
+    if in_channels <= 0 or out_channels <= 0:
+        raise cfg.error(f"in_channels and out_channels must be positive, got {in_channels} and "
+                        f"{out_channels}")
+    cfg.reserve(out_channels * in_channels * kernel[0] * kernel[1] + (out_channels if bias else 0))
+    return Conv2d(in_channels, out_channels, kernel, stride=stride, padding=padding,
+                  dilation=dilation, bias=bias, dtype=dtype)
+
+
+register_module(Conv2d, lambda m: {
+    "in_channels": int(m.in_channels), "out_channels": int(m.out_channels),
+    "kernel_size": list(m.kernel_size), "stride": list(m.stride),
+    "padding": m.padding if isinstance(m.padding, str) else list(m.padding),
+    "dilation": list(m.dilation), "bias": m.bias is not None, "dtype": m.weight.dtype.name,
+}, _conv2d_from_config)
+
+
+def _pool_config(m: Any) -> dict[str, Any]:
+    return {"kernel_size": list(m.kernel_size), "stride": list(m.stride),
+            "padding": list(m.padding)}
+
+
+register_module(MaxPool2d, _pool_config, lambda cfg: MaxPool2d(
+    _get_pair(cfg, "kernel_size", 1), _get_pair(cfg, "stride", 1), _get_pair(cfg, "padding", 0)))
+register_module(AvgPool2d, lambda m: {**_pool_config(m), "count_include_pad": m.count_include_pad},
+                lambda cfg: AvgPool2d(_get_pair(cfg, "kernel_size", 1), _get_pair(cfg, "stride", 1),
+                                      _get_pair(cfg, "padding", 0),
+                                      cfg.get_bool("count_include_pad")))
+register_module(AdaptiveAvgPool2d, lambda m: {"output_size": list(m.output_size)},
+                lambda cfg: AdaptiveAvgPool2d(tuple(cfg._get(
+                    "output_size", _MISSING, "a pair of positive integers (or null)",
+                    lambda v: isinstance(v, list) and len(v) == 2
+                    and all(i is None or type(i) is int and i >= 1 for i in v)))))
+
+
+def _batchnorm_config(m: Any) -> dict[str, Any]:
+    stored = [t for t in (m.weight, m.running_mean) if t is not None]
+    return {"num_features": int(m.num_features), "eps": float(m.eps),
+            "momentum": None if m.momentum is None else float(m.momentum),
+            "affine": m.affine, "track_running_stats": m.track_running_stats,
+            "dtype": (stored[0].dtype if stored else get_default_dtype()).name}
+
+
+def _batchnorm_from_config(cls: type) -> Callable[[ModuleConfig], Module]:
+    def build(cfg: ModuleConfig) -> Module:
+        num_features = cfg.get_int("num_features")
+        momentum = cfg._get("momentum", _MISSING, "a finite number or null",
+                            lambda v: v is None or type(v) in (int, float) and math.isfinite(v))
+        affine, tracked = cfg.get_bool("affine"), cfg.get_bool("track_running_stats")
+        if num_features <= 0:
+            raise cfg.error(f"num_features must be positive, got {num_features}")
+        cfg.reserve(num_features * (2 * affine + 2 * tracked) + tracked)
+        return cls(num_features, eps=cfg.get_float("eps"),
+                   momentum=None if momentum is None else float(momentum), affine=affine,
+                   track_running_stats=tracked, dtype=cfg.get_dtype("dtype"))
+    return build
+
+
+register_module(BatchNorm1d, _batchnorm_config, _batchnorm_from_config(BatchNorm1d))
+register_module(BatchNorm2d, _batchnorm_config, _batchnorm_from_config(BatchNorm2d))

@@ -1,6 +1,17 @@
 """All differentiable ops. Importing this package registers them on ``Tensor``."""
 
-from . import activation, arithmetic, elementwise, linalg, loss, reduction, shape  # noqa: F401
+from . import (  # noqa: F401
+    activation,
+    arithmetic,
+    conv,
+    elementwise,
+    linalg,
+    loss,
+    normalization,
+    pooling,
+    reduction,
+    shape,
+)
 from .registry import OPS
 
 __all__ = ["OPS"]

@@ -1,0 +1,212 @@
+"""One training epoch of a small CNN on 60,000 28×28 images: neuralab vs PyTorch.
+
+Model: Conv(1→32, 3) ReLU MaxPool(2) → Conv(32→64, 3) ReLU MaxPool(2) → Flatten →
+Linear(1600→128) ReLU → Linear(128→10); batch 128, SGD lr 0.01 momentum 0.9, cross-entropy.
+Data: Fashion-MNIST when installed (``neuralab.data.fashion_mnist``), else random images.
+
+Timing: both frameworks start from the same weights (neuralab's init, copied into torch) and
+run the same shuffled batches; epochs are interleaved (neuralab, torch, neuralab, ...) so drift
+on a noisy machine hits both alike. We print per-epoch times, medians and the ratio.
+
+Memory: each framework also runs one epoch in a fresh subprocess, which records its resident
+set (VmRSS) once the library and the data are loaded, resets the kernel's high-water mark
+(writing "5" to /proc/self/clear_refs), builds the model and trains one epoch, then reads
+VmHWM: the peak RSS of the epoch, and that peak minus the baseline — the training working set
+(weights, optimizer state, activations and gradients of a batch, allocator caches).
+Run: ``python benchmarks/cnn_epoch.py [--epochs 3] [--no-memory]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+BATCH, LR, MOMENTUM = 128, 0.01, 0.9
+
+
+def load_data() -> tuple[np.ndarray, np.ndarray, str]:
+    from neuralab.data import DatasetNotFoundError, fashion_mnist
+
+    try:
+        x, y = fashion_mnist(download=False).tensors
+        return x, y, "Fashion-MNIST"
+    except DatasetNotFoundError:
+        rng = np.random.default_rng(0)
+        return (rng.random((60000, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, 60000),
+                "random data (install dataset-fashion-mnist for the real set)")
+
+
+def gemm_gflop() -> float:
+    """Multiply-add work of one epoch in the convolutions and linear layers (forward and the
+    weight and input gradients; the first conv needs no input gradient)."""
+    n = 60000
+    conv1 = 2 * n * 26 * 26 * 9 * 32 * 2
+    conv2 = 2 * n * 11 * 11 * 288 * 64 * 3
+    linear = 2 * n * (1600 * 128 + 128 * 10) * 3
+    return (conv1 + conv2 + linear) / 1e9
+
+
+def initial_state(seed: int = 0) -> dict[str, np.ndarray]:
+    """PyTorch-style initial weights (neuralab's init), shared by both frameworks."""
+    import neuralab as nl
+
+    nl.manual_seed(seed)
+    return neuralab_model().state_dict()
+
+
+def neuralab_model() -> Any:
+    from neuralab import nn
+
+    return nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                         nn.Linear(1600, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+def torch_model() -> Any:
+    from torch import nn
+
+    return nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                         nn.Linear(1600, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+def epoch_neuralab(x: np.ndarray, y: np.ndarray, order: np.ndarray, state: dict) -> float:
+    import neuralab as nl
+    from neuralab import nn
+
+    if "model" not in state:
+        model = neuralab_model()
+        model.load_state_dict(state["init"])
+        state["model"] = model
+        state["opt"] = nl.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+    model, opt = state["model"], state["opt"]
+    start = time.perf_counter()
+    for i in range(0, len(order), BATCH):
+        idx = order[i:i + BATCH]
+        loss = nn.functional.cross_entropy(model(nl.Tensor(x[idx])), y[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    state["loss"] = float(loss.item())
+    return time.perf_counter() - start
+
+
+def epoch_torch(x: np.ndarray, y: np.ndarray, order: np.ndarray, state: dict) -> float:
+    import torch
+
+    if "model" not in state:
+        model = torch_model()
+        model.load_state_dict({k: torch.from_numpy(v) for k, v in state["init"].items()})
+        state["model"] = model
+        state["opt"] = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+        state["x"], state["y"] = torch.from_numpy(x), torch.from_numpy(y)
+    model, opt, tx, ty = state["model"], state["opt"], state["x"], state["y"]
+    torder = torch.from_numpy(order)
+    start = time.perf_counter()
+    for i in range(0, len(order), BATCH):
+        idx = torder[i:i + BATCH]
+        loss = torch.nn.functional.cross_entropy(model(tx[idx]), ty[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    state["loss"] = float(loss.item())
+    return time.perf_counter() - start
+
+
+RUNNERS = {"neuralab": epoch_neuralab, "torch": epoch_torch}
+
+
+def _status_kb(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def child(framework: str) -> None:
+    """Run one epoch in this fresh process and print its memory use as JSON."""
+    if framework == "torch":
+        import torch  # noqa: F401  (imported before the baseline, like neuralab below)
+    import neuralab  # noqa: F401
+
+    x, y, _ = load_data()
+    state = {"init": initial_state()}
+    order = np.random.default_rng(1).permutation(len(x))
+    baseline = _status_kb("VmRSS")  # libraries and data loaded; no model or batch yet
+    try:
+        with open("/proc/self/clear_refs", "w") as f:  # reset VmHWM to the current RSS
+            f.write("5")
+        method = "VmHWM reset before the epoch"
+    except OSError:
+        method = "VmHWM of the whole process (clear_refs unavailable)"
+    seconds = RUNNERS[framework](x, y, order, state)  # builds model + optimizer, then trains
+    print(json.dumps({"baseline_kb": baseline, "peak_kb": _status_kb("VmHWM"),
+                      "seconds": seconds, "method": method}))
+
+
+def measure_memory(framework: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", framework], capture_output=True,
+                         text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=3, help="timed epochs per framework")
+    parser.add_argument("--no-memory", action="store_true",
+                        help="skip the peak-memory epochs (one per framework, in subprocesses)")
+    parser.add_argument("--child", choices=sorted(RUNNERS), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child)
+        return
+
+    x, y, source = load_data()
+    import torch
+
+    print(f"data: {source}, {'×'.join(map(str, x.shape))} float32; batch {BATCH}; "
+          f"torch {torch.__version__} with {torch.get_num_threads()} threads; "
+          f"numpy {np.__version__}")
+    print(f"GEMM work per epoch: {gemm_gflop():.0f} GFLOP")
+    init = initial_state()
+    states: dict[str, dict] = {name: {"init": init} for name in RUNNERS}
+    times: dict[str, list[float]] = {name: [] for name in RUNNERS}
+    rng = np.random.default_rng(0)
+    warm = rng.permutation(len(x))[:BATCH * 10]
+    for name, run in RUNNERS.items():  # build models and warm caches (not timed)
+        run(x, y, warm, states[name])
+    for epoch in range(args.epochs):  # interleave the frameworks so drift hits both alike
+        order = rng.permutation(len(x))
+        for name, run in RUNNERS.items():
+            times[name].append(run(x, y, order, states[name]))
+        print(f"epoch {epoch + 1}: " + ", ".join(
+            f"{n} {t[-1]:.2f} s (loss {states[n]['loss']:.3f})" for n, t in times.items()))
+    median = {name: statistics.median(t) for name, t in times.items()}
+    print("\nmedian epoch time: " + ", ".join(f"{n} {t:.2f} s" for n, t in median.items()))
+    print(f"neuralab / torch = {median['neuralab'] / median['torch']:.2f}  (target <= 1.0)")
+    print(f"neuralab's effective rate (GEMM work / epoch time): "
+          f"{gemm_gflop() / median['neuralab']:.0f} GFLOP/s")
+
+    if args.no_memory:
+        return
+    print("\npeak memory (RSS) of one epoch, each framework in a fresh subprocess: baseline = "
+          "RSS with the\nlibrary and the data loaded; the kernel's high-water mark is reset "
+          "there and read after the epoch")
+    for name in RUNNERS:
+        m = measure_memory(name)
+        print(f"  {name:8s} baseline {m['baseline_kb'] / 1024:7.1f} MiB, peak during epoch "
+              f"{m['peak_kb'] / 1024:7.1f} MiB, working set of training "
+              f"{(m['peak_kb'] - m['baseline_kb']) / 1024:6.1f} MiB  "
+              f"[{m['method']}; that epoch took {m['seconds']:.2f} s]")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""Pooling layers: ``MaxPool2d``, ``AvgPool2d``, ``AdaptiveAvgPool2d`` (no parameters)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..ops.conv import _pair
+from ..ops.pooling import _output_size, adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from ..tensor import Tensor
+from .module import Module
+
+
+def _check_4d(layer: Module, input: Any) -> None:  # noqa: A002
+    shape = tuple(input.shape if isinstance(input, Tensor) else np.shape(input))
+    if len(shape) != 4:
+        raise ValueError(f"{type(layer).__name__}({layer.extra_repr()}): expected a 4-D input "
+                         f"of shape (N, C, H, W), got {shape}")
+
+
+class _Pool2d(Module):
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+        super().__init__()
+        name = type(self).__name__
+        self.kernel_size = _pair(kernel_size, "kernel_size", name, 1)
+        self.stride = self.kernel_size if stride is None else _pair(stride, "stride", name, 1)
+        self.padding = _pair(padding, "padding", name, 0)
+        if any(p > k // 2 for p, k in zip(self.padding, self.kernel_size)):
+            raise ValueError(f"{name}: padding {self.padding} must be at most half of "
+                             f"kernel_size {self.kernel_size}")
+
+    def _call(self, fn: Any, input: Any, **options: Any) -> Tensor:  # noqa: A002
+        _check_4d(self, input)
+        try:
+            return fn(input, self.kernel_size, self.stride, self.padding, **options)
+        except ValueError as error:
+            raise ValueError(f"{type(self).__name__}({self.extra_repr()}): {error}") from None
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool2d(_Pool2d):
+    """Max over k×k windows; the gradient goes to each window's (first) maximum."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return self._call(max_pool2d, input)
+
+
+class AvgPool2d(_Pool2d):
+    """Mean over k×k windows (zero padding counted unless ``count_include_pad=False``)."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 count_include_pad: bool = True) -> None:
+        super().__init__(kernel_size, stride, padding)
+        self.count_include_pad = bool(count_include_pad)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return self._call(avg_pool2d, input, count_include_pad=self.count_include_pad)
+
+    def extra_repr(self) -> str:
+        extra = "" if self.count_include_pad else ", count_include_pad=False"
+        return super().extra_repr() + extra
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average into a fixed ``output_size`` whatever the input's height and width."""
+
+    def __init__(self, output_size: Any) -> None:
+        super().__init__()
+        self.output_size = _output_size(output_size)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        _check_4d(self, input)
+        return adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"

@@ -1,0 +1,291 @@
+"""2-D pooling over NCHW inputs: max, average and adaptive average.
+
+Each window offset (i, j) of a k×k pool is one strided view of the input, so a pool is a
+k·k-step loop of whole-array operations, never a loop over pixels. Outputs keep the memory
+layout of their input, so channels-last activations from a conv stay channels-last.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..tensor import Tensor
+from ._chunks import over_batch
+from .conv import _pair
+from .registry import register
+
+
+def _pool_geometry(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
+                   padding: tuple[int, int], op: str) -> tuple[int, int]:
+    """Check the arguments as PyTorch does and return the output size (OH, OW)."""
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expected a 4-D input (N, C, H, W), got shape {x.shape}")
+    if padding[0] * 2 > kernel[0] or padding[1] * 2 > kernel[1]:
+        raise ValueError(f"{op}: padding {padding} must be at most half of kernel_size {kernel}")
+    out = tuple((size + 2 * p - k) // s + 1
+                for size, k, s, p in zip(x.shape[2:], kernel, stride, padding))
+    if min(out) < 1:
+        raise ValueError(f"{op}: input of shape {x.shape} (padding {padding}) is smaller than "
+                         f"kernel_size {kernel}")
+    return out[0], out[1]
+
+
+def _pad(x: np.ndarray, padding: tuple[int, int], value: float) -> np.ndarray:
+    if padding == (0, 0):
+        return x
+    n, c, h, w = x.shape
+    ph, pw = padding
+    padded = np.full((n, c, h + 2 * ph, w + 2 * pw), value, dtype=x.dtype)
+    padded[:, :, ph:ph + h, pw:pw + w] = x
+    return padded
+
+
+def _zeros(shape: tuple[int, ...], channels_last: bool, dtype: Any) -> np.ndarray:
+    """Zeros of NCHW ``shape``, laid out channels-last in memory when asked (to match x)."""
+    if channels_last:
+        n, c, h, w = shape
+        return np.zeros((n, h, w, c), dtype=dtype).transpose(0, 3, 1, 2)
+    return np.zeros(shape, dtype=dtype)
+
+
+def _window_slice(i: int, j: int, stride: tuple[int, int],
+                  out_hw: tuple[int, int]) -> tuple[slice, ...]:
+    """Index of the (N, C, OH, OW) view of the elements at offset (i, j) of every window."""
+    return (slice(None), slice(None), slice(i, i + stride[0] * (out_hw[0] - 1) + 1, stride[0]),
+            slice(j, j + stride[1] * (out_hw[1] - 1) + 1, stride[1]))
+
+
+def _offsets(kernel: tuple[int, int]) -> list[tuple[int, int]]:
+    return [(i, j) for i in range(kernel[0]) for j in range(kernel[1])]
+
+
+def _blocks_empty(count: int, shape: tuple[int, ...], channels_last: bool,
+                  dtype: Any) -> np.ndarray:
+    """An empty (count, N, C, OH, OW) array; each block channels-last in memory if asked."""
+    n, c, oh, ow = shape
+    if channels_last:
+        return np.empty((count, n, oh, ow, c), dtype=dtype).transpose(0, 1, 4, 2, 3)
+    return np.empty((count, *shape), dtype=dtype)
+
+
+def _tiles(x: np.ndarray, kernel: tuple[int, int], out_hw: tuple[int, int]) -> np.ndarray:
+    """The view (N, C, OH, kh, OW, kw) of the non-overlapping windows (splitting axes never
+    copies, so writing into it writes into ``x``)."""
+    n, c = x.shape[:2]
+    return x[:, :, :out_hw[0] * kernel[0], :out_hw[1] * kernel[1]].reshape(
+        n, c, out_hw[0], kernel[0], out_hw[1], kernel[1])
+
+
+class MaxPool2d(Function):
+    """y[n,c,h,w] = max_{i,j<k} x_pad[n, c, h·sh + i, w·sw + j]  (padding is −∞).
+
+    dL/dx: each window's gradient goes to ONE element — its first maximum in row-major order,
+    PyTorch's rule, so ties (common after ReLU: all-zero windows) route as in torch; the other
+    elements of the window get 0 (as g·0, so a non-finite g gives NaN there, as ReLU′ does).
+    Overlapping windows add their contributions.
+    """
+
+    def forward(self, x: np.ndarray, kernel: tuple[int, int] = (2, 2),
+                stride: tuple[int, int] = (2, 2), padding: tuple[int, int] = (0, 0)) -> np.ndarray:
+        out_hw = _pool_geometry(x, kernel, stride, padding, "max_pool2d")
+        low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+        xp = _pad(x, padding, low)
+        self.x_shape, self.padded_shape, self.padding = x.shape, xp.shape, padding
+        self.kernel, self.stride, self.out_hw = kernel, stride, out_hw
+        self.channels_last = channels_last = xp.transpose(0, 2, 3, 1).flags.c_contiguous
+        count = kernel[0] * kernel[1]
+        # Non-overlapping windows are copied into one contiguous block per window offset, so
+        # every later step is a contiguous operation (strided views of channels-last memory
+        # run ~6× slower in NumPy: their inner loops hold only C values).
+        self.blocked = blocked = stride == kernel
+        out_shape = (*x.shape[:2], *out_hw)
+        y = _blocks_empty(1, out_shape, channels_last, x.dtype)[0]
+        # Which element of its window each output came from: for 2×2 windows three booleans
+        # (right in top row, right in bottom row, bottom row) — fewer passes than an index.
+        self.pairwise = pairwise = blocked and kernel == (2, 2)
+        if pairwise:
+            self.choice = _blocks_empty(3, out_shape, channels_last, np.bool_)
+        else:
+            self.choice = _blocks_empty(1, out_shape, channels_last,
+                                        np.uint8 if count < 256 else np.int32)[0]
+
+        def chunk(lo: int, hi: int) -> None:  # images lo..hi
+            part, best = xp[lo:hi], y[lo:hi]
+            choice = self.choice[:, lo:hi] if pairwise else self.choice[lo:hi]
+            if blocked:
+                views = _blocks_empty(count, best.shape, channels_last, x.dtype)
+                views.reshape(*kernel, *views.shape[1:])[...] = (
+                    _tiles(part, kernel, out_hw).transpose(3, 5, 0, 1, 2, 4))
+            else:
+                views = [part[_window_slice(i, j, stride, out_hw)] for i, j in _offsets(kernel)]
+            if pairwise:  # a tournament; strict ">" keeps the earlier element on a tie
+                top, bottom = np.maximum(views[0], views[1]), np.maximum(views[2], views[3])
+                np.greater(views[1], views[0], out=choice[0])
+                np.greater(views[3], views[2], out=choice[1])
+                np.greater(bottom, top, out=choice[2])
+                np.maximum(top, bottom, out=best)
+                return
+            # A running maximum and the row-major number t of the offset that set it. Strict
+            # ">" keeps the earlier offset on a tie; t only grows, so maximum() records it.
+            best[...] = views[0]
+            choice[...] = 0
+            for t in range(1, count):
+                greater = views[t] > best
+                np.maximum(best, views[t], out=best)
+                np.maximum(choice, np.multiply(greater, choice.dtype.type(t)), out=choice)
+
+        over_batch(chunk, x.shape[0], xp[:1].nbytes)
+        return y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        kernel, stride, out_hw = self.kernel, self.stride, self.out_hw
+        count, channels_last = kernel[0] * kernel[1], self.channels_last
+        if channels_last and not grad_out.transpose(0, 2, 3, 1).flags.c_contiguous:
+            # Match the saved choices' layout (e.g. after Flatten): mixed layouts are slow.
+            grad_out = np.ascontiguousarray(grad_out.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+        covered = self.padded_shape[2:] == tuple(o * k for o, k in zip(out_hw, kernel))
+        make = np.empty if self.blocked and covered else np.zeros  # else some stay 0
+        grad = make(self.padded_shape, dtype=grad_out.dtype)
+        if channels_last:
+            n, c, h, w = self.padded_shape
+            grad = grad.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+
+        def chunk(lo: int, hi: int) -> None:  # images lo..hi
+            g, target = grad_out[lo:hi], grad[lo:hi]
+            if self.pairwise:
+                right_top, right_bottom, bottom = self.choice[:, lo:hi]
+                top = ~bottom
+                masks: Any = (top > right_top, top & right_top, bottom > right_bottom,
+                              bottom & right_bottom)
+            else:
+                where = self.choice[lo:hi]
+                masks = (where == t for t in range(count))
+            if self.blocked:  # write each offset's share into a block, then scatter once
+                blocks = _blocks_empty(count, g.shape, channels_last, g.dtype)
+                for t, mask in enumerate(masks):
+                    np.multiply(g, mask, out=blocks[t])
+                _tiles(target, kernel, out_hw)[...] = (
+                    blocks.reshape(*kernel, *blocks.shape[1:]).transpose(2, 3, 4, 0, 5, 1))
+            else:
+                for (i, j), mask in zip(_offsets(kernel), masks):
+                    target[_window_slice(i, j, stride, out_hw)] += g * mask
+
+        over_batch(chunk, grad.shape[0], grad[:1].nbytes)
+        ph, pw = self.padding
+        h, w = self.x_shape[2:]
+        return grad[:, :, ph:ph + h, pw:pw + w] if ph or pw else grad
+
+
+class AvgPool2d(Function):
+    """y[n,c,h,w] = (1/D) Σ_{i,j<k} x_pad[n, c, h·sh + i, w·sw + j],  dL/dx_pad += g/D per window.
+
+    D = k·k (zero padding counted, ``count_include_pad=True``) or the number of real pixels in
+    the window (``count_include_pad=False``).
+    """
+
+    def forward(self, x: np.ndarray, kernel: tuple[int, int] = (2, 2),
+                stride: tuple[int, int] = (2, 2), padding: tuple[int, int] = (0, 0),
+                count_include_pad: bool = True) -> np.ndarray:
+        out_hw = _pool_geometry(x, kernel, stride, padding, "avg_pool2d")
+        xp = _pad(x, padding, 0)
+        self.padded_shape = xp.shape
+        self.x_shape, self.padding, self.kernel, self.stride, self.out_hw = (
+            x.shape, padding, kernel, stride, out_hw)
+        self.channels_last = xp.transpose(0, 2, 3, 1).flags.c_contiguous
+        views = [xp[_window_slice(i, j, stride, out_hw)] for i, j in _offsets(kernel)]
+        total = views[0].astype(np.result_type(x, np.float32), order="K", copy=True)
+        for view in views[1:]:
+            total += view
+        if count_include_pad or padding == (0, 0):
+            self.divisor: Any = total.dtype.type(kernel[0] * kernel[1])
+        else:
+            # Real pixels per window: (rows inside the image) × (columns inside the image).
+            rows, cols = (np.clip(np.arange(o) * s - p + k, None, size)
+                          - np.clip(np.arange(o) * s - p, 0, None)
+                          for o, s, p, k, size in zip(out_hw, stride, padding, kernel, x.shape[2:]))
+            self.divisor = np.outer(rows, cols).astype(total.dtype)
+        total /= self.divisor
+        return total
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        share = grad_out / self.divisor
+        grad = _zeros(self.padded_shape, self.channels_last, share.dtype)
+        for i, j in _offsets(self.kernel):
+            grad[_window_slice(i, j, self.stride, self.out_hw)] += share
+        ph, pw = self.padding
+        h, w = self.x_shape[2:]
+        return grad[:, :, ph:ph + h, pw:pw + w] if ph or pw else grad
+
+
+def _adaptive_matrix(size_in: int, size_out: int, dtype: np.dtype) -> np.ndarray:
+    """A (size_out, size_in) averaging matrix: row i is 1/len on PyTorch's window
+    [floor(i·in/out), ceil((i+1)·in/out)) and 0 elsewhere."""
+    matrix = np.zeros((size_out, size_in), dtype=dtype)
+    for i in range(size_out):  # size_out is small (a few to tens of cells)
+        start, end = (i * size_in) // size_out, -(-((i + 1) * size_in) // size_out)
+        matrix[i, start:end] = 1 / (end - start)
+    return matrix
+
+
+class AdaptiveAvgPool2d(Function):
+    """y = A_h x A_wᵀ per (n, c): A averages PyTorch's adaptive windows (possibly overlapping).
+
+    The average over a window is separable, so both directions are matrix products:
+    dL/dx = A_hᵀ g A_w.
+    """
+
+    def forward(self, x: np.ndarray, output_size: tuple[Any, Any] = (1, 1)) -> np.ndarray:
+        if x.ndim != 4:
+            raise ValueError(f"adaptive_avg_pool2d: expected a 4-D input (N, C, H, W), got "
+                             f"shape {x.shape}")
+        h, w = x.shape[2:]
+        oh, ow = (h if output_size[0] is None else output_size[0],
+                  w if output_size[1] is None else output_size[1])
+        if min(h, w) < 1:
+            raise ValueError(f"adaptive_avg_pool2d: input of shape {x.shape} is empty")
+        dtype = np.result_type(x, np.float32)
+        self.rows, self.cols = _adaptive_matrix(h, oh, dtype), _adaptive_matrix(w, ow, dtype)
+        return self.rows @ x @ self.cols.T
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return self.rows.T @ grad_out @ self.cols
+
+
+@register(method=False)
+def max_pool2d(input: Any, kernel_size: Any, stride: Any = None,  # noqa: A002
+               padding: Any = 0) -> Tensor:
+    """Max over k×k windows (``torch.nn.functional.max_pool2d``); stride defaults to kernel."""
+    kernel = _pair(kernel_size, "kernel_size", "max_pool2d", 1)
+    stride = kernel if stride is None else _pair(stride, "stride", "max_pool2d", 1)
+    padding = _pair(padding, "padding", "max_pool2d", 0)
+    return MaxPool2d.apply(input, kernel=kernel, stride=stride, padding=padding)
+
+
+@register(method=False)
+def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None,  # noqa: A002
+               padding: Any = 0, count_include_pad: bool = True) -> Tensor:
+    """Mean over k×k windows (``torch.nn.functional.avg_pool2d``); stride defaults to kernel."""
+    kernel = _pair(kernel_size, "kernel_size", "avg_pool2d", 1)
+    stride = kernel if stride is None else _pair(stride, "stride", "avg_pool2d", 1)
+    padding = _pair(padding, "padding", "avg_pool2d", 0)
+    return AvgPool2d.apply(input, kernel=kernel, stride=stride, padding=padding,
+                           count_include_pad=bool(count_include_pad))
+
+
+def _output_size(output_size: Any) -> tuple[Any, Any]:
+    pair = (output_size, output_size) if not isinstance(output_size, (tuple, list)) else tuple(
+        output_size)
+    if len(pair) != 2 or not all(v is None or isinstance(v, (int, np.integer))
+                                 and not isinstance(v, bool) and v >= 1 for v in pair):
+        raise ValueError(f"adaptive_avg_pool2d: output_size must be a positive int or a pair of "
+                         f"positive ints (or None), got {output_size!r}")
+    return pair[0], pair[1]
+
+
+@register(method=False)
+def adaptive_avg_pool2d(input: Any, output_size: Any) -> Tensor:  # noqa: A002
+    """Average into an output of ``output_size`` (``torch.nn.functional.adaptive_avg_pool2d``)."""
+    return AdaptiveAvgPool2d.apply(input, output_size=_output_size(output_size))

@@ -1,0 +1,223 @@
+"""CNN layers: Conv2d, pooling, BatchNorm1d/2d — init, train/eval, state dicts with torch,
+model files, error messages, and a few training steps side by side with torch."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import neuralab as nl
+from neuralab import nn
+from neuralab.nn import functional as F
+
+
+def ours_cnn(dtype=np.float32) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1, dtype=dtype), nn.BatchNorm2d(4, dtype=dtype),
+                         nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 4 * 4, 3,
+                                                                            dtype=dtype))
+
+
+def torch_cnn(dtype=torch.float32) -> torch.nn.Sequential:
+    return torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.BatchNorm2d(4),
+                               torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
+                               torch.nn.Linear(4 * 4 * 4, 3)).to(dtype)
+
+
+def images(dtype=np.float32, n=6, seed=0) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal((n, 1, 8, 8)).astype(dtype)
+
+
+# ---------------------------------------------------------------------------------- Conv2d
+def test_conv2d_shapes_names_and_repr() -> None:
+    layer = nn.Conv2d(3, 8, (3, 5), stride=2, padding=1)
+    assert layer.weight.shape == (8, 3, 3, 5) and layer.bias.shape == (8,)
+    assert layer.weight.dtype == np.float32 and layer.weight.requires_grad
+    assert [n for n, _ in layer.named_parameters()] == ["weight", "bias"]
+    assert repr(torch.nn.Conv2d(3, 8, (3, 5), stride=2, padding=1)) in repr(layer)
+    assert nn.Conv2d(1, 2, 3, bias=False).bias is None
+    out = layer(nl.Tensor(np.ones((2, 3, 9, 9), np.float32)))
+    assert out.shape == (2, 8, 5, 4) and out.dtype == np.float32
+
+
+def test_conv2d_default_init_is_torchs() -> None:
+    nl.manual_seed(0)
+    layer = nn.Conv2d(16, 64, 3)
+    bound = 1 / math.sqrt(16 * 3 * 3)  # Kaiming-uniform with a = √5 gives U(±1/√fan_in)
+    w, b = layer.weight.data, layer.bias.data
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.99 * bound
+    assert np.abs(b).max() <= bound
+    theirs = torch.nn.Conv2d(16, 64, 3).weight.detach().numpy()
+    assert w.std() == pytest.approx(theirs.std(), rel=0.05)
+
+
+@pytest.mark.parametrize(("layer", "shape", "message"), [
+    (nn.Conv2d(3, 4, 3), (2, 2, 8, 8),
+     r"Conv2d\(3, 4, kernel_size=\(3, 3\), stride=\(1, 1\)\): expected input of shape "
+     r"\(N, 3, H, W\), got \(2, 2, 8, 8\)"),
+    (nn.Conv2d(3, 4, 3), (3, 8, 8), r"Conv2d\(3, 4, .*\): expected input of shape \(N, 3, H, W\)"),
+    (nn.Conv2d(3, 4, 5), (1, 3, 4, 8), r"Conv2d\(3, 4, kernel_size=\(5, 5\).*\): conv2d: input of "
+                                       r"shape \(1, 3, 4, 8\) .* smaller than the kernel"),
+    (nn.MaxPool2d(2), (4, 4), r"MaxPool2d\(kernel_size=\(2, 2\), .*\): expected a 4-D input"),
+    (nn.MaxPool2d(3), (1, 1, 2, 2), r"MaxPool2d\(.*\): max_pool2d: input of shape \(1, 1, 2, 2\)"),
+    (nn.AvgPool2d(2), (4, 4), r"AvgPool2d\(.*\): expected a 4-D input"),
+    (nn.AdaptiveAvgPool2d(2), (4, 4), r"AdaptiveAvgPool2d\(output_size=\(2, 2\)\): expected"),
+    (nn.BatchNorm2d(3), (2, 4, 5, 5),
+     r"BatchNorm2d\(3, .*\): expected input of shape \(N, 3, H, W\), got \(2, 4, 5, 5\)"),
+    (nn.BatchNorm2d(3), (2, 3), r"BatchNorm2d\(3, .*\): expected input of shape \(N, 3, H, W\)"),
+    (nn.BatchNorm1d(3), (2, 3, 4, 4),
+     r"BatchNorm1d\(3, .*\): expected input of shape \(N, 3\) or \(N, 3, L\), got \(2, 3, 4, 4\)"),
+    (nn.BatchNorm1d(3), (1, 3), r"BatchNorm1d\(3, .*\): batch_norm: expected more than 1 value"),
+])
+def test_layer_errors_name_the_layer_and_the_shapes(layer, shape, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        layer(nl.Tensor(np.ones(shape, np.float32)))
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda: nn.Conv2d(0, 4, 3), r"Conv2d: in_channels and out_channels must be positive"),
+    (lambda: nn.Conv2d(1, 4, 3, padding="full"), r"Conv2d: padding must be"),
+    (lambda: nn.Conv2d(1, 4, 3, stride=2, padding="same"), r"padding='same' is not supported"),
+    (lambda: nn.Conv2d(1, 4, 0), r"Conv2d: kernel_size must be >= 1"),
+    (lambda: nn.MaxPool2d(2, padding=2), r"MaxPool2d: padding \(2, 2\) must be at most half"),
+    (lambda: nn.BatchNorm2d(0), r"BatchNorm2d: num_features must be positive"),
+])
+def test_constructor_errors(make, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_pooling_modules_match_functional_and_torch_repr() -> None:
+    x = nl.Tensor(images(np.float64))
+    assert np.array_equal(nn.MaxPool2d(3, 2, 1)(x).data, F.max_pool2d(x, 3, 2, 1).data)
+    assert np.array_equal(nn.AvgPool2d(2, count_include_pad=False)(x).data,
+                          F.avg_pool2d(x, 2, count_include_pad=False).data)
+    assert np.array_equal(nn.AdaptiveAvgPool2d((3, None))(x).data,
+                          F.adaptive_avg_pool2d(x, (3, None)).data)
+    assert repr(nn.MaxPool2d(2)) == "MaxPool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0))"
+
+
+# ------------------------------------------------------------------------------- BatchNorm
+def test_batchnorm_buffers_are_torchs() -> None:
+    ours, theirs = nn.BatchNorm2d(5), torch.nn.BatchNorm2d(5)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    for key, value in theirs.state_dict().items():
+        assert ours.state_dict()[key].shape == tuple(value.shape)
+        assert ours.state_dict()[key].dtype == value.numpy().dtype, key
+    assert ours.num_batches_tracked.dtype == np.int64 and ours.num_batches_tracked.shape == ()
+    assert [n for n, _ in ours.named_parameters()] == ["weight", "bias"]
+    assert list(nn.BatchNorm1d(3, affine=False, track_running_stats=False).state_dict()) == []
+
+
+@pytest.mark.parametrize(("cls", "torch_cls", "shape"), [
+    (nn.BatchNorm2d, torch.nn.BatchNorm2d, (4, 3, 5, 5)),
+    (nn.BatchNorm1d, torch.nn.BatchNorm1d, (6, 3)),
+    (nn.BatchNorm1d, torch.nn.BatchNorm1d, (4, 3, 7)),
+])
+@pytest.mark.parametrize("options", [{}, {"momentum": None}, {"affine": False},
+                                     {"track_running_stats": False}, {"eps": 1e-2,
+                                                                      "momentum": 0.5}])
+def test_batchnorm_train_and_eval_match_torch(cls, torch_cls, shape, options) -> None:
+    ours, theirs = cls(3, dtype=np.float64, **options), torch_cls(3, **options).double()
+    rng = np.random.default_rng(0)
+    if ours.affine:  # non-trivial affine parameters, the same in both
+        weights = {"weight": rng.standard_normal(3), "bias": rng.standard_normal(3)}
+        ours.load_state_dict({**ours.state_dict(), **weights})
+        theirs.load_state_dict({**theirs.state_dict(),
+                                **{k: torch.from_numpy(v) for k, v in weights.items()}})
+    for step in range(3):  # training: batch statistics, running estimates updated
+        x = rng.standard_normal(shape) * (step + 1) + step
+        y = ours(nl.Tensor(x, requires_grad=True))
+        expected = theirs(torch.from_numpy(x))
+        np.testing.assert_allclose(y.data, expected.detach().numpy(), rtol=1e-9, atol=1e-12)
+    for key, value in theirs.state_dict().items():
+        np.testing.assert_allclose(ours.state_dict()[key], value.numpy(), rtol=1e-12, err_msg=key)
+    ours.eval()
+    theirs.eval()
+    x = rng.standard_normal(shape)
+    with torch.no_grad():
+        expected = theirs(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(ours(nl.Tensor(x)).data, expected, rtol=1e-9, atol=1e-12)
+    if ours.track_running_stats:  # eval leaves the running estimates alone
+        assert int(ours.num_batches_tracked.data) == 3
+
+
+# ---------------------------------------------------------------- state dicts, model files
+def test_cnn_state_dict_keys_match_torch() -> None:
+    ours, theirs = ours_cnn().state_dict(), torch_cnn().state_dict()
+    assert list(ours) == list(theirs)
+    for key in ours:
+        assert ours[key].shape == tuple(theirs[key].shape), key
+
+
+@pytest.mark.parametrize("train_first", [False, True])
+def test_cnn_weights_move_both_ways_with_the_same_outputs(train_first: bool) -> None:
+    nl.manual_seed(3)
+    torch.manual_seed(3)
+    ours, theirs = ours_cnn(np.float64), torch_cnn(torch.float64)
+    if train_first:  # give BatchNorm non-trivial running statistics
+        ours(nl.Tensor(images(np.float64, seed=5)))
+    assert theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    for model in (ours, theirs):
+        model.eval()
+    x = images(np.float64)
+    with torch.no_grad():
+        expected = theirs(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(ours(nl.Tensor(x)).data, expected, rtol=1e-9)
+
+    fresh, other = ours_cnn(np.float64).eval(), torch_cnn(torch.float64).eval()
+    with torch.no_grad():  # the reverse direction, from a torch model with its own init
+        other(torch.from_numpy(images(np.float64, seed=9)))
+    assert fresh.load_state_dict(other.state_dict()) == ([], [])
+    assert fresh[1].num_batches_tracked.dtype == np.int64
+    with torch.no_grad():
+        expected = other(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(fresh(nl.Tensor(x)).data, expected, rtol=1e-9)
+
+
+def test_cnn_model_file_round_trip(tmp_path) -> None:
+    nl.manual_seed(4)
+    model = nn.Sequential(
+        nn.Conv2d(1, 4, (3, 2), stride=(1, 2), padding=(1, 0)),
+        nn.BatchNorm2d(4, momentum=None), nn.ReLU(), nn.MaxPool2d(2, 1, 1),
+        nn.AvgPool2d(2, count_include_pad=False), nn.Conv2d(4, 2, 3, padding="same", bias=False),
+        nn.AdaptiveAvgPool2d((2, None)), nn.Flatten(), nn.BatchNorm1d(8, affine=False),
+        nn.Linear(8, 3))
+    x = nl.Tensor(images(n=4))
+    model(x)  # update the running statistics
+    model.eval()
+    path = tmp_path / "cnn.safetensors"
+    nl.save(model, path)
+    loaded = nl.load(path)
+    assert repr(loaded) == repr(model)
+    for key, value in model.state_dict().items():
+        assert np.array_equal(loaded.state_dict()[key], value), key
+        assert loaded.state_dict()[key].dtype == value.dtype, key
+    assert not loaded.training
+    np.testing.assert_array_equal(loaded(x).data, model(x).data)
+
+
+# --------------------------------------------------------------------- training side by side
+def test_a_few_training_steps_follow_torch() -> None:
+    nl.manual_seed(6)
+    ours, theirs = ours_cnn(np.float64), torch_cnn(torch.float64)
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    opt = nl.optim.SGD(ours.parameters(), lr=0.1, momentum=0.9)
+    topt = torch.optim.SGD(theirs.parameters(), lr=0.1, momentum=0.9)
+    rng = np.random.default_rng(0)
+    for step in range(4):
+        x, y = images(np.float64, n=8, seed=step), rng.integers(0, 3, 8)
+        loss = F.cross_entropy(ours(nl.Tensor(x)), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        tloss = torch.nn.functional.cross_entropy(theirs(torch.from_numpy(x)), torch.from_numpy(y))
+        topt.zero_grad()
+        tloss.backward()
+        topt.step()
+        assert loss.item() == pytest.approx(tloss.item(), rel=1e-9)
+    for key, value in theirs.state_dict().items():
+        np.testing.assert_allclose(ours.state_dict()[key], value.numpy(), rtol=1e-7, atol=1e-12,
+                                   err_msg=key)

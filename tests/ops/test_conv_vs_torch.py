@@ -1,0 +1,296 @@
+"""conv2d, max/avg/adaptive pooling and batch_norm against PyTorch: values and gradients.
+
+A sweep over strides, paddings, dilations, kernel shapes, odd sizes, batch 1, both im2col paths
+(few and many channels) and input memory layouts (NCHW, channels-last, non-contiguous), in
+float64 (rtol 1e-6) and float32 (rtol 1e-4), each with a random read-only upstream gradient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import neuralab as nl
+import neuralab.nn.functional as F
+
+pytestmark = [pytest.mark.filterwarnings("error"),  # torch's note on its own 'same' padding:
+              pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")]
+
+DTYPES = {"float64": (np.float64, 1e-6, 1e-9), "float32": (np.float32, 1e-4, 1e-5)}
+
+
+def channels_last(x: np.ndarray) -> np.ndarray:
+    """The same NCHW values stored NHWC in memory (as our conv outputs are)."""
+    return np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+
+
+def compare(nl_fn: Callable[..., nl.Tensor], torch_fn: Callable[..., torch.Tensor],
+            arrays: list[np.ndarray], dtype_name: str, seed: int = 0,
+            layout: Callable[[np.ndarray], np.ndarray] | None = None) -> nl.Tensor:
+    """Check the value and every input gradient against torch, with a read-only upstream
+    gradient that must come back unchanged."""
+    dtype, rtol, atol = DTYPES[dtype_name]
+    arrays = [np.asarray(a, dtype=dtype) for a in arrays]
+    ours = [nl.Tensor(layout(a) if layout and a.ndim == 4 else a.copy(), requires_grad=True)
+            for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    y, expected = nl_fn(*ours), torch_fn(*theirs)
+    assert y.shape == tuple(expected.shape) and y.dtype == dtype
+    np.testing.assert_allclose(y.data, expected.detach().numpy(), rtol=rtol, atol=atol)
+    g = np.random.default_rng(seed).standard_normal(y.shape).astype(dtype)
+    g.flags.writeable = False
+    before = g.copy()
+    y.backward(g)
+    expected.backward(torch.from_numpy(before.copy()))
+    np.testing.assert_array_equal(g, before)
+    for i, (a, b) in enumerate(zip(ours, theirs)):
+        assert a.grad is not None and a.grad.shape == a.shape and a.grad.dtype == dtype
+        np.testing.assert_allclose(a.grad, b.grad.numpy(), rtol=rtol, atol=atol,
+                                   err_msg=f"gradient of input {i}")
+    return y
+
+
+# ---------------------------------------------------------------------------------- conv2d
+CONV = [
+    # (input shape, weight shape, stride, padding, dilation, bias)
+    ((2, 3, 9, 8), (4, 3, 3, 3), 1, 0, 1, True),
+    ((1, 3, 7, 7), (5, 3, 3, 3), 1, 0, 1, True),  # batch 1
+    ((2, 2, 11, 9), (3, 2, 3, 3), 2, 1, 1, True),  # stride 2, padding 1, odd sizes
+    ((2, 3, 10, 9), (2, 3, 3, 3), 1, 2, 2, False),  # dilation 2, no bias
+    ((2, 3, 9, 10), (4, 3, 3, 2), (2, 1), (1, 0), (1, 2), True),  # everything rectangular
+    ((3, 10, 6, 7), (6, 10, 3, 3), 1, 1, 1, True),  # many channels: strided-copy im2col
+    ((2, 12, 9, 8), (5, 12, 3, 3), (2, 3), (0, 2), (2, 1), True),
+    ((2, 9, 5, 6), (4, 9, 1, 1), 1, 0, 1, True),  # 1×1 kernel
+    ((2, 9, 5, 6), (4, 9, 1, 1), 2, 1, 1, True),
+    ((2, 2, 5, 4), (3, 2, 5, 4), 1, 0, 1, True),  # kernel = whole image: 1×1 output
+    ((2, 1, 8, 8), (3, 1, 5, 5), 3, 2, 1, True),  # one input channel, stride 3
+    ((1, 4, 7, 9), (3, 4, 3, 3), 1, "same", 2, True),  # 'same' with dilation
+    ((1, 4, 7, 9), (3, 4, 4, 2), 1, "same", 1, True),  # 'same', odd total padding
+    ((2, 4, 7, 9), (3, 4, 3, 3), 1, "valid", 1, False),
+]
+
+
+@pytest.mark.parametrize("dtype_name", DTYPES)
+@pytest.mark.parametrize("config", CONV, ids=lambda c: f"{c[0]}-{c[1]}-s{c[2]}-p{c[3]}-d{c[4]}")
+def test_conv2d_matches_torch(config: tuple, dtype_name: str) -> None:
+    x_shape, w_shape, stride, padding, dilation, bias = config
+    rng = np.random.default_rng(len(str(config)))
+    arrays = [rng.standard_normal(x_shape), rng.standard_normal(w_shape)]
+    if bias:
+        arrays.append(rng.standard_normal(w_shape[0]))
+    compare(lambda *a: F.conv2d(*a[:2], a[2] if bias else None, stride, padding, dilation),
+            lambda *a: TF.conv2d(*a[:2], a[2] if bias else None, stride, padding, dilation),
+            arrays, dtype_name)
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "non_contiguous"])
+@pytest.mark.parametrize("channels", [3, 16])
+def test_conv2d_any_input_layout(layout: str, channels: int) -> None:
+    rng = np.random.default_rng(channels)
+    x, w, b = rng.standard_normal((2, channels, 8, 7)), rng.standard_normal((5, channels, 3, 3)), \
+        rng.standard_normal(5)
+    make = channels_last if layout == "channels_last" else (
+        lambda a: np.repeat(a, 2, axis=3)[..., ::2])  # a strided view with the same values
+    compare(lambda *a: F.conv2d(*a, stride=1, padding=1), lambda *a: TF.conv2d(*a, padding=1),
+            [x, w, b], "float64", layout=make)
+
+
+def test_conv2d_output_is_channels_last_and_feeds_the_next_layer() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 10, 10))
+    w1, w2 = rng.standard_normal((8, 3, 3, 3)), rng.standard_normal((4, 8, 3, 3))
+
+    def ours(x, w1, w2):
+        h = F.max_pool2d(nl.relu(F.conv2d(x, w1)), 2)
+        assert h.data.transpose(0, 2, 3, 1).flags.c_contiguous  # NHWC memory, NCHW shape
+        return F.conv2d(h, w2, padding=1)
+
+    compare(ours, lambda x, w1, w2: TF.conv2d(TF.max_pool2d(torch.relu(TF.conv2d(x, w1)), 2), w2,
+                                              padding=1),
+            [x, w1, w2], "float32")
+
+
+def test_conv2d_gradient_only_for_inputs_that_need_it() -> None:
+    rng = np.random.default_rng(1)
+    x = nl.Tensor(rng.standard_normal((2, 3, 6, 6)))  # no grad: the first layer of a network
+    w = nl.Tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    b = nl.Tensor(rng.standard_normal(4))  # frozen bias
+    F.conv2d(x, w, b).sum().backward()
+    tw = torch.tensor(w.data, requires_grad=True)
+    TF.conv2d(torch.tensor(x.data), tw, torch.tensor(b.data)).sum().backward()
+    assert x.grad is None and b.grad is None
+    np.testing.assert_allclose(w.grad, tw.grad.numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: F.conv2d(np.ones((2, 3, 8)), np.ones((4, 3, 3, 3))),
+     r"conv2d: expected a 4-D input \(N, C, H, W\), got shape \(2, 3, 8\)"),
+    (lambda: F.conv2d(np.ones((2, 3, 8, 8)), np.ones((4, 3, 3))), r"conv2d: expected a 4-D weight"),
+    (lambda: F.conv2d(np.ones((2, 3, 8, 8)), np.ones((4, 2, 3, 3))),
+     r"conv2d: input of shape \(2, 3, 8, 8\) has 3 channels but the weight of shape "
+     r"\(4, 2, 3, 3\) expects 2"),
+    (lambda: F.conv2d(np.ones((1, 1, 2, 5)), np.ones((1, 1, 3, 3))),
+     r"conv2d: input of shape \(1, 1, 2, 5\) \(padded size 2×5\) is smaller than the kernel"),
+    (lambda: F.conv2d(np.ones((1, 1, 5, 5)), np.ones((1, 1, 3, 3)), dilation=3),
+     r"smaller than the kernel .* \(size 7×7 with dilation \(3, 3\)\)"),
+    (lambda: F.conv2d(np.ones((1, 2, 5, 5)), np.ones((3, 2, 3, 3)), np.ones(2)),
+     r"conv2d: bias must have shape \(3,\)"),
+    (lambda: F.conv2d(np.ones((1, 2, 5, 5)), np.ones((3, 2, 3, 3)), stride=0),
+     r"conv2d: stride must be >= 1"),
+    (lambda: F.conv2d(np.ones((1, 2, 5, 5)), np.ones((3, 2, 3, 3)), padding=(1, 2, 3)),
+     r"conv2d: padding must be an int or a pair of ints"),
+    (lambda: F.conv2d(np.ones((1, 2, 5, 5)), np.ones((3, 2, 3, 3)), padding="full"),
+     r"conv2d: padding must be an int, a pair, 'valid' or 'same'"),
+    (lambda: F.conv2d(np.ones((1, 2, 5, 5)), np.ones((3, 2, 3, 3)), stride=2, padding="same"),
+     r"padding='same' is not supported for strided convolutions"),
+    (lambda: F.conv2d(np.ones((1, 2, 5, 5)), np.ones((2, 1, 3, 3)), groups=2),
+     r"conv2d: groups=2 is not supported"),
+])
+def test_conv2d_errors_name_the_op_and_the_shapes(call: Callable, message: str) -> None:
+    with pytest.raises((ValueError, TypeError, NotImplementedError), match=message):
+        call()
+
+
+# --------------------------------------------------------------------------------- pooling
+POOLS = [
+    # (input shape, kernel, stride, padding)
+    ((2, 3, 8, 8), 2, None, 0),  # the fast path: non-overlapping 2×2
+    ((1, 2, 9, 7), 2, None, 0),  # odd sizes: the last row / column is dropped
+    ((2, 3, 9, 9), 3, None, 1),  # non-overlapping 3×3 with padding
+    ((2, 3, 9, 8), 3, 2, 1),  # overlapping
+    ((2, 2, 7, 7), 3, 1, 1),
+    ((2, 2, 8, 9), (3, 2), (1, 2), (1, 0)),  # rectangular
+    ((2, 2, 9, 9), 2, 3, 0),  # gaps between windows
+    ((1, 1, 5, 5), 5, None, 0),  # one window
+]
+
+
+@pytest.mark.parametrize("dtype_name", DTYPES)
+@pytest.mark.parametrize("layout", [None, channels_last], ids=["nchw", "nhwc"])
+@pytest.mark.parametrize("config", POOLS, ids=lambda c: f"{c[0]}-k{c[1]}-s{c[2]}-p{c[3]}")
+def test_max_pool2d_matches_torch(config: tuple, layout: Any, dtype_name: str) -> None:
+    shape, kernel, stride, padding = config
+    rng = np.random.default_rng(len(str(config)))
+    x = rng.permutation(np.prod(shape)).reshape(shape) * 0.01  # distinct values: no ties
+    compare(lambda x: F.max_pool2d(x, kernel, stride, padding),
+            lambda x: TF.max_pool2d(x, kernel, stride, padding), [x], dtype_name, layout=layout)
+
+
+@pytest.mark.parametrize("layout", [None, channels_last], ids=["nchw", "nhwc"])
+@pytest.mark.parametrize("config", POOLS, ids=lambda c: f"{c[0]}-k{c[1]}-s{c[2]}-p{c[3]}")
+def test_max_pool2d_ties_route_to_the_first_maximum_as_torch(config: tuple, layout: Any) -> None:
+    shape, kernel, stride, padding = config
+    rng = np.random.default_rng(7)
+    # Few distinct values and many zeros (as after ReLU): most windows hold tied maxima.
+    x = np.maximum(rng.integers(-2, 3, shape), 0).astype(np.float64)
+    compare(lambda x: F.max_pool2d(x, kernel, stride, padding),
+            lambda x: TF.max_pool2d(x, kernel, stride, padding), [x], "float32", layout=layout)
+
+
+def test_max_pool2d_of_constant_windows() -> None:
+    for x in (np.zeros((1, 2, 4, 4)), np.full((1, 2, 4, 4), -3.0)):
+        compare(lambda x: F.max_pool2d(x, 2), lambda x: TF.max_pool2d(x, 2), [x], "float64")
+
+
+@pytest.mark.parametrize("count_include_pad", [True, False])
+@pytest.mark.parametrize("dtype_name", DTYPES)
+@pytest.mark.parametrize("config", POOLS, ids=lambda c: f"{c[0]}-k{c[1]}-s{c[2]}-p{c[3]}")
+def test_avg_pool2d_matches_torch(config: tuple, dtype_name: str,
+                                  count_include_pad: bool) -> None:
+    shape, kernel, stride, padding = config
+    x = np.random.default_rng(len(str(config))).standard_normal(shape)
+    compare(lambda x: F.avg_pool2d(x, kernel, stride, padding, count_include_pad),
+            lambda x: TF.avg_pool2d(x, kernel, stride, padding,
+                                    count_include_pad=count_include_pad),
+            [x], dtype_name, layout=channels_last if count_include_pad else None)
+
+
+@pytest.mark.parametrize("dtype_name", DTYPES)
+@pytest.mark.parametrize(("shape", "output_size"), [
+    ((2, 3, 8, 8), 1),  # global average pooling
+    ((2, 3, 8, 8), (4, 4)),  # exact 2×2 windows
+    ((2, 3, 10, 7), (3, 4)),  # uneven, overlapping windows
+    ((1, 2, 3, 5), (5, 7)),  # output larger than input
+    ((2, 3, 6, 7), (None, 2)),  # None keeps that size
+    ((1, 1, 1, 1), 3),
+])
+def test_adaptive_avg_pool2d_matches_torch(shape: tuple, output_size: Any,
+                                           dtype_name: str) -> None:
+    x = np.random.default_rng(len(shape)).standard_normal(shape)
+    compare(lambda x: F.adaptive_avg_pool2d(x, output_size),
+            lambda x: TF.adaptive_avg_pool2d(x, output_size), [x], dtype_name)
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: F.max_pool2d(np.ones((3, 8, 8)), 2), r"max_pool2d: expected a 4-D input"),
+    (lambda: F.avg_pool2d(np.ones((3, 8, 8)), 2), r"avg_pool2d: expected a 4-D input"),
+    (lambda: F.adaptive_avg_pool2d(np.ones((3, 8, 8)), 2),
+     r"adaptive_avg_pool2d: expected a 4-D input"),
+    (lambda: F.max_pool2d(np.ones((1, 1, 8, 8)), 2, padding=2),
+     r"max_pool2d: padding \(2, 2\) must be at most half of kernel_size \(2, 2\)"),
+    (lambda: F.max_pool2d(np.ones((1, 1, 2, 8)), 3),
+     r"max_pool2d: input of shape \(1, 1, 2, 8\) .* is smaller than kernel_size \(3, 3\)"),
+    (lambda: F.avg_pool2d(np.ones((1, 1, 8, 8)), 0), r"avg_pool2d: kernel_size must be >= 1"),
+    (lambda: F.adaptive_avg_pool2d(np.ones((1, 1, 8, 8)), 0),
+     r"adaptive_avg_pool2d: output_size must be a positive int"),
+])
+def test_pooling_errors(call: Callable, message: str) -> None:
+    with pytest.raises((ValueError, TypeError), match=message):
+        call()
+
+
+# ------------------------------------------------------------------------------ batch_norm
+@pytest.mark.parametrize("dtype_name", DTYPES)
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("shape", [(8, 3), (4, 3, 5), (2, 3, 4, 5), (1, 3, 2, 2)])
+def test_batch_norm_matches_torch_and_updates_running_stats(shape: tuple, training: bool,
+                                                            affine: bool, dtype_name: str) -> None:
+    dtype = DTYPES[dtype_name][0]
+    rng = np.random.default_rng(len(shape))
+    x = rng.standard_normal(shape) * 3 + 1
+    mean, var = rng.standard_normal(3).astype(dtype), rng.uniform(0.5, 2, 3).astype(dtype)
+    ours_stats, torch_stats = (mean.copy(), var.copy()), (torch.tensor(mean), torch.tensor(var))
+    arrays = [x, rng.standard_normal(3), rng.standard_normal(3)] if affine else [x]
+    compare(lambda x, *wb: F.batch_norm(x, *ours_stats, *wb, training=training, momentum=0.3),
+            lambda x, *wb: TF.batch_norm(x, *torch_stats, *wb, training=training, momentum=0.3),
+            arrays, dtype_name)
+    for ours, theirs in zip(ours_stats, torch_stats):  # updated in place (training only)
+        np.testing.assert_allclose(ours, theirs.numpy(), rtol=DTYPES[dtype_name][1])
+    assert training or np.array_equal(ours_stats[0], mean)
+
+
+def test_batch_norm_without_running_stats_uses_the_batch() -> None:
+    x = np.random.default_rng(0).standard_normal((6, 2, 3))
+    compare(lambda x: F.batch_norm(x, None, None, training=True),
+            lambda x: TF.batch_norm(x, None, None, training=True), [x], "float64")
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: F.batch_norm(np.ones(3), None, None, training=True),
+     r"batch_norm: expected an input of shape \(N, C\)"),
+    (lambda: F.batch_norm(np.ones((1, 3)), None, None, training=True),
+     r"expected more than 1 value per channel when training, got input of shape \(1, 3\)"),
+    (lambda: F.batch_norm(np.ones((4, 3)), None, None),
+     r"running_mean and running_var are needed in evaluation mode"),
+    (lambda: F.batch_norm(np.ones((4, 3)), np.zeros(2), np.ones(2)),
+     r"batch_norm: running_mean must have shape \(3,\) for an input of shape \(4, 3\)"),
+    (lambda: F.batch_norm(np.ones((4, 3)), np.zeros(3), np.ones(3), np.ones(4)),
+     r"batch_norm: weight must have shape \(3,\)"),
+])
+def test_batch_norm_errors(call: Callable, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_cnn_ops_are_exported_everywhere() -> None:
+    namespace: dict = {}
+    exec("from neuralab import *", namespace)  # every name in neuralab.__all__ must exist
+    for name in ("conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm"):
+        assert getattr(nl, name) is getattr(F, name) is namespace[name]
+        assert not hasattr(nl.Tensor, name)  # functional only, as in torch.nn.functional
