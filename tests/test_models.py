@@ -1,0 +1,54 @@
+"""Ready-made architectures: shapes, parameter counts against torch, model files, CLI errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import neuralab as nl
+from neuralab.cli import main
+from neuralab.models import MODELS, build_model
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_models_map_28x28_images_to_logits(name: str) -> None:
+    nl.manual_seed(0)
+    model = build_model(name, (1, 28, 28), 10)
+    model.eval()
+    with nl.no_grad():
+        out = model(nl.randn(3, 1, 28, 28))
+    assert out.shape == (3, 10) and out.dtype == np.float32
+
+
+def test_cnn_matches_the_benchmark_architecture_and_torch_counts() -> None:
+    model = build_model("cnn", (1, 28, 28), 10)
+    reference = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 32, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(32, 64, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
+        torch.nn.Linear(1600, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
+    assert model.num_parameters() == sum(p.numel() for p in reference.parameters())
+    reference.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+    x = np.random.default_rng(0).random((2, 1, 28, 28), dtype=np.float32)
+    with nl.no_grad():
+        ours = model(nl.Tensor(x)).numpy()
+    np.testing.assert_allclose(ours, reference(torch.from_numpy(x)).detach().numpy(),
+                               rtol=1e-4, atol=1e-5)
+
+
+def test_cnn_bn_round_trips_through_a_model_file(tmp_path) -> None:
+    nl.manual_seed(1)
+    model = build_model("cnn-bn", (1, 28, 28), 10)
+    model.train()
+    model(nl.randn(8, 1, 28, 28))  # move the BatchNorm running statistics off their defaults
+    model.eval()
+    nl.save(model, tmp_path / "m.safetensors")
+    loaded = nl.load(tmp_path / "m.safetensors")
+    x = nl.randn(4, 1, 28, 28)
+    with nl.no_grad():
+        np.testing.assert_array_equal(model(x).numpy(), loaded(x).numpy())
+
+
+def test_cnn_on_8x8_digits_is_refused_clearly(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
+    assert main(["train", "--data", "digits", "--model", "cnn", "--out", str(tmp_path)]) == 1
+    assert "use the mlp model for the 8×8 digits" in capsys.readouterr().err
