@@ -117,6 +117,17 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
 
 
+def default_layer_init_(weight: Tensor, bias: Tensor | None = None,
+                        generator: np.random.Generator | None = None) -> None:
+    """PyTorch's default for Linear and Conv layers: W ~ Kaiming-uniform with a = √5, which is
+    U(−1/√fan_in, 1/√fan_in), and b ~ U(−1/√fan_in, 1/√fan_in)."""
+    kaiming_uniform_(weight, a=math.sqrt(5), generator=generator)
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        uniform_(bias, -bound, bound, generator=generator)
+
+
 zeros, ones = zeros_, ones_
 
 
