@@ -132,3 +132,20 @@ def test_evaluate_bad_model_file(tmp_path: Path, capsys: pytest.CaptureFixture[s
     bad.write_bytes(b"\x00" * 4)
     assert main(["evaluate", str(bad), "--data", "digits"]) == 1
     assert str(bad) in capsys.readouterr().err
+
+
+def test_lab_lists_experiments_and_survives_a_closed_pipe() -> None:
+    listing = subprocess.run([sys.executable, "-m", "neuralab.cli", "lab"], capture_output=True,
+                             text=True, timeout=120)
+    assert listing.returncode == 0
+    assert "vanishing-gradients" in listing.stdout and "S17" in listing.stdout
+    piped = subprocess.run(f"{sys.executable} -m neuralab.cli lab | head -1", shell=True,
+                           capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in piped.stderr and piped.stdout.startswith("experiments")
+
+
+def test_lab_runs_one_experiment(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lab", "activations", "--out", str(tmp_path), "--quick"]) == 0
+    out = capsys.readouterr().out
+    assert "S7 [corrected]" in out and (tmp_path / "activations.json").exists()
+    assert main(["lab", "no-such-experiment"]) == 2
