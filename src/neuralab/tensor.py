@@ -200,6 +200,18 @@ class Tensor:
         return "tensor(" + ", ".join([body, *extras]) + ")"
 
 
+def to_array(value: Any) -> np.ndarray:
+    """The NumPy array behind a Tensor, an array, a number or a list (or a torch tensor).
+
+    Not ``getattr(value, "data", value)``: an ndarray's ``.data`` is its raw buffer.
+    """
+    if isinstance(value, Tensor):
+        return value.data
+    if not isinstance(value, np.ndarray) and hasattr(value, "detach"):
+        value = value.detach()  # a torch tensor that requires grad refuses np.asarray
+    return np.asarray(value)
+
+
 def as_tensor_like(value: Any, like: Tensor | None) -> Tensor:
     """``value`` as a Tensor; plain numbers and arrays adopt ``like``'s floating dtype."""
     if isinstance(value, Tensor):
@@ -213,7 +225,7 @@ def as_tensor_like(value: Any, like: Tensor | None) -> Tensor:
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
     """Make a Tensor (copies ``data``, like ``torch.tensor``)."""
-    if isinstance(data, Tensor):  # not getattr(data, "data"): an ndarray's .data is a buffer
+    if isinstance(data, Tensor):
         data = data.data
     if isinstance(data, (np.ndarray, np.generic)):
         data = np.array(data, copy=True)

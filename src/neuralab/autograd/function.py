@@ -33,13 +33,16 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs: Any, **options: Any) -> Tensor:
-        tensor_type = _tensor_type()
+        tensor_type, as_tensor_like = _tensor_api()
         like = None
         for x in inputs:
             if isinstance(x, tensor_type):
                 like = x
                 break
-        tensors = [x if isinstance(x, tensor_type) else _as_tensor_like(x, like) for x in inputs]
+        # Constants (numbers, arrays) take the dtype of the first tensor argument, so that
+        # ``x32 * 2.0`` stays float32 instead of being promoted to float64.
+        tensors = [x if isinstance(x, tensor_type) else as_tensor_like(x, like)
+                   for x in inputs]
         fn = cls()
         out = tensor_type._from_op(np.asarray(fn.forward(*[t.data for t in tensors], **options)),
                                    False)
@@ -64,22 +67,14 @@ class Function:
         return type(self).__name__
 
 
-_TENSOR: Any = None
+_TENSOR_API: Any = None
 
 
-def _tensor_type() -> Any:
-    # tensor.py imports the autograd package, so Tensor is looked up on first use, not at import.
-    global _TENSOR
-    if _TENSOR is None:
-        from ..tensor import Tensor
+def _tensor_api() -> Any:
+    """(Tensor, as_tensor_like), looked up on first use: tensor.py imports this package."""
+    global _TENSOR_API
+    if _TENSOR_API is None:
+        from ..tensor import Tensor, as_tensor_like
 
-        _TENSOR = Tensor
-    return _TENSOR
-
-
-def _as_tensor_like(value: Any, like: Any) -> Any:
-    # Constants (Python numbers, arrays) take the dtype of the first tensor argument so that
-    # ``x32 * 2.0`` stays float32 instead of being promoted to float64.
-    from ..tensor import as_tensor_like
-
-    return as_tensor_like(value, like)
+        _TENSOR_API = (Tensor, as_tensor_like)
+    return _TENSOR_API

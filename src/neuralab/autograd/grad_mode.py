@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 _state = threading.local()
@@ -75,24 +74,3 @@ class set_grad_enabled:  # noqa: N801 - PyTorch's name
 
     def __exit__(self, *exc: object) -> None:
         _set_enabled(self._previous)
-
-
-@contextlib.contextmanager
-def _grad_mode(mode: bool) -> Iterator[None]:
-    previous = is_grad_enabled()
-    _set_enabled(mode)
-    try:
-        yield
-    finally:
-        _set_enabled(previous)
-
-
-def without_grad(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Decorator form used by optimizers: run ``fn`` with recording off."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with _grad_mode(False):
-            return fn(*args, **kwargs)
-
-    return wrapper

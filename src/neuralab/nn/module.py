@@ -12,21 +12,13 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, to_array
 from .parameter import Parameter
 
 
 class IncompatibleKeys(NamedTuple):
     missing_keys: list[str]
     unexpected_keys: list[str]
-
-
-def _to_numpy(value: Any) -> np.ndarray:
-    if isinstance(value, Tensor):
-        return value.data
-    if not isinstance(value, np.ndarray) and hasattr(value, "detach"):
-        value = value.detach()  # a torch tensor that requires grad
-    return np.asarray(value)
 
 
 class Module:
@@ -246,7 +238,7 @@ class Module:
         for key, target in targets.items():
             if key not in state_dict:
                 continue
-            array = _to_numpy(state_dict[key])
+            array = to_array(state_dict[key])
             if array.shape != target.shape:
                 mismatched.append(f"{key}: expected shape {target.shape}, got {array.shape}")
             else:

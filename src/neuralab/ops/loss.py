@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, to_array
 from .activation import log_softmax
 from .registry import register
 
@@ -123,15 +123,11 @@ def _check_reduction(name: str, reduction: str) -> None:
         raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
-def _array(value: Any) -> np.ndarray:
-    return np.asarray(getattr(value, "data", value))
-
-
 def _check_same_shape(name: str, input: Tensor, target: Any) -> None:
-    if tuple(input.shape) != tuple(np.shape(_array(target))):
+    if tuple(input.shape) != tuple(np.shape(to_array(target))):
         raise ValueError(
             f"{name}: input has shape {tuple(input.shape)} but target has shape "
-            f"{np.shape(_array(target))}; they must match (reshape one, e.g. target.reshape"
+            f"{np.shape(to_array(target))}; they must match (reshape one, e.g. target.reshape"
             f"{tuple(input.shape)})"
         )
 
@@ -166,10 +162,10 @@ def _check_index_target(name: str, target: np.ndarray, n: int, classes: int,
         )
 
 
-def _weight_array(weight: Any, classes: int, dtype: np.dtype, name: str) -> np.ndarray | None:
+def _weightto_array(weight: Any, classes: int, dtype: np.dtype, name: str) -> np.ndarray | None:
     if weight is None:
         return None
-    w = np.asarray(_array(weight), dtype=dtype)
+    w = np.asarray(to_array(weight), dtype=dtype)
     if w.shape != (classes,):
         raise ValueError(f"{name}: weight must have shape ({classes},), got {w.shape}")
     return w
@@ -183,9 +179,9 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int =
     if input.ndim != 2:
         raise ValueError(f"nll_loss: expected log-probabilities of shape (N, C), got {input.shape}")
     n, classes = input.shape
-    target = _array(target)
+    target = to_array(target)
     _check_index_target("nll_loss", target, n, classes, ignore_index)
-    w = _weight_array(weight, classes, input.dtype, "nll_loss")
+    w = _weightto_array(weight, classes, input.dtype, "nll_loss")
     return NLLLoss.apply(input, target=target, weight=w, ignore_index=ignore_index,
                          reduction=reduction)
 
@@ -202,7 +198,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
     _check_reduction("cross_entropy", reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
-    target_array = _array(target)
+    target_array = to_array(target)
     probabilities = target_array.dtype.kind == "f"
     if probabilities and ignore_index != -100:  # silently ignoring it would hide a mistake
         raise ValueError("cross_entropy: ignore_index applies to class-index targets only, "
@@ -234,7 +230,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
         return loss.reshape(input.shape[0], *spatial) if reduction == "none" else loss
 
     log_probs = log_softmax(input, axis=1)
-    w = _weight_array(weight, classes, input.dtype, "cross_entropy")
+    w = _weightto_array(weight, classes, input.dtype, "cross_entropy")
     if probabilities:
         t = target_array.astype(input.dtype, copy=False)
         if label_smoothing > 0:
@@ -264,7 +260,7 @@ def cross_entropy_error(input: Tensor, target: Any) -> Tensor:  # noqa: A002
     The 1e-7 keeps ln(0) finite; prefer ``cross_entropy`` on logits, which needs no such hack.
     """
     y = input.reshape(1, -1) if input.ndim == 1 else input
-    t = _array(target)
+    t = to_array(target)
     if t.size == y.shape[0] and t.dtype.kind in "iu":  # class indices
         t = t.reshape(-1)
         _check_index_target("cross_entropy_error", t, y.shape[0], y.shape[1], -100)
@@ -291,6 +287,6 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = N
     """BCE on raw scores with the sigmoid inside, stable for any logit."""
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     _check_same_shape("binary_cross_entropy_with_logits", input, target)
-    pw = None if pos_weight is None else np.asarray(_array(pos_weight), dtype=input.dtype)
+    pw = None if pos_weight is None else np.asarray(to_array(pos_weight), dtype=input.dtype)
     losses = BinaryCrossEntropyWithLogits.apply(input, target, pos_weight=pw)
     return _reduce(losses if weight is None else losses * weight, reduction)

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, to_array
 from .registry import normalize_axis, register
 
 
@@ -22,7 +22,7 @@ def _axis(x: Any, axis: Any, dim: Any) -> Any:
     """The reduction axes; for a 0-d tensor, axis 0 or -1 means the whole (one-element) tensor,
     as in PyTorch (NumPy accepts it for ``sum`` but not for ``mean``)."""
     axis = normalize_axis(axis, dim)
-    if axis is None or np.ndim(getattr(x, "data", x)) != 0:
+    if axis is None or np.ndim(to_array(x)) != 0:
         return axis
     if any(a not in (0, -1) for a in (axis if isinstance(axis, tuple) else (axis,))):
         raise ValueError(f"axis {axis} is out of range for a 0-d tensor (expected 0 or -1)")

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, to_array
 from .registry import normalize_axis, register
 
 
@@ -188,5 +188,5 @@ def stack(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> T
 @register(method=False)
 def where(condition: Any, a: Any, b: Any) -> Tensor:
     """``a`` where ``condition`` holds, else ``b`` (condition is not differentiated)."""
-    condition = np.asarray(getattr(condition, "data", condition), dtype=bool)
+    condition = to_array(condition).astype(bool, copy=False)
     return Where.apply(a, b, condition=condition)

@@ -19,6 +19,7 @@ from ..autograd.grad_mode import no_grad
 from ..nn.module import Module
 from ..nn.utils import clip_grad_norm_
 from ..random import get_rng_state, set_rng_state
+from ..tensor import to_array
 from .callbacks import Callback
 from .checkpoint import load_checkpoint, save_checkpoint
 from .history import History
@@ -43,7 +44,7 @@ class Evaluation:
 
 
 def _is_classification(outputs: Any, targets: Any) -> bool:
-    targets = np.asarray(getattr(targets, "data", targets))
+    targets = to_array(targets)
     return outputs.ndim == 2 and targets.ndim == 1 and targets.dtype.kind in "iu"
 
 
@@ -63,7 +64,7 @@ def evaluate(model: Module, loader: Iterable, loss_fn: Callable | None = None,
                     total_loss += loss_fn(out, y).item() * n
                 count += n
                 outputs.append(out.data)
-                targets.append(np.asarray(getattr(y, "data", y)))
+                targets.append(to_array(y))
     finally:
         model.train(was_training)
     if not outputs:
@@ -212,8 +213,7 @@ def fit(model: Module, loss_fn: Callable, optimizer: Any, train_loader: Any, epo
                 sums["count"] += n
                 if _is_classification(out, y):
                     sums["classification"] = True
-                    sums["correct"] += int(np.sum(out.data.argmax(axis=1) == np.asarray(
-                        getattr(y, "data", y))))
+                    sums["correct"] += int(np.sum(out.data.argmax(axis=1) == to_array(y)))
                 history.batch_losses.append(value)
                 bar.update(1)
                 bar.set_postfix(loss=f"{value:.4f}", refresh=False)

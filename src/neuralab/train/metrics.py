@@ -6,14 +6,12 @@ from typing import Any
 
 import numpy as np
 
-
-def _array(value: Any) -> np.ndarray:
-    return np.asarray(getattr(value, "data", value))
+from ..tensor import to_array
 
 
 def accuracy(outputs: Any, targets: Any) -> float:
     """Fraction of rows whose arg-max output equals the target class index."""
-    outputs, targets = _array(outputs), _array(targets)
+    outputs, targets = to_array(outputs), to_array(targets)
     if len(targets) == 0:
         return float("nan")
     return float(np.mean(outputs.argmax(axis=-1) == targets))
@@ -21,7 +19,7 @@ def accuracy(outputs: Any, targets: Any) -> float:
 
 def confusion_matrix(predictions: Any, targets: Any, num_classes: int) -> np.ndarray:
     """``C[t, p]`` counts examples of true class t predicted as p (rows: truth)."""
-    predictions, targets = _array(predictions).ravel(), _array(targets).ravel()
+    predictions, targets = to_array(predictions).ravel(), to_array(targets).ravel()
     matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
     np.add.at(matrix, (targets, predictions), 1)
     return matrix
