@@ -128,9 +128,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             status = _error(str(error))
             continue
         with no_grad():
-            logits = model(Tensor(image[None])).numpy()[0]
-        probs = np.exp(logits - logits.max())
-        probs /= probs.sum()
+            probs = model(Tensor(image[None])).softmax(axis=1).numpy()[0]
         top = np.argsort(probs)[::-1][:3]
         names = [classes[i] if classes else str(i) for i in top]
         print(f"{image_path}: " + ", ".join(f"{n} {probs[i]:.1%}" for n, i in zip(names, top)))

@@ -18,8 +18,9 @@ import numpy as np
 from ..autograd.grad_mode import no_grad
 from ..nn.module import Module
 from ..nn.utils import clip_grad_norm_
+from ..ops.activation import softmax
 from ..random import get_rng_state, set_rng_state
-from ..tensor import to_array
+from ..tensor import Tensor, to_array
 from .callbacks import Callback
 from .checkpoint import load_checkpoint, save_checkpoint
 from .history import History
@@ -71,13 +72,12 @@ def evaluate(model: Module, loader: Iterable, loss_fn: Callable | None = None,
         raise ValueError("evaluate: the data loader yielded no batches")
     out_all, y_all = np.concatenate(outputs), np.concatenate(targets)
     loss = total_loss / count if loss_fn is not None else float("nan")
-    if not (out_all.ndim == 2 and y_all.ndim == 1 and y_all.dtype.kind in "iu"):
+    if not _is_classification(out_all, y_all):
         return Evaluation(loss, float("nan"), None, None, out_all, y_all)
     predictions = out_all.argmax(axis=1)
     classes = num_classes or out_all.shape[1]
     matrix = confusion_matrix(predictions, y_all, classes)
-    shifted = out_all - out_all.max(axis=1, keepdims=True)
-    probabilities = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    probabilities = softmax(Tensor(out_all), axis=1).numpy()
     return Evaluation(loss, float(np.mean(predictions == y_all)), matrix,
                       per_class_accuracy(matrix), predictions, y_all, probabilities)
 
