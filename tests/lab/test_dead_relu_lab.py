@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from neuralab.lab import dead_relu_lab
-from neuralab.lab._mlp import digits_arrays
+from neuralab.lab._classify import flat_digits as digits_arrays
 from neuralab.lab.registry import EXPERIMENTS, VERDICTS
 
 

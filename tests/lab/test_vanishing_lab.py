@@ -9,7 +9,8 @@ import pytest
 
 from neuralab import nn
 from neuralab.lab import vanishing_lab
-from neuralab.lab._mlp import build_mlp, digits_arrays
+from neuralab.lab._classify import build_mlp
+from neuralab.lab._classify import flat_digits as digits_arrays
 from neuralab.lab.probes import gradient_norms
 from neuralab.lab.registry import EXPERIMENTS, VERDICTS
 

@@ -1,21 +1,31 @@
-"""Shared plumbing for the loss and softmax experiments: flat digits, a small MLP, and a
-training loop whose batch loss is any callable (so a lab can swap in max, sum or a buggy loss).
+"""Shared plumbing for the lab's digits experiments: flat digits, MLP builders, training loops.
 
-Every run draws its initial weights from ``manual_seed(seed)`` and its batch order from its own
-``default_rng(seed)``, so two runs with the same seed differ only in what the lab changes.
+Kept small and explicit (no ``fit``) so an experiment controls every random draw.
+
+* ``mlp`` + ``train``: the loss and softmax labs. Initial weights from ``manual_seed(seed)``,
+  batch order from its own ``default_rng(seed)``, and the batch loss is any callable (so a lab
+  can swap in max, sum or a buggy loss); two runs with one seed differ only in what it changes.
+* ``build_mlp`` + ``train_epoch``: the activation labs (dead ReLU, vanishing gradients). Weights
+  from a ``np.random.Generator`` passed in, a choice of activation and initialisation, and one
+  cross-entropy epoch at a time with the caller's optimizer, so the lab can probe in between.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .. import nn, optim
 from ..autograd.grad_mode import no_grad
+from ..models import ACTIVATIONS
+from ..optim.optimizer import Optimizer
 from ..random import manual_seed
 from ..tensor import Tensor
+from ..train.metrics import accuracy as _accuracy
+
+LEAK = 0.01  # Leaky ReLU's negative slope everywhere in the lab
 
 BatchLoss = Callable[[nn.Module, np.ndarray], Tensor]  # (model, batch row indices) -> loss
 
@@ -42,11 +52,44 @@ def flat_digits(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
 def mlp(sizes: tuple[int, ...], seed: int) -> nn.Sequential:
     """Linear → ReLU → … → Linear with the given layer widths; weights from ``seed``."""
     manual_seed(seed)
+    return build_mlp(sizes[0], sizes[1:-1], sizes[-1], "relu", generator=None)
+
+
+def build_mlp(n_in: int, hidden: Sequence[int], n_out: int, activation: str,
+              generator: np.random.Generator | None, init: str = "default") -> nn.Sequential:
+    """Linear → act → … → Linear(n_out), the logits left raw for ``CrossEntropyLoss``.
+
+    ``generator=None`` draws from neuralab's default generator (see ``manual_seed``).
+    ``init="default"``: PyTorch's ``Linear`` init, U(±1/√fan_in) for W and b.
+    ``init="usual"``: Xavier-uniform (gain 1 for sigmoid, 5/3 for tanh) or He/Kaiming-uniform
+    (ReLU gain √2, Leaky ReLU √(2/(1+0.01²))) for hidden weights, zero biases, Xavier for the
+    output layer — the initialisation each activation is normally paired with.
+    """
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+    if init not in ("default", "usual"):
+        raise ValueError(f"init must be 'default' or 'usual', got {init!r}")
     layers: list[nn.Module] = []
-    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(fan_in, fan_out))
-        if i < len(sizes) - 2:
-            layers.append(nn.ReLU())
+    fan = n_in
+    for width in hidden:
+        linear = nn.Linear(fan, width, generator=generator)
+        if init == "usual":
+            if activation in ("sigmoid", "tanh"):
+                nn.init.xavier_uniform_(linear.weight, gain=nn.init.calculate_gain(activation),
+                                        generator=generator)
+            else:
+                slope = LEAK if activation == "leaky_relu" else 0.0
+                nn.init.kaiming_uniform_(linear.weight, a=slope, nonlinearity=activation,
+                                         generator=generator)
+            nn.init.zeros_(linear.bias)
+        act = nn.LeakyReLU(LEAK) if activation == "leaky_relu" else ACTIVATIONS[activation]()
+        layers += [linear, act]
+        fan = width
+    head = nn.Linear(fan, n_out, generator=generator)
+    if init == "usual":
+        nn.init.xavier_uniform_(head.weight, generator=generator)
+        nn.init.zeros_(head.bias)
+    layers.append(head)
     return nn.Sequential(*layers)
 
 
@@ -58,7 +101,7 @@ def predict(model: nn.Module, x: np.ndarray) -> np.ndarray:
 
 def accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
     """Fraction of rows whose arg-max output is the label."""
-    return float(np.mean(predict(model, x).argmax(axis=1) == y))
+    return _accuracy(predict(model, x), y)
 
 
 def train(model: nn.Module, batch_loss: BatchLoss, n: int, *, epochs: int, batch_size: int,
@@ -90,6 +133,22 @@ def train(model: nn.Module, batch_loss: BatchLoss, n: int, *, epochs: int, batch
         if score is not None:
             curves.score.append(float(score(model)))
     return curves
+
+
+def train_epoch(model: nn.Module, optimizer: Optimizer, x: np.ndarray, y: np.ndarray,
+                batch_size: int, rng: np.random.Generator) -> float:
+    """One pass over (x, y) in shuffled mini-batches; returns the mean cross-entropy."""
+    loss_fn = nn.CrossEntropyLoss()
+    order = rng.permutation(len(y))
+    total = 0.0
+    for start in range(0, len(order), batch_size):
+        batch = order[start:start + batch_size]
+        optimizer.zero_grad()
+        loss = loss_fn(model(Tensor(x[batch])), Tensor(y[batch]))
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(batch)
+    return total / len(y)
 
 
 def log_softmax_np(z: np.ndarray) -> np.ndarray:

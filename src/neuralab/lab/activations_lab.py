@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import nn
 from ..tensor import Tensor
-from ._mlp import LEAK
+from ._classify import LEAK
 from .registry import ExperimentResult, Finding, experiment
 
 NAMES = ("step", "sigmoid", "tanh", "relu", "leaky_relu")

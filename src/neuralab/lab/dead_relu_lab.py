@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import nn, optim
-from ._mlp import LEAK, accuracy, build_mlp, digits_arrays, train_epoch
+from ._classify import LEAK, accuracy, build_mlp, flat_digits, train_epoch
 from .probes import dead_unit_masks, gradient_norms, hidden_activations, linear_layers
 from .registry import ExperimentResult, Finding, experiment
 
@@ -253,7 +253,7 @@ def _one_run(act: str, lr: float, seed: int, epochs: int, data: tuple) -> dict:
             title_ko="죽은 ReLU 유닛, Leaky ReLU, 희소 활성화")
 def run(quick: bool = False) -> DeadReluResult:
     """Train ReLU and Leaky ReLU MLPs on digits at a normal and a too-high learning rate."""
-    data = digits_arrays()
+    data = flat_digits()
     seeds = [0] if quick else [0, 1, 2, 3, 4]
     epochs = 8 if quick else 20
     per: dict[str, dict[str, list]] = {s: {} for s in SETTINGS}

@@ -18,6 +18,7 @@ from ..nn import functional as F
 from ..tensor import Tensor
 from ._classify import accuracy, flat_digits, mlp, predict, r, train
 from .registry import ExperimentResult, Finding, experiment
+from .textbook import softmax
 
 TAGS = ("even", "> 4", "prime")
 
@@ -32,11 +33,6 @@ def softmax_targets(tags: np.ndarray) -> np.ndarray:
     """The best a softmax can be asked for: the tags normalised to sum 1 (uniform if none)."""
     count = tags.sum(axis=1, keepdims=True)
     return np.where(count > 0, tags / np.maximum(count, 1), 1 / tags.shape[1]).astype(np.float32)
-
-
-def _softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -195,11 +191,11 @@ def run_multilabel(quick: bool = False, seed: int = 0) -> MultilabelResult:
         models[name] = mlp((64, 64, len(TAGS)), seed)
         train(models[name], batch_loss, len(x), epochs=epochs, batch_size=32, lr=0.1, seed=seed)
 
-    p_soft_train = _softmax(predict(models["softmax"], x))
+    p_soft_train = softmax(predict(models["softmax"], x))
     grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
     train_exact = [np.mean(np.all((p_soft_train > t) == tags.astype(bool), axis=1)) for t in grid]
     best = float(grid[int(np.argmax(train_exact))])
-    p = {"softmax": _softmax(predict(models["softmax"], x_test)),
+    p = {"softmax": softmax(predict(models["softmax"], x_test)),
          "sigmoid": _sigmoid(predict(models["sigmoid"], x_test))}
     per_tag, exact, by_count = {}, {}, {}
     for key, probs, threshold in (("softmax_05", p["softmax"], 0.5),

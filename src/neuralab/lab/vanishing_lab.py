@@ -26,7 +26,7 @@ import numpy as np
 from .. import nn, optim
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
-from ._mlp import accuracy, build_mlp, digits_arrays, train_epoch
+from ._classify import accuracy, build_mlp, flat_digits, train_epoch
 from .probes import gradient_norms, linear_layers
 from .registry import ExperimentResult, Finding, experiment
 
@@ -194,7 +194,7 @@ def _ratio(norms: list[float]) -> float:
             title_ko="깊은 시그모이드 신경망의 기울기 소실과 ReLU")
 def run(quick: bool = False) -> VanishingResult:
     """Gradient norms per layer for depths 2–20 and four activations; train 10-layer nets."""
-    x_train, y_train, x_test, y_test = digits_arrays()
+    x_train, y_train, x_test, y_test = flat_digits()
     seeds = [0] if quick else [0, 1, 2]
     epochs = 10 if quick else 30
     loss_fn = nn.CrossEntropyLoss()
