@@ -1,4 +1,5 @@
-"""A local HTTP server for download tests (the tests never touch the network)."""
+"""Shared fixtures: a local HTTP server for download tests (the tests never touch the network),
+and a check that an error message names the file and the problem."""
 
 from __future__ import annotations
 
@@ -56,3 +57,19 @@ def http_server():
     server = LocalServer()
     yield server
     server.close()
+
+
+@pytest.fixture
+def raises_naming():
+    """``check(error, path, words, fn, *args)``: ``fn(*args)`` raises ``error`` whose message
+    names ``path`` and contains each of ``words``."""
+
+    def check(error: type[Exception], path, words, fn, *args) -> None:
+        with pytest.raises(error) as info:
+            fn(*args)
+        message = str(info.value)
+        assert str(path) in message
+        for word in words:
+            assert word in message
+
+    return check

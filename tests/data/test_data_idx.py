@@ -60,15 +60,10 @@ def _header(code, shape):
     ],
     ids=["magic", "html", "dtype", "short", "long", "int32", "header", "tiny", "empty"],
 )
-def test_corruption_raises_idx_error_naming_the_file(tmp_path, payload, words):
+def test_corruption_raises_idx_error_naming_the_file(tmp_path, payload, words, raises_naming):
     path = tmp_path / "broken-idx3-ubyte"
     path.write_bytes(payload)
-    with pytest.raises(IDXError) as info:
-        read_idx(path)
-    message = str(info.value)
-    assert str(path) in message
-    for word in words:
-        assert word in message
+    raises_naming(IDXError, path, words, read_idx, path)
 
 
 def test_wrong_dims_for_the_body(tmp_path):

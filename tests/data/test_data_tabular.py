@@ -54,14 +54,9 @@ def test_csv_integral_float_labels(tmp_path):
     ids=["text", "blank", "fields", "float-label", "negative", "no-label", "no-target",
          "header-only", "blank-file", "target-only", "duplicate"],
 )
-def test_csv_errors_name_file_and_place(tmp_path, text, words):
+def test_csv_errors_name_file_and_place(tmp_path, text, words, raises_naming):
     path = _csv(tmp_path, text, "mine.csv")
-    with pytest.raises(ValueError) as info:
-        load_table(path)
-    message = str(info.value)
-    assert str(path) in message
-    for word in words:
-        assert word in message
+    raises_naming(ValueError, path, words, load_table, path)
 
 
 def test_empty_file_and_unsupported_type(tmp_path):
@@ -106,15 +101,10 @@ def test_npz_happy_paths(tmp_path):
     ],
     ids=["no-y", "no-x", "lengths", "float-y", "negative-y", "2d-y", "text-x", "object"],
 )
-def test_npz_errors(tmp_path, arrays, words):
+def test_npz_errors(tmp_path, arrays, words, raises_naming):
     path = tmp_path / "bad.npz"
     np.savez(path, **arrays)
-    with pytest.raises(ValueError) as info:
-        load_table(path)
-    message = str(info.value)
-    assert str(path) in message
-    for word in words:
-        assert word in message
+    raises_naming(ValueError, path, words, load_table, path)
 
 
 def test_npz_that_is_not_a_zip(tmp_path):

@@ -14,6 +14,8 @@ import tempfile
 import zlib
 from pathlib import Path
 
+from .idx import is_gzip
+
 __all__ = ["ChecksumError", "DownloadError", "download", "verify_file"]
 
 _CHUNK = 1 << 20
@@ -31,10 +33,9 @@ class ChecksumError(ValueError):
     """A file's digest differs from the expected one."""
 
 
-def _hash_file(path: Path, gunzip: bool) -> str:
+def _gunzipped_sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    opener = gzip.open if gunzip else open
-    with opener(path, "rb") as file:
+    with gzip.open(path, "rb") as file:
         while chunk := file.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
@@ -52,7 +53,7 @@ def _file_digests(path: Path, want_md5: bool) -> tuple[str, str | None, bool]:
             sha.update(chunk)
             if md5:
                 md5.update(chunk)
-    return sha.hexdigest(), md5.hexdigest() if md5 else None, head == b"\x1f\x8b"
+    return sha.hexdigest(), md5.hexdigest() if md5 else None, is_gzip(head)
 
 
 def _problems(
@@ -66,7 +67,7 @@ def _problems(
         problems.append(f"MD5 expected {md5.lower()}, found {found_md5}")
     if raw_sha256 is not None:
         try:
-            found_raw = _hash_file(path, gunzip=True) if gzipped else found_sha
+            found_raw = _gunzipped_sha256(path) if gzipped else found_sha
         except (OSError, EOFError, zlib.error) as err:
             problems.append(f"corrupt gzip stream ({err})")
         else:

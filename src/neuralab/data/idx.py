@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..io.files import atomic_write_bytes
+
 __all__ = ["IDXError", "parse_idx", "read_idx", "write_idx"]
 
 # dtype code -> big-endian dtype stored in the file
@@ -93,7 +95,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray) -> Path:
-    """Write ``array`` as an IDX file; gzip-compressed when ``path`` ends in ``.gz``."""
+    """Write ``array`` as an IDX file, atomically; gzip-compressed when ``path`` ends in ``.gz``."""
     path = Path(path)
     array = np.asarray(array)
     native = array.dtype.newbyteorder("=")
@@ -108,5 +110,5 @@ def write_idx(path: str | os.PathLike, array: np.ndarray) -> Path:
     payload = header + body
     if path.suffix == ".gz":
         payload = gzip.compress(payload, compresslevel=6, mtime=0)
-    path.write_bytes(payload)
+    atomic_write_bytes(path, payload)
     return path

@@ -161,42 +161,54 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _load_verified(path: Path, spec_file: DatasetFile) -> np.ndarray:
-    """Parse ``path`` if it is the file ``spec_file`` describes; else raise ChecksumError."""
+def _load_verified(path: Path, spec_file: DatasetFile, *, checked: bool = False) -> np.ndarray:
+    """Parse ``path`` if it is the file ``spec_file`` describes; else raise ChecksumError.
+
+    ``checked=True``: the digests were already verified (by ``download``), so only parse.
+    """
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, spec_file)
     if key in _CACHE:
         return _CACHE[key]
     data = path.read_bytes()
     gzipped = is_gzip(data)
-    file_sha = _sha256(data)
-    verified = gzipped and file_sha == spec_file.sha256
     try:
         content = decompress(data, str(path)) if gzipped else data
     except IDXError as err:
         raise ChecksumError(f"{path}: not used: {err}") from None
-    raw_sha = _sha256(content) if gzipped else file_sha
-    verified = verified or raw_sha == spec_file.raw_sha256
-    if not verified:
-        found = f"file SHA-256 {file_sha}"
-        if gzipped:
-            found += f", decompressed SHA-256 {raw_sha}"
-        expected = []
-        if spec_file.sha256:
-            expected.append(f"{spec_file.sha256} for the published .gz")
-        if spec_file.raw_sha256:
-            expected.append(f"{spec_file.raw_sha256} for the decompressed file")
-        hint = ""
-        if not gzipped and spec_file.raw_sha256 is None:
-            hint = " (no digest of the uncompressed file is known: use the original .gz)"
-        raise ChecksumError(
-            f"{path}: not used, it fails verification: found {found}; expected "
-            f"{' or '.join(expected)}{hint}"
-        )
+    if not checked:
+        _verify(path, spec_file, data, content, gzipped)
     array = parse_idx(content, str(path), copy=False)
     array.setflags(write=False)  # shared through the cache
     _CACHE[key] = array
     return array
+
+
+def _verify(
+    path: Path, spec_file: DatasetFile, data: bytes, content: bytes, gzipped: bool
+) -> None:
+    """Accept the published .gz bytes or the decompressed content; else raise ChecksumError."""
+    file_sha = _sha256(data)
+    if gzipped and file_sha == spec_file.sha256:
+        return
+    raw_sha = _sha256(content) if gzipped else file_sha
+    if raw_sha == spec_file.raw_sha256:
+        return
+    found = f"file SHA-256 {file_sha}"
+    if gzipped:
+        found += f", decompressed SHA-256 {raw_sha}"
+    expected = []
+    if spec_file.sha256:
+        expected.append(f"{spec_file.sha256} for the published .gz")
+    if spec_file.raw_sha256:
+        expected.append(f"{spec_file.raw_sha256} for the decompressed file")
+    hint = ""
+    if not gzipped and spec_file.raw_sha256 is None:
+        hint = " (no digest of the uncompressed file is known: use the original .gz)"
+    raise ChecksumError(
+        f"{path}: not used, it fails verification: found {found}; expected "
+        f"{' or '.join(expected)}{hint}"
+    )
 
 
 def _candidates(spec: DatasetSpec, root: Path, spec_file: DatasetFile) -> list[Path]:
@@ -236,14 +248,14 @@ def load_idx_dataset(
                     urls, root / (spec_file.name + ".gz"),
                     sha256=spec_file.sha256, raw_sha256=spec_file.raw_sha256, md5=spec_file.md5,
                 )
-                array = _load_verified(path, spec_file)
+                array = _load_verified(path, spec_file, checked=True)
             except (DownloadError, ChecksumError, IDXError, OSError) as err:
                 failures.append(str(err))
-        if array is not None and bad_here:
-            warnings.warn("; ".join(bad_here) + " (another copy was used)", stacklevel=2)
-        rejected += bad_here if array is None else []
         if array is None:
+            rejected += bad_here
             missing.append(spec_file)
+        elif bad_here:
+            warnings.warn("; ".join(bad_here) + " (another copy was used)", stacklevel=2)
         arrays.append(array)
     if missing:
         advice = _advice(spec, root, train, download, missing, rejected, failures)
