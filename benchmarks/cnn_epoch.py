@@ -20,15 +20,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
-import time
+from functools import partial
 from typing import Any
 
 import numpy as np
-
-BATCH, LR, MOMENTUM = 128, 0.01, 0.9
+from _common import BATCH, epoch_neuralab, epoch_torch, time_interleaved
 
 
 def load_data() -> tuple[np.ndarray, np.ndarray, str]:
@@ -77,50 +75,22 @@ def torch_model() -> Any:
                          nn.Linear(1600, 128), nn.ReLU(), nn.Linear(128, 10))
 
 
-def epoch_neuralab(x: np.ndarray, y: np.ndarray, order: np.ndarray, state: dict) -> float:
-    import neuralab as nl
-    from neuralab import nn
-
-    if "model" not in state:
-        model = neuralab_model()
-        model.load_state_dict(state["init"])
-        state["model"] = model
-        state["opt"] = nl.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-    model, opt = state["model"], state["opt"]
-    start = time.perf_counter()
-    for i in range(0, len(order), BATCH):
-        idx = order[i:i + BATCH]
-        loss = nn.functional.cross_entropy(model(nl.Tensor(x[idx])), y[idx])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    state["loss"] = float(loss.item())
-    return time.perf_counter() - start
+def build_neuralab(state: dict) -> Any:
+    model = neuralab_model()
+    model.load_state_dict(state["init"])
+    return model
 
 
-def epoch_torch(x: np.ndarray, y: np.ndarray, order: np.ndarray, state: dict) -> float:
+def build_torch(state: dict) -> Any:
     import torch
 
-    if "model" not in state:
-        model = torch_model()
-        model.load_state_dict({k: torch.from_numpy(v) for k, v in state["init"].items()})
-        state["model"] = model
-        state["opt"] = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-        state["x"], state["y"] = torch.from_numpy(x), torch.from_numpy(y)
-    model, opt, tx, ty = state["model"], state["opt"], state["x"], state["y"]
-    torder = torch.from_numpy(order)
-    start = time.perf_counter()
-    for i in range(0, len(order), BATCH):
-        idx = torder[i:i + BATCH]
-        loss = torch.nn.functional.cross_entropy(model(tx[idx]), ty[idx])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    state["loss"] = float(loss.item())
-    return time.perf_counter() - start
+    model = torch_model()
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in state["init"].items()})
+    return model
 
 
-RUNNERS = {"neuralab": epoch_neuralab, "torch": epoch_torch}
+RUNNERS = {"neuralab": partial(epoch_neuralab, build=build_neuralab),
+           "torch": partial(epoch_torch, build=build_torch)}
 
 
 def _status_kb(field: str) -> int:
@@ -178,18 +148,9 @@ def main() -> None:
     print(f"GEMM work per epoch: {gemm_gflop():.0f} GFLOP")
     init = initial_state()
     states: dict[str, dict] = {name: {"init": init} for name in RUNNERS}
-    times: dict[str, list[float]] = {name: [] for name in RUNNERS}
-    rng = np.random.default_rng(0)
-    warm = rng.permutation(len(x))[:BATCH * 10]
-    for name, run in RUNNERS.items():  # build models and warm caches (not timed)
-        run(x, y, warm, states[name])
-    for epoch in range(args.epochs):  # interleave the frameworks so drift hits both alike
-        order = rng.permutation(len(x))
-        for name, run in RUNNERS.items():
-            times[name].append(run(x, y, order, states[name]))
-        print(f"epoch {epoch + 1}: " + ", ".join(
-            f"{n} {t[-1]:.2f} s (loss {states[n]['loss']:.3f})" for n, t in times.items()))
-    median = {name: statistics.median(t) for name, t in times.items()}
+    median = time_interleaved(
+        RUNNERS, states, x, y, args.epochs, 10,
+        lambda name, seconds, state: f"{name} {seconds:.2f} s (loss {state['loss']:.3f})")
     print("\nmedian epoch time: " + ", ".join(f"{n} {t:.2f} s" for n, t in median.items()))
     print(f"neuralab / torch = {median['neuralab'] / median['torch']:.2f}  (target <= 1.0)")
     print(f"neuralab's effective rate (GEMM work / epoch time): "

@@ -18,6 +18,7 @@ import argparse
 import time
 
 import numpy as np
+from _common import train_batches
 
 
 def torch_copy(model):  # noqa: ANN001, ANN201 - torch is imported lazily
@@ -93,11 +94,7 @@ def train_torch(model, epochs: int, seed: int, data) -> tuple[list[float], float
     start = time.perf_counter()
     for _ in range(epochs):
         model.train()
-        for xb, yb in loader:
-            loss = torch.nn.functional.cross_entropy(model(xb), yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+        train_batches(model, opt, torch.nn.functional.cross_entropy, loader)
         sched.step()
         model.eval()
         with torch.no_grad():

@@ -14,12 +14,14 @@ import statistics
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from _common import BATCH, LR, MOMENTUM, epoch_neuralab, epoch_torch, time_interleaved
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
-BATCH, LR, MOMENTUM = 128, 0.01, 0.9
 SIZES = (784, 256, 128, 10)
 
 
@@ -47,25 +49,24 @@ def init_weights(seed: int = 0) -> list[np.ndarray]:
     return params
 
 
-def epoch_neuralab(x: np.ndarray, y: np.ndarray, order: np.ndarray, state: dict) -> float:
-    import neuralab as nl
+def build_neuralab(state: dict) -> Any:
     from neuralab import nn
 
-    if "model" not in state:
-        model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
-                              nn.Linear(128, 10))
-        model.load_state_dict(dict(zip(model.state_dict(), init_weights())))
-        state["model"] = model
-        state["opt"] = nl.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-    model, opt = state["model"], state["opt"]
-    start = time.perf_counter()
-    for i in range(0, len(order), BATCH):
-        idx = order[i:i + BATCH]
-        loss = nn.functional.cross_entropy(model(nl.Tensor(x[idx])), y[idx])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return time.perf_counter() - start
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
+                          nn.Linear(128, 10))
+    model.load_state_dict(dict(zip(model.state_dict(), init_weights())))
+    return model
+
+
+def build_torch(state: dict) -> Any:
+    import torch
+
+    model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(),
+                                torch.nn.Linear(256, 128), torch.nn.ReLU(),
+                                torch.nn.Linear(128, 10))
+    model.load_state_dict({k: torch.from_numpy(v)
+                           for k, v in zip(model.state_dict(), init_weights())})
+    return model
 
 
 def epoch_numpy(x: np.ndarray, y: np.ndarray, order: np.ndarray, state: dict) -> float:
@@ -106,30 +107,6 @@ def epoch_numpy(x: np.ndarray, y: np.ndarray, order: np.ndarray, state: dict) ->
     return time.perf_counter() - start
 
 
-def epoch_torch(x: np.ndarray, y: np.ndarray, order: np.ndarray, state: dict) -> float:
-    import torch
-
-    if "model" not in state:
-        model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(),
-                                    torch.nn.Linear(256, 128), torch.nn.ReLU(),
-                                    torch.nn.Linear(128, 10))
-        model.load_state_dict({k: torch.from_numpy(v)
-                               for k, v in zip(model.state_dict(), init_weights())})
-        state["model"] = model
-        state["opt"] = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-        state["x"], state["y"] = torch.from_numpy(x), torch.from_numpy(y)
-    model, opt, tx, ty = state["model"], state["opt"], state["x"], state["y"]
-    torder = torch.from_numpy(order)
-    start = time.perf_counter()
-    for i in range(0, len(order), BATCH):
-        idx = torder[i:i + BATCH]
-        loss = torch.nn.functional.cross_entropy(model(tx[idx]), ty[idx])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return time.perf_counter() - start
-
-
 def import_time(module: str, repeats: int = 3) -> float:
     times = []
     for _ in range(repeats):
@@ -150,19 +127,10 @@ def main() -> None:
     print(f"data: {source}, {x.shape[0]}×{x.shape[1]} float32; batch {BATCH}; "
           f"torch {torch.__version__} with {torch.get_num_threads()} threads; "
           f"numpy {np.__version__}")
-    runners = {"neuralab": epoch_neuralab, "numpy": epoch_numpy, "torch": epoch_torch}
-    states: dict[str, dict] = {name: {} for name in runners}
-    times: dict[str, list[float]] = {name: [] for name in runners}
-    rng = np.random.default_rng(0)
-    warm = rng.permutation(len(x))[:BATCH * 20]
-    for name, run in runners.items():  # build models and warm caches (not timed)
-        run(x, y, warm, states[name])
-    for epoch in range(args.epochs):  # interleave the frameworks so drift hits all alike
-        order = rng.permutation(len(x))
-        for name, run in runners.items():
-            times[name].append(run(x, y, order, states[name]))
-        print(f"epoch {epoch + 1}: " + ", ".join(f"{n} {t[-1]:.3f} s" for n, t in times.items()))
-    median = {name: statistics.median(t) for name, t in times.items()}
+    runners = {"neuralab": partial(epoch_neuralab, build=build_neuralab), "numpy": epoch_numpy,
+               "torch": partial(epoch_torch, build=build_torch)}
+    median = time_interleaved(runners, {name: {} for name in runners}, x, y, args.epochs, 20,
+                              lambda name, seconds, state: f"{name} {seconds:.3f} s")
     print("\nmedian epoch time: " + ", ".join(f"{n} {t:.3f} s" for n, t in median.items()))
     print(f"neuralab / numpy = {median['neuralab'] / median['numpy']:.2f}  (target <= 1.15)")
     print(f"neuralab / torch = {median['neuralab'] / median['torch']:.2f}  (target <= 0.90)")

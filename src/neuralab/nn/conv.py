@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..ops.conv import _pair, conv2d
+from ..ops.conv import _conv_padding, _pair, conv2d
 from ..tensor import Tensor, get_default_dtype
 from . import init
 from .module import Module
@@ -33,16 +33,9 @@ class Conv2d(Module):
         self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2d", 1)
         self.stride = _pair(stride, "stride", "Conv2d", 1)
         self.dilation = _pair(dilation, "dilation", "Conv2d", 1)
-        if isinstance(padding, str):
-            if padding not in ("same", "valid"):
-                raise ValueError(f"Conv2d: padding must be an int, a pair, 'same' or 'valid', "
-                                 f"got {padding!r}")
-            if padding == "same" and self.stride != (1, 1):
-                raise ValueError("Conv2d: padding='same' is not supported for strided "
-                                 "convolutions")
-            self.padding: Any = padding
-        else:
-            self.padding = _pair(padding, "padding", "Conv2d", 0)
+        # Checked as conv2d will; a string ('same' / 'valid') is kept as given, as torch does.
+        pads = _conv_padding(padding, self.kernel_size, self.stride, self.dilation, "Conv2d")
+        self.padding: Any = padding if isinstance(padding, str) else (pads[0], pads[2])
         self.groups = 1
         dtype = np.dtype(dtype or get_default_dtype())
         self.weight = Parameter(np.empty((out_channels, in_channels, *self.kernel_size),

@@ -137,7 +137,7 @@ class Conv2d(Function):
 
     def backward(self, grad_out: np.ndarray) -> tuple:
         need_x, need_w, *need_b = self.needs_input_grad
-        n, c, h, w = self.x_shape
+        c = self.x_shape[1]
         out_c, _, kh, kw = self.weight.shape
         # (N·OH·OW, O): a free view when grad_out is channels-last (as our ops produce it).
         g = grad_out.transpose(0, 2, 3, 1).reshape(-1, out_c)
@@ -178,20 +178,20 @@ class Conv2d(Function):
 
 
 def _conv_padding(padding: Any, kernel: tuple[int, int], stride: tuple[int, int],
-                  dilation: tuple[int, int]) -> tuple[int, int, int, int]:
+                  dilation: tuple[int, int], op: str = "conv2d") -> tuple[int, int, int, int]:
     """(top, bottom, left, right) from an int, a pair, 'valid' or 'same' (as PyTorch)."""
     if isinstance(padding, str):
         if padding == "valid":
             return 0, 0, 0, 0
         if padding != "same":
-            raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got "
+            raise ValueError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got "
                              f"{padding!r}")
         if stride != (1, 1):
-            raise ValueError("conv2d: padding='same' is not supported for strided convolutions")
+            raise ValueError(f"{op}: padding='same' is not supported for strided convolutions")
         # PyTorch puts the odd extra pixel of padding at the bottom / right.
         total_h, total_w = dilation[0] * (kernel[0] - 1), dilation[1] * (kernel[1] - 1)
         return total_h // 2, total_h - total_h // 2, total_w // 2, total_w - total_w // 2
-    ph, pw = _pair(padding, "padding", "conv2d", 0)
+    ph, pw = _pair(padding, "padding", op, 0)
     return ph, ph, pw, pw
 
 
