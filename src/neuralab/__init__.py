@@ -8,6 +8,7 @@ from . import ops as _ops  # registers every op on Tensor
 from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.gradcheck import GradcheckError, gradcheck
 from .creation import arange, full, ones, ones_like, rand, randn, zeros, zeros_like
+from .parallel import get_num_threads, set_num_threads
 from .random import get_rng_state, manual_seed, set_rng_state
 from .tensor import (
     Tensor,
@@ -30,9 +31,9 @@ from .io import ModelFileError, load, save  # noqa: E402  (safetensors is import
 __version__ = "0.1.0"
 __all__ = [
     "GradcheckError", "ModelFileError", "load", "save",
-    "Tensor", "arange", "bool_", "enable_grad", "float16", "float32",
-    "float64", "full", "get_default_dtype", "get_rng_state", "gradcheck", "int32", "int64",
+    "Tensor", "arange", "bool_", "enable_grad", "float16", "float32", "float64", "full",
+    "get_default_dtype", "get_num_threads", "get_rng_state", "gradcheck", "int32", "int64",
     "is_grad_enabled", "manual_seed", "nn", "no_grad", "ones", "ones_like", "optim", "rand",
-    "randn", "set_default_dtype", "set_grad_enabled", "set_rng_state", "tensor", "zeros",
-    "zeros_like", *sorted(_ops.OPS),
+    "randn", "set_default_dtype", "set_grad_enabled", "set_num_threads", "set_rng_state",
+    "tensor", "zeros", "zeros_like", *sorted(_ops.OPS),
 ]

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import parallel
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .registry import normalize_axis, register
@@ -57,11 +58,22 @@ class ReLU(Function):
     """y = max(0, x).   dy/dx = 1 for x > 0, else 0; ReLU′(0) := 0 (PyTorch's convention)."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.positive = x > 0
-        return np.maximum(x, 0)
+        if x.ndim == 0 or x.nbytes < parallel.MIN_PARALLEL_BYTES:
+            self.positive = x > 0
+            return np.maximum(x, 0)
+        # Large activations: both passes per cache-sized slice of the batch, on the threads.
+        self.positive, y = np.empty_like(x, dtype=np.bool_), np.empty_like(x)
+
+        def chunk(lo: int, hi: int) -> None:
+            np.greater(x[lo:hi], 0, out=self.positive[lo:hi])
+            np.maximum(x[lo:hi], 0, out=y[lo:hi])
+
+        parallel.over_batch(chunk, x.shape[0], x[:1].nbytes)
+        return y
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        return grad_out * self.positive
+        out = np.empty_like(self.positive, dtype=np.result_type(grad_out, self.positive))
+        return parallel.elementwise(np.multiply, grad_out, self.positive, out=out)
 
 
 class LeakyReLU(Function):

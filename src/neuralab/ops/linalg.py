@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import parallel
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .registry import register
@@ -75,7 +76,7 @@ class Linear(Function):
                 f"{weight.shape[-1]}"
             )
         self.x, self.weight = x, weight
-        y = x @ weight.T
+        y = parallel.matmul(x, weight.T) if x.ndim == 2 else x @ weight.T
         if bias is not None:
             y += bias
         return y
@@ -83,8 +84,10 @@ class Linear(Function):
     def backward(self, grad_out: np.ndarray) -> tuple:
         need_x, need_w, *need_b = self.needs_input_grad
         g2 = grad_out.reshape(-1, grad_out.shape[-1])
-        grad_x = grad_out @ self.weight if need_x else None
-        grad_w = g2.T @ self.x.reshape(-1, self.x.shape[-1]) if need_w else None
+        grad_x = parallel.matmul(g2, self.weight).reshape(*grad_out.shape[:-1], -1) \
+            if need_x else None
+        # gᵀ x: the rows of gᵀ (output features) are split over the threads, no partial sums.
+        grad_w = parallel.matmul(g2.T, self.x.reshape(-1, self.x.shape[-1])) if need_w else None
         grad_b = g2.sum(axis=0) if need_b and need_b[0] else None
         return grad_x, grad_w, grad_b
 

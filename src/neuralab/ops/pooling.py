@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Function
+from ..parallel import over_batch
 from ..tensor import Tensor
-from ._chunks import over_batch
 from .conv import _pair
 from .registry import register
 
