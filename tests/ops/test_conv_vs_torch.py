@@ -1,5 +1,6 @@
 """conv2d, max/avg/adaptive pooling and batch_norm against PyTorch: values and gradients.
 
+Every test runs serially and on the ops' threaded path (the ``execution`` fixture).
 A sweep over strides, paddings, dilations, kernel shapes, odd sizes, batch 1, both im2col paths
 (few and many channels) and input memory layouts (NCHW, channels-last, non-contiguous), in
 float64 (rtol 1e-6) and float32 (rtol 1e-4), each with a random read-only upstream gradient.
@@ -20,6 +21,16 @@ import neuralab.nn.functional as F
 
 pytestmark = [pytest.mark.filterwarnings("error"),  # torch's note on its own 'same' padding:
               pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")]
+
+
+
+@pytest.fixture(autouse=True, params=["serial", "threaded"])
+def execution(request: pytest.FixtureRequest) -> None:
+    """Run every test twice: as the ops run on small inputs (one chunk, in the calling thread)
+    and on their threaded path (``force_parallel``: many chunks shared by two threads)."""
+    if request.param == "threaded":
+        request.getfixturevalue("force_parallel")
+
 
 DTYPES = {"float64": (np.float64, 1e-6, 1e-9), "float32": (np.float32, 1e-4, 1e-5)}
 

@@ -1,0 +1,22 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from neuralab import parallel
+
+
+@pytest.fixture
+def force_parallel(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Make every op take its threaded path even on tiny inputs: two threads, one image per
+    chunk, no size thresholds (so small test tensors exercise the chunked code)."""
+    before = parallel.get_num_threads()
+    parallel.set_num_threads(2)
+    monkeypatch.setattr(parallel, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 0)
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_FLOPS", 0)
+    yield
+    parallel.set_num_threads(before)

@@ -1,0 +1,221 @@
+"""neuralab.parallel: the thread pool, batch chunking, one-threaded BLAS inside chunks, and
+the ops' threaded paths against their serial results."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import numpy as np
+import pytest
+import torch
+from threadpoolctl import threadpool_info
+
+import neuralab as nl
+import neuralab.nn.functional as F
+from neuralab import parallel
+
+
+def blas_threads() -> list[int]:
+    return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+
+@pytest.fixture
+def two_threads() -> None:
+    before = parallel.get_num_threads()
+    parallel.set_num_threads(2)
+    yield
+    parallel.set_num_threads(before)
+
+
+def test_num_threads_round_trip_and_top_level_names() -> None:
+    before = nl.get_num_threads()
+    try:
+        nl.set_num_threads(3)
+        assert nl.get_num_threads() == parallel.get_num_threads() == 3
+        nl.set_num_threads(1)
+        assert nl.get_num_threads() == 1
+    finally:
+        nl.set_num_threads(before)
+
+
+@pytest.mark.parametrize("bad", [0, -2, 1.5, "2", True, None])
+def test_set_num_threads_rejects_bad_values(bad: object) -> None:
+    with pytest.raises(ValueError, match=r"set_num_threads: expected a positive int, got"):
+        parallel.set_num_threads(bad)  # type: ignore[arg-type]
+
+
+def test_default_thread_count_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEURALAB_NUM_THREADS", "5")
+    assert parallel._default_threads() == 5
+    monkeypatch.delenv("NEURALAB_NUM_THREADS")
+    expected = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert parallel._default_threads() == expected
+
+
+def test_tasks_run_concurrently_and_results_keep_their_order(two_threads: None) -> None:
+    # Each task waits at a two-party barrier: this only completes if two threads run at once.
+    barrier = threading.Barrier(2, timeout=10)
+    names: list[str] = []
+
+    def task(value: int) -> int:
+        names.append(threading.current_thread().name)
+        barrier.wait()
+        return value * value
+
+    assert parallel.run_parallel(task, [(3,), (4,)]) == [9, 16]
+    assert len(set(names)) == 2 and threading.current_thread().name in names  # caller works too
+
+
+def test_one_thread_runs_everything_in_the_caller() -> None:
+    before = parallel.get_num_threads()
+    parallel.set_num_threads(1)
+    try:
+        names = parallel.run_parallel(lambda: threading.current_thread().name, [()] * 4)
+    finally:
+        parallel.set_num_threads(before)
+    assert names == [threading.current_thread().name] * 4
+
+
+def test_an_exception_in_a_task_reaches_the_caller_and_the_pool_survives(
+        two_threads: None) -> None:
+    def task(i: int) -> int:
+        if i == 3:
+            raise ValueError("chunk 3 failed")
+        return i
+
+    with pytest.raises(ValueError, match="chunk 3 failed"):
+        parallel.run_parallel(task, [(i,) for i in range(6)])
+    assert parallel.run_parallel(task, [(0,), (1,)]) == [0, 1]
+
+
+def test_nested_calls_run_serially_inside_a_task(two_threads: None) -> None:
+    def outer(i: int) -> list[int]:
+        return parallel.run_parallel(lambda j: i * 10 + j, [(0,), (1,), (2,)])
+
+    assert parallel.run_parallel(outer, [(1,), (2,)]) == [[10, 11, 12], [20, 21, 22]]
+
+
+@pytest.mark.skipif(not blas_threads(), reason="no BLAS library found by threadpoolctl")
+def test_blas_is_one_threaded_inside_tasks_and_restored_after(two_threads: None) -> None:
+    before = blas_threads()
+    inside = parallel.run_parallel(lambda: blas_threads(), [(), ()])
+    assert inside == [[1] * len(before)] * 2
+    assert blas_threads() == before
+
+
+@pytest.mark.parametrize(("n", "bytes_per_item", "threads", "expected"), [
+    (128, 1000, 2, 2),              # 128 kB: too little to share, but below the chunk size
+    (128, 10_000, 2, 2),            # 1.2 MB: shared by two threads
+    (128, 140_000, 2, 6),           # 18 MB: six 3 MB chunks (already a multiple of 2)
+    (128, 100_000, 2, 6),           # 12.8 MB: five chunks rounded up to six
+    (128, 100_000, 1, 5),           # one thread: cache-sized chunks only
+    (3, 10 << 20, 2, 3),            # never more chunks than items
+    (1, 10, 2, 1),
+])
+def test_batch_ranges_cover_the_batch_in_equal_chunks(n: int, bytes_per_item: int,
+                                                      threads: int, expected: int) -> None:
+    before = parallel.get_num_threads()
+    parallel.set_num_threads(threads)
+    try:
+        ranges = parallel.batch_ranges(n, bytes_per_item)
+    finally:
+        parallel.set_num_threads(before)
+    if n * bytes_per_item < parallel.MIN_PARALLEL_BYTES:
+        expected = 1
+    assert len(ranges) == expected
+    assert ranges[0][0] == 0 and ranges[-1][1] == n
+    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))
+    sizes = [hi - lo for lo, hi in ranges]
+    assert max(sizes) - min(sizes) <= max(sizes) // 2 + 1
+
+
+@pytest.mark.parametrize(("a_shape", "b_shape", "transpose_a"), [
+    ((300, 200), (200, 50), False), ((7, 3), (3, 5), False), ((200, 300), (200, 64), True)])
+def test_matmul_splits_rows_and_matches_numpy(force_parallel: None, a_shape: tuple,
+                                              b_shape: tuple, transpose_a: bool) -> None:
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(a_shape)
+    b = rng.standard_normal(b_shape)
+    a = a.T if transpose_a else a
+    np.testing.assert_allclose(parallel.matmul(a, b), a @ b, rtol=1e-12, atol=1e-12)
+
+
+def test_elementwise_writes_every_slice(force_parallel: None) -> None:
+    x = np.arange(60.0).reshape(5, 3, 4)
+    out = np.empty_like(x)
+    parallel.elementwise(np.multiply, x, x, out=out)
+    np.testing.assert_array_equal(out, x * x)
+
+
+def test_ops_take_their_threaded_path(force_parallel: None,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The force_parallel fixture really sends conv, pooling, ReLU and linear to the threads."""
+    calls: list[int] = []
+    run = parallel.run_parallel
+    monkeypatch.setattr(parallel, "run_parallel",
+                        lambda fn, tasks: calls.append(len(tasks)) or run(fn, tasks))
+    x = nl.randn(4, 3, 8, 8, requires_grad=True)
+    conv = nl.nn.Conv2d(3, 5, 3)
+    out = F.max_pool2d(F.relu(conv(x)), 2).flatten(1)
+    F.linear(out, nl.randn(2, out.shape[1])).sum().backward()
+    assert len(calls) >= 7 and all(count >= 2 for count in calls)
+
+
+def test_cnn_step_is_the_same_on_one_and_two_threads() -> None:
+    """A training step of a small CNN on one thread and on two (large enough that the ops
+    really split the batch) gives the same loss and gradients, and matches PyTorch."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 3, 20, 20))
+    target = rng.integers(0, 10, 64)
+    nl.manual_seed(0)
+    model = nl.nn.Sequential(nl.nn.Conv2d(3, 16, 3, padding=1), nl.nn.ReLU(), nl.nn.MaxPool2d(2),
+                             nl.nn.Conv2d(16, 16, 3), nl.nn.ReLU(), nl.nn.Flatten(),
+                             nl.nn.Linear(16 * 8 * 8, 10)).double()
+    results = {}
+    before = parallel.get_num_threads()
+    try:
+        for threads in (1, 2):
+            parallel.set_num_threads(threads)
+            model.zero_grad()
+            loss = F.cross_entropy(model(nl.Tensor(x)), target)
+            loss.backward()
+            results[threads] = (loss.item(), [p.grad.copy() for p in model.parameters()])
+    finally:
+        parallel.set_num_threads(before)
+
+    tmodel = torch.nn.Sequential(torch.nn.Conv2d(3, 16, 3, padding=1), torch.nn.ReLU(),
+                                 torch.nn.MaxPool2d(2), torch.nn.Conv2d(16, 16, 3),
+                                 torch.nn.ReLU(), torch.nn.Flatten(),
+                                 torch.nn.Linear(16 * 8 * 8, 10)).double()
+    tmodel.load_state_dict({k: torch.from_numpy(v) for k, v in
+                            model.state_dict().items()})
+    tloss = torch.nn.functional.cross_entropy(tmodel(torch.from_numpy(x)),
+                                              torch.from_numpy(target))
+    tloss.backward()
+    for threads in (1, 2):
+        loss, grads = results[threads]
+        assert loss == pytest.approx(tloss.item(), rel=1e-12)
+        for grad, tparam in zip(grads, tmodel.parameters()):
+            np.testing.assert_allclose(grad, tparam.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_builds_its_own_pool(two_threads: None) -> None:
+    x = nl.randn(64, 8, 16, 16)
+    conv = nl.nn.Conv2d(8, 8, 3)
+    with nl.no_grad():
+        expected = conv(x).numpy()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: the parent's pool threads do not exist here
+        try:
+            with nl.no_grad():
+                ok = np.allclose(conv(x).numpy(), expected)
+            os.write(write, b"1" if ok else b"0")
+        finally:
+            os._exit(0)
+    os.close(write)
+    answer = os.read(read, 1)
+    os.waitpid(pid, 0)
+    assert answer == b"1"
