@@ -1,19 +1,24 @@
-"""One training epoch of a small CNN on 60,000 28×28 images: neuralab vs PyTorch.
+"""One training epoch of a small CNN on 60,000 28×28 images: neuralab vs NumPy vs PyTorch.
 
 Model: Conv(1→32, 3) ReLU MaxPool(2) → Conv(32→64, 3) ReLU MaxPool(2) → Flatten →
 Linear(1600→128) ReLU → Linear(128→10); batch 128, SGD lr 0.01 momentum 0.9, cross-entropy.
 Data: Fashion-MNIST when installed (``neuralab.data.fashion_mnist``), else random images.
 
-Timing: both frameworks start from the same weights (neuralab's init, copied into torch) and
-run the same shuffled batches; epochs are interleaved (neuralab, torch, neuralab, ...) so drift
-on a noisy machine hits both alike. We print per-epoch times, medians and the ratio.
+Baseline: the same model and training step written by hand in plain NumPy (``_numpy_cnn.py``:
+im2col + one GEMM per convolution, col2im by a loop over kernel offsets, argmax max pooling).
 
-Memory: each framework also runs one epoch in a fresh subprocess, which records its resident
-set (VmRSS) once the library and the data are loaded, resets the kernel's high-water mark
-(writing "5" to /proc/self/clear_refs), builds the model and trains one epoch, then reads
-VmHWM: the peak RSS of the epoch, and that peak minus the baseline — the training working set
-(weights, optimizer state, activations and gradients of a batch, allocator caches).
-Run: ``python benchmarks/cnn_epoch.py [--epochs 3] [--no-memory]``.
+Timing: all three start from the same weights (neuralab's init, copied into torch and the NumPy
+baseline) and run the same shuffled batches; epochs are interleaved (neuralab, numpy, torch,
+neuralab, ...) so drift on a noisy machine hits all alike. We print per-epoch times, medians
+and the ratios neuralab / torch, neuralab / numpy and numpy / torch.
+
+Memory: each framework, and the NumPy baseline, also runs one epoch in a fresh subprocess,
+which records its resident set (VmRSS) once the library and the data are loaded (neuralab is
+imported in every child: it loads the data and makes the initial weights), resets the kernel's
+high-water mark (writing "5" to /proc/self/clear_refs), builds the model and trains one epoch,
+then reads VmHWM: the peak RSS of the epoch, and that peak minus the baseline — the training
+working set (weights, optimizer state, activations and gradients of a batch, allocator caches).
+Run: ``python benchmarks/cnn_epoch.py [--epochs 3] [--no-memory] [--no-numpy]``.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from typing import Any
 
 import numpy as np
 from _common import BATCH, epoch_neuralab, epoch_torch, time_interleaved
+from _numpy_cnn import epoch_numpy
 
 
 def load_data() -> tuple[np.ndarray, np.ndarray, str]:
@@ -52,7 +58,7 @@ def gemm_gflop() -> float:
 
 
 def initial_state(seed: int = 0) -> dict[str, np.ndarray]:
-    """PyTorch-style initial weights (neuralab's init), shared by both frameworks."""
+    """PyTorch-style initial weights (neuralab's init), shared by all three runners."""
     import neuralab as nl
 
     nl.manual_seed(seed)
@@ -89,7 +95,7 @@ def build_torch(state: dict) -> Any:
     return model
 
 
-RUNNERS = {"neuralab": partial(epoch_neuralab, build=build_neuralab),
+RUNNERS = {"neuralab": partial(epoch_neuralab, build=build_neuralab), "numpy": epoch_numpy,
            "torch": partial(epoch_torch, build=build_torch)}
 
 
@@ -133,6 +139,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs per framework")
     parser.add_argument("--no-memory", action="store_true",
                         help="skip the peak-memory epochs (one per framework, in subprocesses)")
+    parser.add_argument("--no-numpy", action="store_true",
+                        help="skip the hand-written NumPy baseline (about 1 minute per epoch)")
     parser.add_argument("--child", choices=sorted(RUNNERS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -147,12 +155,16 @@ def main() -> None:
           f"numpy {np.__version__}")
     print(f"GEMM work per epoch: {gemm_gflop():.0f} GFLOP")
     init = initial_state()
-    states: dict[str, dict] = {name: {"init": init} for name in RUNNERS}
+    runners = {n: r for n, r in RUNNERS.items() if not (args.no_numpy and n == "numpy")}
+    states: dict[str, dict] = {name: {"init": init} for name in runners}
     median = time_interleaved(
-        RUNNERS, states, x, y, args.epochs, 10,
+        runners, states, x, y, args.epochs, 10,
         lambda name, seconds, state: f"{name} {seconds:.2f} s (loss {state['loss']:.3f})")
     print("\nmedian epoch time: " + ", ".join(f"{n} {t:.2f} s" for n, t in median.items()))
     print(f"neuralab / torch = {median['neuralab'] / median['torch']:.2f}  (target <= 1.0)")
+    if "numpy" in median:
+        print(f"neuralab / numpy = {median['neuralab'] / median['numpy']:.2f}")
+        print(f"numpy / torch    = {median['numpy'] / median['torch']:.2f}")
     print(f"neuralab's effective rate (GEMM work / epoch time): "
           f"{gemm_gflop() / median['neuralab']:.0f} GFLOP/s")
 
@@ -161,7 +173,7 @@ def main() -> None:
     print("\npeak memory (RSS) of one epoch, each framework in a fresh subprocess: baseline = "
           "RSS with the\nlibrary and the data loaded; the kernel's high-water mark is reset "
           "there and read after the epoch")
-    for name in RUNNERS:
+    for name in runners:
         m = measure_memory(name)
         print(f"  {name:8s} baseline {m['baseline_kb'] / 1024:7.1f} MiB, peak during epoch "
               f"{m['peak_kb'] / 1024:7.1f} MiB, working set of training "

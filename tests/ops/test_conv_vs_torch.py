@@ -259,21 +259,43 @@ def test_pooling_errors(call: Callable, message: str) -> None:
 @pytest.mark.parametrize("dtype_name", DTYPES)
 @pytest.mark.parametrize("affine", [True, False])
 @pytest.mark.parametrize("training", [True, False])
-@pytest.mark.parametrize("shape", [(8, 3), (4, 3, 5), (2, 3, 4, 5), (1, 3, 2, 2)])
-def test_batch_norm_matches_torch_and_updates_running_stats(shape: tuple, training: bool,
-                                                            affine: bool, dtype_name: str) -> None:
+@pytest.mark.parametrize(("shape", "layout"), [
+    ((8, 3), None), ((4, 3, 5), None), ((2, 3, 4, 5), None), ((1, 3, 2, 2), None),
+    ((2, 3, 4, 5), channels_last), ((3, 3, 13, 13), channels_last),  # 169 pixels per row
+    ((2, 3, 1, 7), channels_last), ((4, 3, 6, 5), channels_last),
+], ids=["nc", "ncl", "nchw", "batch1", "nhwc", "nhwc-169", "nhwc-prime", "nhwc-30"])
+def test_batch_norm_matches_torch_and_updates_running_stats(shape: tuple, layout: Any,
+                                                            training: bool, affine: bool,
+                                                            dtype_name: str) -> None:
     dtype = DTYPES[dtype_name][0]
     rng = np.random.default_rng(len(shape))
     x = rng.standard_normal(shape) * 3 + 1
     mean, var = rng.standard_normal(3).astype(dtype), rng.uniform(0.5, 2, 3).astype(dtype)
     ours_stats, torch_stats = (mean.copy(), var.copy()), (torch.tensor(mean), torch.tensor(var))
     arrays = [x, rng.standard_normal(3), rng.standard_normal(3)] if affine else [x]
-    compare(lambda x, *wb: F.batch_norm(x, *ours_stats, *wb, training=training, momentum=0.3),
-            lambda x, *wb: TF.batch_norm(x, *torch_stats, *wb, training=training, momentum=0.3),
-            arrays, dtype_name)
+    out = compare(
+        lambda x, *wb: F.batch_norm(x, *ours_stats, *wb, training=training, momentum=0.3),
+        lambda x, *wb: TF.batch_norm(x, *torch_stats, *wb, training=training, momentum=0.3),
+        arrays, dtype_name, layout=layout)
+    if layout is channels_last:  # the output keeps the input's memory layout
+        assert out.data.transpose(0, 2, 3, 1).flags.c_contiguous
     for ours, theirs in zip(ours_stats, torch_stats):  # updated in place (training only)
         np.testing.assert_allclose(ours, theirs.numpy(), rtol=DTYPES[dtype_name][1])
     assert training or np.array_equal(ours_stats[0], mean)
+
+
+def test_batch_norm_statistics_are_accurate_in_float32() -> None:
+    """Mean 1000, spread 1, 200,000 values per channel in float32: the one-pass, chunked
+    statistics must match float64 ones (a naive Σx² − mμ² would lose every digit)."""
+    rng = np.random.default_rng(0)
+    x = (1000 + rng.standard_normal((200, 2, 40, 25))).astype(np.float32)
+    running_mean, running_var = np.zeros(2, np.float32), np.ones(2, np.float32)
+    y = F.batch_norm(channels_last(x), running_mean, running_var, training=True, momentum=1.0)
+    x64 = x.astype(np.float64)
+    np.testing.assert_allclose(running_mean, x64.mean(axis=(0, 2, 3)), rtol=1e-7)
+    np.testing.assert_allclose(running_var, x64.var(axis=(0, 2, 3), ddof=1), rtol=1e-4)
+    np.testing.assert_allclose(y.numpy().mean(axis=(0, 2, 3)), 0, atol=1e-4)
+    np.testing.assert_allclose(y.numpy().std(axis=(0, 2, 3)), 1, rtol=1e-4)
 
 
 def test_batch_norm_without_running_stats_uses_the_batch() -> None:

@@ -7,8 +7,103 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Function
+from ..parallel import over_batch
 from ..tensor import Tensor
 from .registry import register
+
+_WIDE = 1024  # channels-last rows are regrouped to about this many values per row
+
+
+class _ChannelView:
+    """x (N, C, *) as a 3-D view whose rows are long and contiguous, plus how per-channel
+    values line up with it. Contiguous NCHW: (N, C, L), a channel per row. Channels-last memory
+    (as our conv outputs are): (N, L/k, k·C), k pixels per row, so per-channel values are
+    repeated k times (short rows of only C values make every NumPy pass several times slower).
+    Statistics reduce axes 0 and 2 (resp. 0 and 1 then fold k); chunks split axis 0."""
+
+    def __init__(self, x: np.ndarray) -> None:
+        n, c = x.shape[:2]
+        pixels = int(np.prod(x.shape[2:], dtype=np.int64))
+        last = x.transpose(0, *range(2, x.ndim), 1)
+        self.shape, self.channels = x.shape, c
+        if x.ndim == 2 or last.flags.c_contiguous:
+            self.k = max(k for k in range(1, pixels + 1)
+                         if pixels % k == 0 and (k * c <= _WIDE or k == 1))
+            self.view = np.ascontiguousarray(last).reshape(n, pixels // self.k, self.k * c)
+            self.channels_last = True
+        else:
+            self.k, self.channels_last = 1, False
+            self.view = x.reshape(n, c, pixels)  # free when x is contiguous NCHW
+
+    def of(self, array: np.ndarray) -> np.ndarray:
+        """Another (N, C, *) array (a gradient) in this view's layout (copied if needed)."""
+        if self.channels_last:
+            array = array.transpose(0, *range(2, array.ndim), 1)
+        return np.ascontiguousarray(array).reshape(self.view.shape)
+
+    def wide(self, values: np.ndarray, dtype: Any) -> np.ndarray:
+        """Per-channel values, shaped to broadcast against a chunk of the view."""
+        values = np.asarray(values, dtype=dtype)
+        return np.tile(values, self.k) if self.channels_last else values.reshape(-1, 1)
+
+    def fold(self, wide_sums: np.ndarray) -> np.ndarray:
+        """Sums over the view's rows (k·C values when channels-last) as C per-channel sums."""
+        return wide_sums.reshape(self.k, self.channels).sum(axis=0) if self.channels_last \
+            else wide_sums
+
+    def sum(self, array: np.ndarray) -> np.ndarray:
+        """Per-channel sums of a chunk of the view (in float64)."""
+        return self.fold(array.sum(axis=(0, 1) if self.channels_last else (0, 2))
+                         .astype(np.float64))
+
+    def per_chunk(self, fn: Any) -> list:
+        """``fn(lo, hi)`` on chunks of the batch, on the threads."""
+        return over_batch(fn, len(self.view), self.view[:1].nbytes)
+
+    def statistics(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per-channel mean and biased variance in one pass over x: each chunk's own mean and
+        sum of squared deviations (computed while the chunk is in cache), combined exactly
+        (Chan et al.): M2 = Σ_k [M2_k + n_k (μ_k − μ)²]. No Σx² − m μ² cancellation."""
+        view = self.view
+        per_row = view[0].size // self.channels  # values per channel in one image
+
+        def chunk(lo: int, hi: int) -> tuple[float, np.ndarray, np.ndarray]:
+            part = view[lo:hi]
+            count = (hi - lo) * per_row
+            mean = self.sum(part) / count
+            deviation = np.subtract(part, self.wide(mean, part.dtype))
+            return count, mean, self.sum(np.multiply(deviation, deviation, out=deviation))
+
+        chunks = self.per_chunk(chunk)
+        counts = np.array([c[0] for c in chunks], dtype=np.float64)[:, None]
+        means, m2s = np.array([c[1] for c in chunks]), np.array([c[2] for c in chunks])
+        total = counts.sum()
+        mean = (counts * means).sum(axis=0) / total
+        m2 = m2s.sum(axis=0) + (counts * (means - mean) ** 2).sum(axis=0)
+        return mean, m2 / total
+
+    def affine(self, a: np.ndarray, b: np.ndarray, dtype: Any, source: np.ndarray | None = None,
+               other: np.ndarray | None = None, c: np.ndarray | None = None) -> np.ndarray:
+        """source·a + b (+ other·c) per channel (source defaults to the view), as a new
+        (N, C, *) array in x's memory layout."""
+        source = self.view if source is None else source
+        a, b = self.wide(a, dtype), self.wide(b, dtype)
+        c = None if c is None else self.wide(c, dtype)
+        out = np.empty(self.view.shape, dtype=dtype)
+
+        def chunk(lo: int, hi: int) -> None:
+            part = out[lo:hi]
+            np.multiply(source[lo:hi], a, out=part)
+            part += b
+            if other is not None:
+                part += other[lo:hi] * c
+
+        over_batch(chunk, len(out), out[:1].nbytes)
+        if not self.channels_last:
+            return out.reshape(self.shape)
+        n, channels, *spatial = self.shape
+        return out.reshape(n, *spatial, channels).transpose(0, len(self.shape) - 1,
+                                                            *range(1, len(self.shape) - 1))
 
 
 class BatchNorm(Function):
@@ -18,60 +113,73 @@ class BatchNorm(Function):
     dL/dx = γ/√(σ²+ε) · (g − mean(g) − x̂ · mean(g x̂))  (μ and σ² depend on x too).
     Evaluation: μ, σ² are the running estimates (constants), so dL/dx = γ g/√(σ²+ε).
     Both: dL/dγ = Σ g x̂,  dL/dβ = Σ g.
+
+    Every pass is per channel, so y = x·a + b and dL/dx = g·a' + x·b' + c' with per-channel
+    a, b, ...: x̂ is never stored (it is recomputed in cache), and each pass runs on chunks of
+    the batch on the threads, in the input's memory layout.
     """
 
     def forward(self, x: np.ndarray, *params: np.ndarray, affine: tuple[bool, bool] = (False,
                 False), running_mean: np.ndarray | None = None,
                 running_var: np.ndarray | None = None, training: bool = False,
                 momentum: float = 0.1, eps: float = 1e-5) -> np.ndarray:
-        axes = (0, *range(2, x.ndim))
-        shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)  # per-channel values broadcast like this
         weight = params[0] if affine[0] else None
         bias = params[-1] if affine[1] else None
+        layout = _ChannelView(x)
+        count = x.size // x.shape[1]
+        dtype = np.result_type(x, np.float32)
         if training:
-            count = x.size // x.shape[1]
-            mean = x.mean(axis=axes)
-            centred = x - mean.reshape(shape)
-            var = np.mean(centred * centred, axis=axes)  # biased: divides by m, as torch
+            mean, var = layout.statistics()  # biased variance: divides by m, as torch
             inv_std = 1 / np.sqrt(var + eps)
-            x_hat = centred
-            x_hat *= inv_std.reshape(shape)
             # Running estimates use the *unbiased* variance σ²·m/(m−1), as torch does.
             if running_mean is not None:
                 running_mean *= 1 - momentum
-                running_mean += momentum * mean.astype(running_mean.dtype)
+                running_mean += (momentum * mean).astype(running_mean.dtype)
             if running_var is not None:
                 running_var *= 1 - momentum
                 running_var += (momentum * count / (count - 1) * var).astype(running_var.dtype)
         else:
-            inv_std = (1 / np.sqrt(running_var + eps)).astype(x.dtype, copy=False)
-            x_hat = (x - running_mean.reshape(shape).astype(x.dtype)) * inv_std.reshape(shape)
-        self.x_hat, self.inv_std, self.weight = x_hat, inv_std, weight
-        self.training, self.affine, self.shape, self.axes = training, affine, shape, axes
-        y = x_hat * weight.reshape(shape) if weight is not None else x_hat.copy()
-        if bias is not None:
-            y += bias.reshape(shape)
-        return y
+            mean = np.asarray(running_mean, dtype=np.float64)
+            inv_std = 1 / np.sqrt(np.asarray(running_var, dtype=np.float64) + eps)
+        scale = inv_std * (1.0 if weight is None else weight.astype(np.float64))
+        shift = (0.0 if bias is None else bias.astype(np.float64)) - mean * scale
+        self.layout, self.mean, self.inv_std, self.weight = layout, mean, inv_std, weight
+        self.training, self.affine, self.count = training, affine, count
+        return layout.affine(scale, shift, dtype)
 
     def backward(self, grad_out: np.ndarray) -> tuple:
-        shape, axes, x_hat = self.shape, self.axes, self.x_hat
         need_x, *need_params = self.needs_input_grad
-        sum_g = grad_out.sum(axis=axes)
-        sum_g_xhat = np.sum(grad_out * x_hat, axis=axes)
+        layout, inv_std = self.layout, self.inv_std
+        view, g = layout.view, layout.of(grad_out)
+        need_weight = self.affine[0] and need_params[0]
+        sum_g = sum_g_xhat = None
+        if self.training or need_weight or (self.affine[1] and need_params[-1]):
+            centre = layout.wide(self.mean, view.dtype)
+
+            def sums(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:  # Σg, Σg(x − μ)
+                deviation = np.subtract(view[lo:hi], centre)
+                return layout.sum(g[lo:hi]), layout.sum(np.multiply(deviation, g[lo:hi],
+                                                                    out=deviation))
+
+            chunks = layout.per_chunk(sums)
+            sum_g = np.sum([c[0] for c in chunks], axis=0)
+            sum_g_xhat = inv_std * np.sum([c[1] for c in chunks], axis=0)
         grads: list[Any] = []
+        dtype = np.result_type(grad_out, view)
         if self.affine[0]:
-            grads.append(sum_g_xhat if need_params[0] else None)
+            grads.append(sum_g_xhat.astype(dtype) if need_params[0] else None)
         if self.affine[1]:
-            grads.append(sum_g if need_params[-1] else None)
+            grads.append(sum_g.astype(dtype) if need_params[-1] else None)
         grad_x = None
         if need_x:
-            scale = self.inv_std if self.weight is None else self.inv_std * self.weight
+            scale = inv_std * (1.0 if self.weight is None else self.weight.astype(np.float64))
             if self.training:
-                count = x_hat.size // x_hat.shape[1]
-                grad_x = (grad_out - (sum_g / count).reshape(shape)
-                          - x_hat * (sum_g_xhat / count).reshape(shape)) * scale.reshape(shape)
+                # scale·(g − Σg/m − x̂·Σgx̂/m) with x̂ = (x − μ)·inv_std, as g·a + x·b + c.
+                slope = scale * inv_std * sum_g_xhat / self.count
+                grad_x = layout.affine(scale, slope * self.mean - scale * sum_g / self.count,
+                                       dtype, source=g, other=view, c=-slope)
             else:
-                grad_x = grad_out * scale.reshape(shape)
+                grad_x = layout.affine(scale, np.zeros_like(scale), dtype, source=g)
         return (grad_x, *grads)
 
 
