@@ -12,11 +12,14 @@ from neuralab import parallel
 @pytest.fixture
 def force_parallel(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Make every op take its threaded path even on tiny inputs: two threads, one image per
-    chunk, no size thresholds (so small test tensors exercise the chunked code)."""
+    chunk, no size thresholds, matrix products always split over our threads (so small test
+    tensors exercise the chunked code)."""
     before = parallel.get_num_threads()
     parallel.set_num_threads(2)
     monkeypatch.setattr(parallel, "CHUNK_BYTES", 1)
     monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 0)
     monkeypatch.setattr(parallel, "MIN_PARALLEL_FLOPS", 0)
+    monkeypatch.setattr(parallel, "_BLAS_ONE_THREAD_WORK", 0)
+    monkeypatch.setattr(parallel, "BLAS_SPIN_SECONDS", float("inf"))  # products split too
     yield
     parallel.set_num_threads(before)

@@ -152,9 +152,9 @@ def test_ops_take_their_threaded_path(force_parallel: None,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """The force_parallel fixture really sends conv, pooling, ReLU and linear to the threads."""
     calls: list[int] = []
-    run = parallel.run_parallel
-    monkeypatch.setattr(parallel, "run_parallel",
-                        lambda fn, tasks: calls.append(len(tasks)) or run(fn, tasks))
+    run = parallel._run
+    monkeypatch.setattr(parallel, "_run",
+                        lambda fn, tasks, mark: calls.append(len(tasks)) or run(fn, tasks, mark))
     x = nl.randn(4, 3, 8, 8, requires_grad=True)
     conv = nl.nn.Conv2d(3, 5, 3)
     out = F.max_pool2d(F.relu(conv(x)), 2).flatten(1)
@@ -219,3 +219,32 @@ def test_a_forked_child_builds_its_own_pool(two_threads: None) -> None:
     answer = os.read(read, 1)
     os.waitpid(pid, 0)
     assert answer == b"1"
+
+
+@pytest.mark.parametrize("active", [False, True])
+def test_products_use_blas_threads_only_while_ours_are_idle(
+        two_threads: None, monkeypatch: pytest.MonkeyPatch, active: bool) -> None:
+    """While neuralab's threads are active, a product is split over them with one-threaded
+    BLAS (BLAS's own threads would spin on the same cores afterwards); otherwise BLAS threads
+    it itself. Either way the values are NumPy's."""
+    import time
+
+    monkeypatch.setattr(parallel, "_last_parallel",
+                        time.perf_counter() if active else -float("inf"))
+    splits: list[int] = []
+    run = parallel._run
+    monkeypatch.setattr(parallel, "_run",
+                        lambda fn, tasks, mark: splits.append(len(tasks)) or run(fn, tasks, mark))
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((256, 300)), rng.standard_normal((300, 200))
+    stack = rng.standard_normal((4, 100, 100))
+    np.testing.assert_allclose(parallel.matmul(a, b), a @ b, rtol=1e-12)
+    np.testing.assert_allclose(parallel.matmul(stack, stack), stack @ stack, rtol=1e-12)
+    assert splits == ([2] if active else [])
+
+
+def test_threaded_sections_mark_our_threads_active(two_threads: None) -> None:
+    x = nl.randn(128, 32, 16, 16)
+    with nl.no_grad():
+        F.relu(x)  # 4 MB: split over the threads
+    assert parallel._threads_active()

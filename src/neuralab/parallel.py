@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import itertools
 import os
+import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any, TypeVar
 
 import numpy as np
@@ -32,6 +33,8 @@ T = TypeVar("T")
 CHUNK_BYTES = 3 << 20  # at most this much input per chunk: stays in L2/L3 with its temporaries
 MIN_PARALLEL_BYTES = 256 << 10  # below this, handing work to a thread costs more than it saves
 MIN_PARALLEL_FLOPS = 4_000_000  # the same for a matrix product (2·m·k·n)
+_BLAS_ONE_THREAD_WORK = 262_144  # m·k·n below which OpenBLAS uses one thread anyway
+BLAS_SPIN_SECONDS = 0.1  # how long OpenBLAS's idle threads busy-wait after a product
 
 
 def _default_threads() -> int:
@@ -45,9 +48,33 @@ def _default_threads() -> int:
 
 
 _num_threads = _default_threads()
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
+_last_parallel = -float("inf")  # perf_counter() when our threads last ran tasks
+_workers: _Workers | None = None
+_workers_lock = threading.Lock()
 _local = threading.local()  # .busy: this thread is already running a chunk (no nesting)
+
+
+class _Workers:
+    """``count`` daemon threads that run the jobs put on one queue (``queue.SimpleQueue`` is
+    implemented in C: a put and a wake-up cost a few microseconds, a fraction of what
+    ``concurrent.futures`` costs per task)."""
+
+    def __init__(self, count: int) -> None:
+        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.threads = [threading.Thread(target=self._loop, name=f"neuralab-{i}", daemon=True)
+                        for i in range(count)]
+        for thread in self.threads:
+            thread.start()
+
+    def _loop(self) -> None:
+        while (job := self.jobs.get()) is not None:
+            job()
+
+    def stop(self) -> None:
+        for _ in self.threads:
+            self.jobs.put(None)
+        for thread in self.threads:
+            thread.join()
 
 
 def get_num_threads() -> int:
@@ -60,34 +87,33 @@ def set_num_threads(num_threads: int) -> None:
 
     The default is the number of cores this process may run on, or ``$NEURALAB_NUM_THREADS``.
     """
-    global _num_threads, _pool
+    global _num_threads, _workers
     if isinstance(num_threads, bool) or not isinstance(num_threads, (int, np.integer)) \
             or num_threads < 1:
         raise ValueError(f"set_num_threads: expected a positive int, got {num_threads!r}")
-    with _pool_lock:
-        if _pool is not None and int(num_threads) != _num_threads:
-            _pool.shutdown(wait=True)
-            _pool = None
+    with _workers_lock:
+        if _workers is not None and int(num_threads) != _num_threads:
+            _workers.stop()
+            _workers = None
         _num_threads = int(num_threads)
 
 
-def _get_pool() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max(1, _num_threads - 1),  # the caller is one more
-                                       thread_name_prefix="neuralab")
-        return _pool
+def _get_workers() -> _Workers:
+    global _workers
+    with _workers_lock:
+        if _workers is None:
+            _workers = _Workers(_num_threads - 1)  # the calling thread is the last one
+        return _workers
 
 
-def _forget_pool_after_fork() -> None:
-    # A forked child has the pool object but not its threads: make it build a new one.
-    global _pool, _pool_lock
-    _pool, _pool_lock = None, threading.Lock()
+def _forget_workers_after_fork() -> None:
+    # A forked child has the pool object but not its threads: make it start new ones.
+    global _workers, _workers_lock
+    _workers, _workers_lock = None, threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool_after_fork)
+    os.register_at_fork(after_in_child=_forget_workers_after_fork)
 
 
 class _Blas:
@@ -124,33 +150,58 @@ def _single_threaded_blas() -> Any:
                 lib.set_num_threads(count)
 
 
+def _threads_active() -> bool:
+    """Whether neuralab's threads ran a task in the last BLAS_SPIN_SECONDS: then BLAS must stay
+    one-threaded, or its idle threads would spin on the cores our next op needs."""
+    return time.perf_counter() - _last_parallel < BLAS_SPIN_SECONDS
+
+
 def run_parallel(fn: Callable[..., T], tasks: Sequence[tuple]) -> list[T]:
     """``[fn(*args) for args in tasks]``, the tasks shared by the calling thread and the pool.
 
     Each thread takes the next task until none is left, so uneven tasks balance themselves and
-    the caller works instead of waiting. Serial with one thread or one task, or when called
-    from inside a task."""
-    if _num_threads == 1 or len(tasks) < 2 or getattr(_local, "busy", False):
+    the caller works instead of waiting; it waits only for tasks that a helper has started.
+    Serial with one thread or one task, or when called from inside a task."""
+    return _run(fn, tasks, mark=True)
+
+
+def _run(fn: Callable[..., T], tasks: Sequence[tuple], mark: bool) -> list[T]:
+    global _last_parallel
+    count = len(tasks)
+    if _num_threads == 1 or getattr(_local, "busy", False):
         return [fn(*args) for args in tasks]
-    results: list[Any] = [None] * len(tasks)
+    if count < 2:
+        with _single_threaded_blas() if _threads_active() else nullcontext():
+            return [fn(*args) for args in tasks]
+    results: list[Any] = [None] * count
+    errors: list[BaseException] = []
     claim = itertools.count().__next__  # atomic under the GIL: each index is taken once
+    finished = itertools.count(1).__next__
+    all_done = threading.Event()
 
     def work() -> None:
         _local.busy = True
         try:
-            while (index := claim()) < len(tasks):
-                results[index] = fn(*tasks[index])
+            while (index := claim()) < count:
+                try:
+                    results[index] = fn(*tasks[index])
+                except BaseException as error:  # re-raised in the caller
+                    errors.append(error)
+                if finished() == count:
+                    all_done.set()
         finally:
             _local.busy = False
 
     with _single_threaded_blas():
-        helpers = [_get_pool().submit(work) for _ in range(min(_num_threads, len(tasks)) - 1)]
-        try:
-            work()
-        finally:  # never leave while a helper may still be writing
-            wait(helpers)
-        for helper in helpers:
-            helper.result()  # re-raises a helper's exception here
+        workers = _get_workers()
+        for _ in range(min(_num_threads, count) - 1):
+            workers.jobs.put(work)
+        work()
+        all_done.wait()  # a helper may still be finishing the task it took
+    if mark:
+        _last_parallel = time.perf_counter()
+    if errors:
+        raise errors[0]
     return results
 
 
@@ -187,18 +238,32 @@ def elementwise(fn: Callable[..., Any], *arrays: np.ndarray, out: np.ndarray) ->
 
 
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a @ b`` for 2-D ``a``, ``b``, with the rows of ``a`` split over the threads (each thread
-    a one-threaded BLAS call into its slice of the result)."""
-    m, k = a.shape
-    n = b.shape[1]
-    threads = min(_num_threads, m)
-    if threads < 2 or 2 * m * k * n < MIN_PARALLEL_FLOPS or getattr(_local, "busy", False):
-        return a @ b
+    """``a @ b`` (NumPy's semantics), threaded by BLAS or by neuralab but never both at once.
+
+    After a product, OpenBLAS's idle threads busy-wait for ~0.1 s; if neuralab's threads run in
+    that time they share the cores with the spinning ones (the CNN benchmark's step: 28 → 42
+    ms). So while our threads are active (they ran in the last BLAS_SPIN_SECONDS), a product
+    with a 2-D ``b`` has the rows of ``a`` split over them, each a one-threaded BLAS call into
+    its slice of the result, and any other product runs on one-threaded BLAS. Otherwise (an
+    MLP, whose activations are too small to thread) BLAS threads it: it splits small products
+    better than we can."""
+    rows_a = a.shape[-2] if a.ndim > 1 else 1
+    cols_b = b.shape[-1] if b.ndim > 1 else 1
+    work = max(a.size * cols_b, b.size * rows_a)  # multiply-adds
+    if _num_threads == 1 or getattr(_local, "busy", False) or work < _BLAS_ONE_THREAD_WORK \
+            or not _threads_active():
+        return a @ b  # BLAS one-threaded already, or the product is small, or nothing of ours
+        # runs nearby: BLAS's own threads split small products better than ours (an MLP)
+    if b.ndim != 2 or a.ndim < 2 or 2 * work < MIN_PARALLEL_FLOPS:
+        with _single_threaded_blas():
+            return a @ b
+    a2 = a.reshape(-1, a.shape[-1])  # a view unless a is a non-contiguous stack
+    m, n = len(a2), b.shape[1]
     out = np.empty((m, n), dtype=np.result_type(a, b))
-    step = -(-m // threads)
+    step = -(-m // min(_num_threads, m))
 
     def rows(lo: int, hi: int) -> None:
-        np.matmul(a[lo:hi], b, out=out[lo:hi])
+        np.matmul(a2[lo:hi], b, out=out[lo:hi])
 
-    run_parallel(rows, [(lo, min(lo + step, m)) for lo in range(0, m, step)])
-    return out
+    _run(rows, [(lo, min(lo + step, m)) for lo in range(0, m, step)], mark=False)
+    return out.reshape(*a.shape[:-1], n)

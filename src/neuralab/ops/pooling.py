@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Function
-from ..parallel import over_batch
+from ..parallel import matmul, over_batch
 from ..tensor import Tensor
 from .conv import _pair
 from .registry import register
@@ -248,10 +248,10 @@ class AdaptiveAvgPool2d(Function):
             raise ValueError(f"adaptive_avg_pool2d: input of shape {x.shape} is empty")
         dtype = np.result_type(x, np.float32)
         self.rows, self.cols = _adaptive_matrix(h, oh, dtype), _adaptive_matrix(w, ow, dtype)
-        return self.rows @ x @ self.cols.T
+        return matmul(matmul(self.rows, x), self.cols.T)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        return self.rows.T @ grad_out @ self.cols
+        return matmul(matmul(self.rows.T, grad_out), self.cols)
 
 
 @register(method=False)
