@@ -205,12 +205,13 @@ def _run(fn: Callable[..., T], tasks: Sequence[tuple], mark: bool) -> list[T]:
     return results
 
 
-def batch_ranges(n: int, bytes_per_item: int) -> list[tuple[int, int]]:
+def batch_ranges(n: int, bytes_per_item: int,
+                 chunk_bytes: int | None = None) -> list[tuple[int, int]]:
     """Consecutive (start, stop) slices covering ``range(n)``: cache-sized (at most
-    CHUNK_BYTES of input each), equal, and a multiple of the thread count when the work is
-    large enough to share."""
+    ``chunk_bytes``, default CHUNK_BYTES, of input each), equal, and a multiple of the thread
+    count when the work is large enough to share."""
     total = n * max(1, bytes_per_item)
-    chunks = -(-total // CHUNK_BYTES)
+    chunks = -(-total // (chunk_bytes or CHUNK_BYTES))
     if _num_threads > 1 and total >= MIN_PARALLEL_BYTES:
         chunks = -(-chunks // _num_threads) * _num_threads
     chunks = max(1, min(chunks, n))
@@ -218,10 +219,11 @@ def batch_ranges(n: int, bytes_per_item: int) -> list[tuple[int, int]]:
     return [(start, min(start + step, n)) for start in range(0, n, step)]
 
 
-def over_batch(fn: Callable[[int, int], T], n: int, bytes_per_item: int) -> list[T]:
+def over_batch(fn: Callable[[int, int], T], n: int, bytes_per_item: int,
+               chunk_bytes: int | None = None) -> list[T]:
     """Call ``fn(start, stop)`` on the ``batch_ranges`` of ``range(n)`` (in parallel) and return
     the results in order; ``fn`` writes its own slice of preallocated outputs."""
-    return run_parallel(fn, batch_ranges(n, bytes_per_item))
+    return run_parallel(fn, batch_ranges(n, bytes_per_item, chunk_bytes))
 
 
 def elementwise(fn: Callable[..., Any], *arrays: np.ndarray, out: np.ndarray) -> np.ndarray:

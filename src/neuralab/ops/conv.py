@@ -1,9 +1,14 @@
-"""2-D convolution (NCHW, PyTorch's cross-correlation) as im2col + one matrix product.
+"""2-D convolution (NCHW, PyTorch's cross-correlation) as im2col + matrix products.
 
 Layout: the columns are ordered (n, oh, ow) × (i, j, c) — channels last — so the forward pass
-and both weight-side gradients are single large GEMMs on contiguous arrays, and the output
+and both weight-side gradients are large GEMMs on contiguous arrays, and the output
 (N·OH·OW, O) is returned as an (N, O, OH, OW) *view* whose memory is NHWC. The next layer
 (ReLU, pooling, another conv) then reads channels-last memory without any transpose copy.
+
+Images are independent, so every pass runs on cache-sized chunks of the batch, shared by the
+threads (``neuralab.parallel``). The columns of a chunk are built, used and dropped while in
+cache, in the forward pass and again in the backward pass: keeping them would cost kh·kw
+times the input's memory and stream it through memory twice.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from .registry import register
 # runs of C values) and one small GEMM per offset (contiguous accumulation) are faster.
 _FEW_CHANNELS = 8
 _BLOCK_ROWS = 2048  # rows per block of the weight gradient's reduction (see _sum_of_products)
+COLUMN_CHUNK_BYTES = 4 << 20  # im2col columns per chunk (measured: 1–8 MB all within noise)
 
 
 def _pair(value: Any, name: str, op: str, minimum: int) -> tuple[int, int]:
@@ -114,31 +120,37 @@ class Conv2d(Function):
         out_hw = ((hp - span_h) // stride[0] + 1, (wp - span_w) // stride[1] + 1)
         pixels = out_hw[0] * out_hw[1]
 
-        x_nhwc = x.transpose(0, 2, 3, 1)  # a view; contiguous when x came from another conv
+        self.x_nhwc = x.transpose(0, 2, 3, 1)  # a view; contiguous when x came from a conv
+        self.weight, self.x_shape, self.padded_hw, self.padding = weight, x.shape, (hp, wp), padding
+        self.stride, self.dilation, self.out_hw = stride, dilation, out_hw
         w_mat = weight.transpose(0, 2, 3, 1).reshape(out_c, -1)  # (O, kh·kw·C), cols' order
         if bias is not None:
             w_mat = np.concatenate([w_mat, bias[:, None].astype(w_mat.dtype)], axis=1)
-        dtype = np.result_type(x, weight)
-        cols = np.empty((n * pixels, w_mat.shape[1]), dtype=dtype)
-        y = np.empty((n * pixels, out_c), dtype=dtype)
+        y = np.empty((n * pixels, out_c), dtype=np.result_type(x, weight))
 
-        def chunk(lo: int, hi: int) -> None:  # images lo..hi: their rows of cols and y
-            part = x_nhwc[lo:hi]
-            if top or bottom or left or right:
-                padded = np.zeros((hi - lo, hp, wp, c), dtype=x.dtype)
-                padded[:, top:top + h, left:left + w] = part
-                part = padded
-            elif c >= _FEW_CHANNELS and not part.flags.c_contiguous:
-                part = np.ascontiguousarray(part)  # a small copy makes im2col's runs contiguous
-            rows = slice(lo * pixels, hi * pixels)
-            im2col_into(cols[rows], part, (kh, kw), stride, dilation, out_hw)
-            np.matmul(cols[rows], w_mat.T, out=y[rows])  # the GEMM, on this chunk's rows
+        def chunk(lo: int, hi: int) -> None:  # images lo..hi: their rows of y
+            cols = self._columns(lo, hi, ones=bias is not None)
+            np.matmul(cols, w_mat.T, out=y[lo * pixels:hi * pixels])  # the GEMM
 
-        over_batch(chunk, n, cols[:1].nbytes * pixels)
-        self.cols, self.weight = cols, weight
-        self.x_shape, self.padded_hw, self.padding = x.shape, (hp, wp), padding
-        self.stride, self.dilation, self.out_hw = stride, dilation, out_hw
+        over_batch(chunk, n, w_mat.shape[1] * pixels * y.itemsize, COLUMN_CHUNK_BYTES)
         return y.reshape(n, *out_hw, out_c).transpose(0, 3, 1, 2)  # NCHW view of NHWC memory
+
+    def _columns(self, lo: int, hi: int, ones: bool) -> np.ndarray:
+        """im2col of images lo..hi: (images·OH·OW, kh·kw·C [+ 1 column of ones])."""
+        n, c, h, w = self.x_shape
+        kh, kw = self.weight.shape[2:]
+        top, bottom, left, right = self.padding
+        part = self.x_nhwc[lo:hi]
+        if top or bottom or left or right:
+            padded = np.zeros((hi - lo, *self.padded_hw, c), dtype=part.dtype)
+            padded[:, top:top + h, left:left + w] = part
+            part = padded
+        elif c >= _FEW_CHANNELS and not part.flags.c_contiguous:
+            part = np.ascontiguousarray(part)  # a small copy makes im2col's runs contiguous
+        cols = np.empty(((hi - lo) * self.out_hw[0] * self.out_hw[1], kh * kw * c + ones),
+                        dtype=np.result_type(part, self.weight))
+        im2col_into(cols, part, (kh, kw), self.stride, self.dilation, self.out_hw)
+        return cols
 
     def backward(self, grad_out: np.ndarray) -> tuple:
         need_x, need_w, *need_b = self.needs_input_grad
@@ -158,21 +170,25 @@ class Conv2d(Function):
             # (images·OH·OW, O): a free view when grad_out is channels-last (ours are).
             g = grad_out[lo:hi].transpose(0, 2, 3, 1).reshape(-1, out_c)
             partial = None
-            if need_w:  # (O, kh·kw·C [+ 1]); the ones column gives Σ g for the bias
-                partial = _sum_of_products(g, self.cols[lo * pixels:hi * pixels])
+            if need_w:  # (O, kh·kw·C [+ 1]); the ones column gives Σ g for the bias.
+                # The columns are rebuilt here rather than kept from the forward pass: from a
+                # small input they stay in cache, where a stored copy (kh·kw times the input)
+                # would stream through memory twice.
+                partial = _sum_of_products(g, self._columns(lo, hi, ones=need_b))
             elif need_b:
                 partial = g.sum(axis=0)
             if need_x:
                 self._grad_input(g, grad[lo:hi], w_offsets if c >= _FEW_CHANNELS else w_mat)
             return partial
 
-        partials = over_batch(chunk, n, self.cols[:1].nbytes * pixels)
+        width = kh * kw * c
+        partials = over_batch(chunk, n, (width + 1) * pixels * grad_out.itemsize,
+                              COLUMN_CHUNK_BYTES)
         grad_w = grad_b = None
         if need_w:
             grad_wb = partials[0]
             for partial in partials[1:]:
                 grad_wb += partial
-            width = kh * kw * c
             grad_w = np.ascontiguousarray(
                 grad_wb[:, :width].reshape(out_c, kh, kw, c).transpose(0, 3, 1, 2))
             grad_b = grad_wb[:, width].copy() if need_b else None
