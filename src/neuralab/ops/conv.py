@@ -6,9 +6,10 @@ and both weight-side gradients are large GEMMs on contiguous arrays, and the out
 (ReLU, pooling, another conv) then reads channels-last memory without any transpose copy.
 
 Images are independent, so every pass runs on cache-sized chunks of the batch, shared by the
-threads (``neuralab.parallel``). The columns of a chunk are built, used and dropped while in
-cache, in the forward pass and again in the backward pass: keeping them would cost kh·kw
-times the input's memory and stream it through memory twice.
+threads (``neuralab.parallel``). With many channels the columns of a chunk are built, used and
+dropped while in cache, in the forward pass and again in the backward pass: keeping them would
+cost kh·kw times the input's memory and stream it through memory twice. With few channels
+(the first layer) they are kept: small, and slow to rebuild.
 """
 
 from __future__ import annotations
@@ -127,16 +128,23 @@ class Conv2d(Function):
         if bias is not None:
             w_mat = np.concatenate([w_mat, bias[:, None].astype(w_mat.dtype)], axis=1)
         y = np.empty((n * pixels, out_c), dtype=np.result_type(x, weight))
+        # Few channels: the columns are small to keep (kh·kw times a thin input) but slow to
+        # rebuild (one strided copy per kernel offset), so they are kept for the backward pass.
+        self.cols = np.empty((n * pixels, w_mat.shape[1]), dtype=y.dtype) \
+            if c < _FEW_CHANNELS else None
 
         def chunk(lo: int, hi: int) -> None:  # images lo..hi: their rows of y
-            cols = self._columns(lo, hi, ones=bias is not None)
-            np.matmul(cols, w_mat.T, out=y[lo * pixels:hi * pixels])  # the GEMM
+            rows = slice(lo * pixels, hi * pixels)
+            cols = self._columns(lo, hi, ones=bias is not None,
+                                 out=None if self.cols is None else self.cols[rows])
+            np.matmul(cols, w_mat.T, out=y[rows])  # the GEMM
 
         over_batch(chunk, n, w_mat.shape[1] * pixels * y.itemsize, COLUMN_CHUNK_BYTES)
         return y.reshape(n, *out_hw, out_c).transpose(0, 3, 1, 2)  # NCHW view of NHWC memory
 
-    def _columns(self, lo: int, hi: int, ones: bool) -> np.ndarray:
-        """im2col of images lo..hi: (images·OH·OW, kh·kw·C [+ 1 column of ones])."""
+    def _columns(self, lo: int, hi: int, ones: bool, out: np.ndarray | None = None) -> np.ndarray:
+        """im2col of images lo..hi: (images·OH·OW, kh·kw·C [+ 1 column of ones]), into ``out``
+        if given."""
         n, c, h, w = self.x_shape
         kh, kw = self.weight.shape[2:]
         top, bottom, left, right = self.padding
@@ -148,7 +156,7 @@ class Conv2d(Function):
         elif c >= _FEW_CHANNELS and not part.flags.c_contiguous:
             part = np.ascontiguousarray(part)  # a small copy makes im2col's runs contiguous
         cols = np.empty(((hi - lo) * self.out_hw[0] * self.out_hw[1], kh * kw * c + ones),
-                        dtype=np.result_type(part, self.weight))
+                        dtype=np.result_type(part, self.weight)) if out is None else out
         im2col_into(cols, part, (kh, kw), self.stride, self.dilation, self.out_hw)
         return cols
 
@@ -171,10 +179,12 @@ class Conv2d(Function):
             g = grad_out[lo:hi].transpose(0, 2, 3, 1).reshape(-1, out_c)
             partial = None
             if need_w:  # (O, kh·kw·C [+ 1]); the ones column gives Σ g for the bias.
-                # The columns are rebuilt here rather than kept from the forward pass: from a
-                # small input they stay in cache, where a stored copy (kh·kw times the input)
-                # would stream through memory twice.
-                partial = _sum_of_products(g, self._columns(lo, hi, ones=need_b))
+                # Many channels: the columns are rebuilt here rather than kept from the forward
+                # pass: from a small input they stay in cache, where a stored copy (kh·kw times
+                # the input) would stream through memory twice.
+                cols = self._columns(lo, hi, ones=need_b) if self.cols is None \
+                    else self.cols[lo * pixels:hi * pixels]
+                partial = _sum_of_products(g, cols)
             elif need_b:
                 partial = g.sum(axis=0)
             if need_x:
