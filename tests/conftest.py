@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from neuralab import parallel
+from neuralab.ops import conv
 
 
 @pytest.fixture
@@ -17,6 +18,7 @@ def force_parallel(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     before = parallel.get_num_threads()
     parallel.set_num_threads(2)
     monkeypatch.setattr(parallel, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(conv, "COLUMN_CHUNK_BYTES", 1)
     monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 0)
     monkeypatch.setattr(parallel, "MIN_PARALLEL_FLOPS", 0)
     monkeypatch.setattr(parallel, "_BLAS_ONE_THREAD_WORK", 0)

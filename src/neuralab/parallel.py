@@ -3,7 +3,7 @@
 NumPy runs an element-wise op on one core, and OpenBLAS parallelises each matrix product on
 its own; for the tall, thin products of a convolution (15,488 × 289 @ 289 × 64: 6.9 ms on two
 OpenBLAS threads, 7.9 ms on one, 4.1 ms as two halves on two threads of ours) that is a poor
-split. So conv, pooling, BatchNorm, ReLU and matrix products do what PyTorch does on a CPU:
+split. So conv, max pooling, BatchNorm, ReLU and matrix products do what PyTorch does on a CPU:
 split the work along the batch axis into independent chunks, run the chunks on
 ``get_num_threads()`` threads (NumPy and BLAS release the GIL), and keep BLAS at one thread
 inside a chunk so the cores are not oversubscribed. Measured on 2 cores, one training step of
@@ -24,7 +24,8 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from typing import Any, TypeVar
 
@@ -42,7 +43,11 @@ BLAS_SPIN_SECONDS = 0.1  # how long OpenBLAS's idle threads busy-wait after a pr
 def _default_threads() -> int:
     env = os.environ.get("NEURALAB_NUM_THREADS")
     if env:
-        return max(1, int(env))
+        try:
+            return max(1, int(env))
+        except ValueError:
+            warnings.warn(f"NEURALAB_NUM_THREADS={env!r} is not an integer; using the number "
+                          f"of cores", stacklevel=2)
     try:
         return max(1, len(os.sched_getaffinity(0)))  # the cores this process may use
     except AttributeError:  # not on Linux
@@ -93,6 +98,8 @@ def set_num_threads(num_threads: int) -> None:
     if isinstance(num_threads, bool) or not isinstance(num_threads, (int, np.integer)) \
             or num_threads < 1:
         raise ValueError(f"set_num_threads: expected a positive int, got {num_threads!r}")
+    if getattr(_local, "busy", False):  # it would wait for the very threads running this task
+        raise RuntimeError("set_num_threads: cannot be called from inside a parallel task")
     with _workers_lock:
         if _workers is not None and int(num_threads) != _num_threads:
             _workers.stop()
@@ -138,7 +145,7 @@ class _Blas:
 
 
 @contextmanager
-def _single_threaded_blas() -> Any:
+def _single_threaded_blas() -> Iterator[None]:
     controllers = _Blas.controllers()
     before = [lib.get_num_threads() for lib in controllers]
     for lib, count in zip(controllers, before):
@@ -212,6 +219,8 @@ def batch_ranges(n: int, bytes_per_item: int,
     """Consecutive (start, stop) slices covering ``range(n)``: cache-sized (at most
     ``chunk_bytes``, default CHUNK_BYTES, of input each), equal, and a multiple of the thread
     count when the work is large enough to share."""
+    if n <= 0:
+        return []
     total = n * max(1, bytes_per_item)
     chunks = -(-total // (chunk_bytes or CHUNK_BYTES))
     if _num_threads > 1 and total >= MIN_PARALLEL_BYTES:

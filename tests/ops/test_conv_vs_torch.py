@@ -23,7 +23,6 @@ pytestmark = [pytest.mark.filterwarnings("error"),  # torch's note on its own 's
               pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")]
 
 
-
 @pytest.fixture(autouse=True, params=["serial", "threaded"])
 def execution(request: pytest.FixtureRequest) -> None:
     """Run every test twice: as the ops run on small inputs (one chunk, in the calling thread)
@@ -263,16 +262,25 @@ def test_pooling_errors(call: Callable, message: str) -> None:
     ((8, 3), None), ((4, 3, 5), None), ((2, 3, 4, 5), None), ((1, 3, 2, 2), None),
     ((2, 3, 4, 5), channels_last), ((3, 3, 13, 13), channels_last),  # 169 pixels per row
     ((2, 3, 1, 7), channels_last), ((4, 3, 6, 5), channels_last),
-], ids=["nc", "ncl", "nchw", "batch1", "nhwc", "nhwc-169", "nhwc-prime", "nhwc-30"])
+    # Rows regrouped to k < all pixels of an image (k·C near 1024 values):
+    ((3, 64, 5, 7), channels_last),    # 16 channels a pixel fit 1024: k = 7 of 35 pixels
+    ((2, 3, 1, 347), channels_last),   # 347 is prime and 347·3 > 1024: k = 1
+    ((2, 3, 20, 35), channels_last),   # 700 pixels: k = 175
+    ((5, 300, 2, 3), channels_last),   # 300 channels: k = 3 of 6
+], ids=["nc", "ncl", "nchw", "batch1", "nhwc", "nhwc-169", "nhwc-prime", "nhwc-30",
+        "nhwc-k7", "nhwc-k1", "nhwc-k175", "nhwc-c300"])
 def test_batch_norm_matches_torch_and_updates_running_stats(shape: tuple, layout: Any,
                                                             training: bool, affine: bool,
                                                             dtype_name: str) -> None:
     dtype = DTYPES[dtype_name][0]
+    channels = shape[1]
     rng = np.random.default_rng(len(shape))
     x = rng.standard_normal(shape) * 3 + 1
-    mean, var = rng.standard_normal(3).astype(dtype), rng.uniform(0.5, 2, 3).astype(dtype)
+    mean = rng.standard_normal(channels).astype(dtype)
+    var = rng.uniform(0.5, 2, channels).astype(dtype)
     ours_stats, torch_stats = (mean.copy(), var.copy()), (torch.tensor(mean), torch.tensor(var))
-    arrays = [x, rng.standard_normal(3), rng.standard_normal(3)] if affine else [x]
+    arrays = ([x, rng.standard_normal(channels), rng.standard_normal(channels)] if affine
+              else [x])
     out = compare(
         lambda x, *wb: F.batch_norm(x, *ours_stats, *wb, training=training, momentum=0.3),
         lambda x, *wb: TF.batch_norm(x, *torch_stats, *wb, training=training, momentum=0.3),
@@ -296,6 +304,50 @@ def test_batch_norm_statistics_are_accurate_in_float32() -> None:
     np.testing.assert_allclose(running_var, x64.var(axis=(0, 2, 3), ddof=1), rtol=1e-4)
     np.testing.assert_allclose(y.numpy().mean(axis=(0, 2, 3)), 0, atol=1e-4)
     np.testing.assert_allclose(y.numpy().std(axis=(0, 2, 3)), 1, rtol=1e-4)
+
+
+def test_batch_norm_in_float16_keeps_the_dtype_and_does_not_overflow() -> None:
+    """float16 sums of 65,536 values near 100 would overflow (max 65,504): the statistics
+    accumulate in float32, and the output stays float16 as in torch."""
+    rng = np.random.default_rng(0)
+    x = (100 + rng.standard_normal((64, 4, 32, 32))).astype(np.float16)
+    running_mean, running_var = np.zeros(4, np.float16), np.ones(4, np.float16)
+    y = F.batch_norm(x, running_mean, running_var, training=True, momentum=1.0)
+    expected = TF.batch_norm(torch.from_numpy(x).float(), None, None, training=True)
+    assert y.dtype == np.float16 and np.isfinite(y.numpy()).all()
+    np.testing.assert_allclose(y.numpy().astype(np.float32), expected.numpy(), atol=0.01)
+    np.testing.assert_allclose(running_mean, x.astype(np.float64).mean(axis=(0, 2, 3)),
+                               rtol=1e-3)
+
+
+def test_batch_norm_backward_uses_the_statistics_of_its_own_forward() -> None:
+    """An evaluation-mode output, then a training step that moves the running statistics,
+    then the first output's backward: the gradient must use the statistics it was computed
+    with (they are copied, not referenced)."""
+    rng = np.random.default_rng(0)
+    x = nl.Tensor(rng.standard_normal((8, 3, 4, 4)) + 2, requires_grad=True)
+    bn = nl.nn.BatchNorm2d(3).double().eval()
+    y = bn(x)
+    expected = (y.numpy() - bn.bias.numpy()[:, None, None]) / bn.weight.numpy()[:, None, None]
+    bn.train()
+    bn(nl.Tensor(rng.standard_normal((8, 3, 4, 4)) * 5 + 9))  # moves the running statistics
+    (y * nl.Tensor(expected)).sum().backward()
+    np.testing.assert_allclose(bn.weight.grad, (expected * expected).sum(axis=(0, 2, 3)),
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("layer", ["conv1", "conv8", "max_pool", "batch_norm_eval"])
+def test_an_empty_batch_gives_empty_outputs_and_zero_parameter_gradients(layer: str) -> None:
+    channels = 8 if layer == "conv8" else 1 if layer == "conv1" else 3
+    module = {"conv1": nl.nn.Conv2d(1, 4, 3), "conv8": nl.nn.Conv2d(8, 4, 3),
+              "max_pool": nl.nn.MaxPool2d(2), "batch_norm_eval": nl.nn.BatchNorm2d(3).eval()
+              }[layer]
+    x = nl.Tensor(np.zeros((0, channels, 6, 6), np.float32), requires_grad=True)
+    y = module(x)
+    y.sum().backward()
+    assert y.shape[0] == 0 and x.grad.shape == x.shape
+    for param in module.parameters():
+        np.testing.assert_array_equal(param.grad, np.zeros_like(param.data))
 
 
 def test_batch_norm_without_running_stats_uses_the_batch() -> None:

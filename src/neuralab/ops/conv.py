@@ -20,6 +20,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled
 from ..parallel import over_batch
 from ..tensor import Tensor
 from .registry import register
@@ -87,8 +88,9 @@ def im2col_into(cols: np.ndarray, x_nhwc: np.ndarray, kernel: tuple[int, int],
 class Conv2d(Function):
     """y[n,o,h,w] = b[o] + Σ_{c,i,j} W[o,c,i,j] · x_pad[n, c, h·sh + i·dh, w·sw + j·dw].
 
-    With cols = im2col(x): Y = cols Wᵀ (one GEMM).  dL/dW = gᵀ cols,  dL/db = Σ_{n,h,w} g,
-    dL/dx = col2im(g W): each input pixel sums the gradient of every window that read it.
+    With cols = im2col(x): Y = cols Wᵀ (one GEMM per chunk of images).  dL/dW = gᵀ cols,
+    dL/db = Σ_{n,h,w} g,  dL/dx = col2im(g W): each input pixel sums the gradient of every
+    window that read it.
     The bias is a last weight column against a column of ones in cols, so the same two GEMMs
     add it and give dL/db (a separate pass over the output each costs as much as the GEMM
     when C is small). Images are independent, so both passes run on chunks of the batch in
@@ -131,7 +133,7 @@ class Conv2d(Function):
         # Few channels: the columns are small to keep (kh·kw times a thin input) but slow to
         # rebuild (one strided copy per kernel offset), so they are kept for the backward pass.
         self.cols = np.empty((n * pixels, w_mat.shape[1]), dtype=y.dtype) \
-            if c < _FEW_CHANNELS else None
+            if c < _FEW_CHANNELS and is_grad_enabled() else None
 
         def chunk(lo: int, hi: int) -> None:  # images lo..hi: their rows of y
             rows = slice(lo * pixels, hi * pixels)
@@ -196,14 +198,14 @@ class Conv2d(Function):
                               COLUMN_CHUNK_BYTES)
         grad_w = grad_b = None
         if need_w:
-            grad_wb = partials[0]
+            grad_wb = np.zeros((out_c, width + 1), dtype) if not partials else partials[0]
             for partial in partials[1:]:
                 grad_wb += partial
             grad_w = np.ascontiguousarray(
                 grad_wb[:, :width].reshape(out_c, kh, kw, c).transpose(0, 3, 1, 2))
             grad_b = grad_wb[:, width].copy() if need_b else None
         elif need_b:
-            grad_b = np.sum(partials, axis=0)
+            grad_b = np.sum(partials, axis=0) if partials else np.zeros(out_c, dtype)
         grad_x = None
         if need_x:
             grad_x = grad[:, top:top + h, left:left + w].transpose(0, 3, 1, 2)

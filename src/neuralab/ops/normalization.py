@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -11,6 +12,7 @@ from ..parallel import over_batch
 from ..tensor import Tensor
 from .registry import register
 
+T = TypeVar("T")
 _WIDE = 1024  # channels-last rows are regrouped to about this many values per row
 
 
@@ -27,8 +29,9 @@ class _ChannelView:
         last = x.transpose(0, *range(2, x.ndim), 1)
         self.shape, self.channels = x.shape, c
         if x.ndim == 2 or last.flags.c_contiguous:
-            self.k = max(k for k in range(1, pixels + 1)
-                         if pixels % k == 0 and (k * c <= _WIDE or k == 1))
+            # The most pixels per row that divide the image and keep rows near _WIDE values.
+            self.k = next((k for k in range(min(pixels, max(1, _WIDE // max(c, 1))), 0, -1)
+                           if pixels % k == 0), 1)
             self.view = np.ascontiguousarray(last).reshape(n, pixels // self.k, self.k * c)
             self.channels_last = True
         else:
@@ -52,13 +55,19 @@ class _ChannelView:
             else wide_sums
 
     def sum(self, array: np.ndarray) -> np.ndarray:
-        """Per-channel sums of a chunk of the view (in float64)."""
-        return self.fold(array.sum(axis=(0, 1) if self.channels_last else (0, 2))
+        """Per-channel sums of a chunk of the view, accumulated in at least float32 (float16
+        sums overflow), returned in float64."""
+        return self.fold(array.sum(axis=(0, 1) if self.channels_last else (0, 2),
+                                   dtype=np.result_type(array.dtype, np.float32))
                          .astype(np.float64))
 
-    def per_chunk(self, fn: Any) -> list:
+    def per_chunk(self, fn: Callable[[int, int], T]) -> list[T]:
         """``fn(lo, hi)`` on chunks of the batch, on the threads."""
         return over_batch(fn, len(self.view), self.view[:1].nbytes)
+
+    def total(self, per_chunk_sums: Iterable[np.ndarray]) -> np.ndarray:
+        """The sum of per-chunk per-channel sums (C zeros for an empty batch)."""
+        return sum(per_chunk_sums, np.zeros(self.channels))
 
     def statistics(self) -> tuple[np.ndarray, np.ndarray]:
         """Per-channel mean and biased variance in one pass over x: each chunk's own mean and
@@ -71,7 +80,8 @@ class _ChannelView:
             part = view[lo:hi]
             count = (hi - lo) * per_row
             mean = self.sum(part) / count
-            deviation = np.subtract(part, self.wide(mean, part.dtype))
+            work = np.result_type(part.dtype, np.float32)  # float16 squares overflow
+            deviation = np.subtract(part, self.wide(mean, work), dtype=work)
             return count, mean, self.sum(np.multiply(deviation, deviation, out=deviation))
 
         chunks = self.per_chunk(chunk)
@@ -82,21 +92,28 @@ class _ChannelView:
         m2 = m2s.sum(axis=0) + (counts * (means - mean) ** 2).sum(axis=0)
         return mean, m2 / total
 
-    def affine(self, a: np.ndarray, b: np.ndarray, dtype: Any, source: np.ndarray | None = None,
-               other: np.ndarray | None = None, c: np.ndarray | None = None) -> np.ndarray:
-        """source·a + b (+ other·c) per channel (source defaults to the view), as a new
-        (N, C, *) array in x's memory layout."""
+    def affine(self, scale: np.ndarray, shift: np.ndarray, dtype: Any,
+               source: np.ndarray | None = None, other: np.ndarray | None = None,
+               other_scale: np.ndarray | None = None) -> np.ndarray:
+        """source·scale + shift (+ other·other_scale), per channel (source defaults to the
+        view), as a new (N, C, *) array in x's memory layout."""
         source = self.view if source is None else source
-        a, b = self.wide(a, dtype), self.wide(b, dtype)
-        c = None if c is None else self.wide(c, dtype)
+        # float16 is computed in float32 (x·scale + shift cancels: at x ≈ 100 a float16
+        # product is off by 0.06) and rounded once at the end, as torch does.
+        work = np.result_type(dtype, np.float32)
+        scale, shift = self.wide(scale, work), self.wide(shift, work)
+        if other is not None:
+            other_scale = self.wide(other_scale, work)
         out = np.empty(self.view.shape, dtype=dtype)
 
         def chunk(lo: int, hi: int) -> None:
-            part = out[lo:hi]
-            np.multiply(source[lo:hi], a, out=part)
-            part += b
+            part = out[lo:hi] if work == dtype else np.empty(out[lo:hi].shape, work)
+            np.multiply(source[lo:hi], scale, out=part)
+            part += shift
             if other is not None:
-                part += other[lo:hi] * c
+                part += other[lo:hi] * other_scale
+            if work != dtype:
+                out[lo:hi] = part
 
         over_batch(chunk, len(out), out[:1].nbytes)
         if not self.channels_last:
@@ -127,7 +144,7 @@ class BatchNorm(Function):
         bias = params[-1] if affine[1] else None
         layout = _ChannelView(x)
         count = x.size // x.shape[1]
-        dtype = np.result_type(x, np.float32)
+        dtype = np.result_type(x, *params)  # float16 stays float16, as in torch
         if training:
             mean, var = layout.statistics()  # biased variance: divides by m, as torch
             inv_std = 1 / np.sqrt(var + eps)
@@ -139,7 +156,7 @@ class BatchNorm(Function):
                 running_var *= 1 - momentum
                 running_var += (momentum * count / (count - 1) * var).astype(running_var.dtype)
         else:
-            mean = np.asarray(running_mean, dtype=np.float64)
+            mean = np.array(running_mean, dtype=np.float64)  # a copy: the buffer may change
             inv_std = 1 / np.sqrt(np.asarray(running_var, dtype=np.float64) + eps)
         scale = inv_std * (1.0 if weight is None else weight.astype(np.float64))
         shift = (0.0 if bias is None else bias.astype(np.float64)) - mean * scale
@@ -154,16 +171,17 @@ class BatchNorm(Function):
         need_weight = self.affine[0] and need_params[0]
         sum_g = sum_g_xhat = None
         if self.training or need_weight or (self.affine[1] and need_params[-1]):
-            centre = layout.wide(self.mean, view.dtype)
+            work = np.result_type(view.dtype, np.float32)  # float16 products overflow
+            centre = layout.wide(self.mean, work)
 
             def sums(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:  # Σg, Σg(x − μ)
-                deviation = np.subtract(view[lo:hi], centre)
+                deviation = np.subtract(view[lo:hi], centre, dtype=work)
                 return layout.sum(g[lo:hi]), layout.sum(np.multiply(deviation, g[lo:hi],
                                                                     out=deviation))
 
             chunks = layout.per_chunk(sums)
-            sum_g = np.sum([c[0] for c in chunks], axis=0)
-            sum_g_xhat = inv_std * np.sum([c[1] for c in chunks], axis=0)
+            sum_g = layout.total(c[0] for c in chunks)
+            sum_g_xhat = inv_std * layout.total(c[1] for c in chunks)
         grads: list[Any] = []
         dtype = np.result_type(grad_out, view)
         if self.affine[0]:
@@ -177,7 +195,8 @@ class BatchNorm(Function):
                 # scale·(g − Σg/m − x̂·Σgx̂/m) with x̂ = (x − μ)·inv_std, as g·a + x·b + c.
                 slope = scale * inv_std * sum_g_xhat / self.count
                 grad_x = layout.affine(scale, slope * self.mean - scale * sum_g / self.count,
-                                       dtype, source=g, other=view, c=-slope)
+                                       dtype, source=g, other=view,
+                                       other_scale=-slope)
             else:
                 grad_x = layout.affine(scale, np.zeros_like(scale), dtype, source=g)
         return (grad_x, *grads)
