@@ -102,9 +102,9 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
             )
         seed = np.ones_like(root.data)
     else:
-        if not isinstance(grad, np.ndarray):  # a Tensor (an ndarray's .data is a raw buffer)
-            grad = getattr(grad, "data", grad)
-        seed = np.asarray(grad, dtype=root.dtype)
+        from ..tensor import to_array  # tensor.py imports this module
+
+        seed = np.asarray(to_array(grad), dtype=root.dtype)
         if seed.shape != root.shape:
             raise RuntimeError(
                 f"backward(grad): grad has shape {seed.shape} but the tensor has shape {root.shape}"

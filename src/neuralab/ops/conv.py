@@ -22,7 +22,7 @@ from numpy.lib.stride_tricks import as_strided
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..parallel import over_batch
-from ..tensor import Tensor
+from ..tensor import Tensor, to_array
 from .registry import register
 
 # Below this many channels the per-(i, j) loops move too little data per call, so im2col copies
@@ -197,15 +197,16 @@ class Conv2d(Function):
         partials = over_batch(chunk, n, (width + 1) * pixels * grad_out.itemsize,
                               COLUMN_CHUNK_BYTES)
         grad_w = grad_b = None
-        if need_w:
-            grad_wb = np.zeros((out_c, width + 1), dtype) if not partials else partials[0]
+        if need_w or need_b:  # add up the chunks' partial sums (zeros for an empty batch)
+            total = partials[0] if partials else np.zeros(
+                (out_c, width + 1) if need_w else out_c, dtype)
             for partial in partials[1:]:
-                grad_wb += partial
-            grad_w = np.ascontiguousarray(
-                grad_wb[:, :width].reshape(out_c, kh, kw, c).transpose(0, 3, 1, 2))
-            grad_b = grad_wb[:, width].copy() if need_b else None
-        elif need_b:
-            grad_b = np.sum(partials, axis=0) if partials else np.zeros(out_c, dtype)
+                total += partial
+            if need_w:
+                grad_w = np.ascontiguousarray(
+                    total[:, :width].reshape(out_c, kh, kw, c).transpose(0, 3, 1, 2))
+            if need_b:
+                grad_b = total[:, width].copy() if need_w else total
         grad_x = None
         if need_x:
             grad_x = grad[:, top:top + h, left:left + w].transpose(0, 3, 1, 2)
@@ -273,7 +274,7 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,  # noqa: 
         raise NotImplementedError(f"conv2d: groups={groups} is not supported (only groups=1)")
     stride = _pair(stride, "stride", "conv2d", 1)
     dilation = _pair(dilation, "dilation", "conv2d", 1)
-    kernel = tuple(np.shape(getattr(weight, "data", weight))[2:4])
+    kernel = tuple(np.shape(to_array(weight))[2:4])
     pads = _conv_padding(padding, kernel if len(kernel) == 2 else (1, 1), stride, dilation)
     options = {"stride": stride, "padding": pads, "dilation": dilation}
     if bias is None:

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..parallel import over_batch
-from ..tensor import Tensor
+from ..tensor import Tensor, to_array
 from .registry import register
 
 T = TypeVar("T")
@@ -160,7 +160,7 @@ class BatchNorm(Function):
             inv_std = 1 / np.sqrt(np.asarray(running_var, dtype=np.float64) + eps)
         scale = inv_std * (1.0 if weight is None else weight.astype(np.float64))
         shift = (0.0 if bias is None else bias.astype(np.float64)) - mean * scale
-        self.layout, self.mean, self.inv_std, self.weight = layout, mean, inv_std, weight
+        self.layout, self.mean, self.inv_std, self.scale = layout, mean, inv_std, scale
         self.training, self.affine, self.count = training, affine, count
         return layout.affine(scale, shift, dtype)
 
@@ -190,7 +190,7 @@ class BatchNorm(Function):
             grads.append(sum_g.astype(dtype) if need_params[-1] else None)
         grad_x = None
         if need_x:
-            scale = inv_std * (1.0 if self.weight is None else self.weight.astype(np.float64))
+            scale = self.scale  # γ/√(σ²+ε), as in the forward pass
             if self.training:
                 # scale·(g − Σg/m − x̂·Σgx̂/m) with x̂ = (x − μ)·inv_std, as g·a + x·b + c.
                 slope = scale * inv_std * sum_g_xhat / self.count
@@ -211,20 +211,18 @@ def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = No
     In training, ``running_mean`` / ``running_var`` (if given) are updated in place:
     r ← (1 − momentum)·r + momentum·batch statistic (the variance unbiased).
     """
-    x = getattr(input, "data", input)
-    shape = np.shape(x)
+    shape = np.shape(to_array(input))
     if len(shape) < 2:
         raise ValueError(f"batch_norm: expected an input of shape (N, C) or (N, C, *), got "
                          f"{tuple(shape)}")
     channels = shape[1]
-    stats = [None if r is None else np.asarray(getattr(r, "data", r))
-             for r in (running_mean, running_var)]
+    stats = [None if r is None else to_array(r) for r in (running_mean, running_var)]
     for name, value in (("running_mean", stats[0]), ("running_var", stats[1]),
                         ("weight", weight), ("bias", bias)):
-        if value is not None and np.shape(getattr(value, "data", value)) != (channels,):
+        got = None if value is None else np.shape(to_array(value))
+        if got is not None and got != (channels,):
             raise ValueError(f"batch_norm: {name} must have shape ({channels},) for an input of "
-                             f"shape {tuple(shape)} ({channels} channels), got "
-                             f"{np.shape(getattr(value, 'data', value))}")
+                             f"shape {tuple(shape)} ({channels} channels), got {got}")
     if not training and (stats[0] is None or stats[1] is None):
         raise ValueError("batch_norm: running_mean and running_var are needed in evaluation "
                          "mode (training=False)")

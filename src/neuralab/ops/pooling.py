@@ -43,12 +43,23 @@ def _pad(x: np.ndarray, padding: tuple[int, int], value: float) -> np.ndarray:
     return padded
 
 
-def _zeros(shape: tuple[int, ...], channels_last: bool, dtype: Any) -> np.ndarray:
-    """Zeros of NCHW ``shape``, laid out channels-last in memory when asked (to match x)."""
+def _unpad(grad: np.ndarray, padding: tuple[int, int], size: tuple[int, ...]) -> np.ndarray:
+    """The gradient of the unpadded input: the (H, W) = ``size`` interior of ``grad``."""
+    ph, pw = padding
+    return grad[:, :, ph:ph + size[0], pw:pw + size[1]] if ph or pw else grad
+
+
+def _nchw(shape: tuple[int, ...], channels_last: bool, dtype: Any, make: Any = np.empty,
+          count: int | None = None) -> np.ndarray:
+    """A new array of NCHW ``shape`` (behind a leading axis of ``count`` blocks if given) from
+    ``make`` (np.empty or np.zeros), laid out channels-last in memory when asked (to match x)."""
+    lead = () if count is None else (count,)
     if channels_last:
         n, c, h, w = shape
-        return np.zeros((n, h, w, c), dtype=dtype).transpose(0, 3, 1, 2)
-    return np.zeros(shape, dtype=dtype)
+        k = len(lead)
+        return make((*lead, n, h, w, c), dtype=dtype).transpose(*range(k), k, k + 3, k + 1,
+                                                                 k + 2)
+    return make((*lead, *shape), dtype=dtype)
 
 
 def _window_slice(i: int, j: int, stride: tuple[int, int],
@@ -60,15 +71,6 @@ def _window_slice(i: int, j: int, stride: tuple[int, int],
 
 def _offsets(kernel: tuple[int, int]) -> list[tuple[int, int]]:
     return [(i, j) for i in range(kernel[0]) for j in range(kernel[1])]
-
-
-def _blocks_empty(count: int, shape: tuple[int, ...], channels_last: bool,
-                  dtype: Any) -> np.ndarray:
-    """An empty (count, N, C, OH, OW) array; each block channels-last in memory if asked."""
-    n, c, oh, ow = shape
-    if channels_last:
-        return np.empty((count, n, oh, ow, c), dtype=dtype).transpose(0, 1, 4, 2, 3)
-    return np.empty((count, *shape), dtype=dtype)
 
 
 def _tiles(x: np.ndarray, kernel: tuple[int, int], out_hw: tuple[int, int]) -> np.ndarray:
@@ -102,21 +104,20 @@ class MaxPool2d(Function):
         # run ~6× slower in NumPy: their inner loops hold only C values).
         self.blocked = blocked = stride == kernel
         out_shape = (*x.shape[:2], *out_hw)
-        y = _blocks_empty(1, out_shape, channels_last, x.dtype)[0]
+        y = _nchw(out_shape, channels_last, x.dtype)
         # Which element of its window each output came from: for 2×2 windows three booleans
         # (right in top row, right in bottom row, bottom row) — fewer passes than an index.
         self.pairwise = pairwise = blocked and kernel == (2, 2)
         if pairwise:
-            self.choice = _blocks_empty(3, out_shape, channels_last, np.bool_)
+            self.choice = _nchw(out_shape, channels_last, np.bool_, count=3)
         else:
-            self.choice = _blocks_empty(1, out_shape, channels_last,
-                                        np.uint8 if count < 256 else np.int32)[0]
+            self.choice = _nchw(out_shape, channels_last, np.uint8 if count < 256 else np.int32)
 
         def chunk(lo: int, hi: int) -> None:  # images lo..hi
             part, best = xp[lo:hi], y[lo:hi]
             choice = self.choice[:, lo:hi] if pairwise else self.choice[lo:hi]
             if blocked:
-                views = _blocks_empty(count, best.shape, channels_last, x.dtype)
+                views = _nchw(best.shape, channels_last, x.dtype, count=count)
                 views.reshape(*kernel, *views.shape[1:])[...] = (
                     _tiles(part, kernel, out_hw).transpose(3, 5, 0, 1, 2, 4))
             else:
@@ -148,10 +149,7 @@ class MaxPool2d(Function):
             grad_out = np.ascontiguousarray(grad_out.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
         covered = self.padded_shape[2:] == tuple(o * k for o, k in zip(out_hw, kernel))
         make = np.empty if self.blocked and covered else np.zeros  # else some stay 0
-        grad = make(self.padded_shape, dtype=grad_out.dtype)
-        if channels_last:
-            n, c, h, w = self.padded_shape
-            grad = grad.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+        grad = _nchw(self.padded_shape, channels_last, grad_out.dtype, make)
 
         def chunk(lo: int, hi: int) -> None:  # images lo..hi
             g, target = grad_out[lo:hi], grad[lo:hi]
@@ -164,7 +162,7 @@ class MaxPool2d(Function):
                 where = self.choice[lo:hi]
                 masks = (where == t for t in range(count))
             if self.blocked:  # write each offset's share into a block, then scatter once
-                blocks = _blocks_empty(count, g.shape, channels_last, g.dtype)
+                blocks = _nchw(g.shape, channels_last, g.dtype, count=count)
                 for t, mask in enumerate(masks):
                     np.multiply(g, mask, out=blocks[t])
                 _tiles(target, kernel, out_hw)[...] = (
@@ -174,9 +172,7 @@ class MaxPool2d(Function):
                     target[_window_slice(i, j, stride, out_hw)] += g * mask
 
         over_batch(chunk, grad.shape[0], grad[:1].nbytes)
-        ph, pw = self.padding
-        h, w = self.x_shape[2:]
-        return grad[:, :, ph:ph + h, pw:pw + w] if ph or pw else grad
+        return _unpad(grad, self.padding, self.x_shape[2:])
 
 
 class AvgPool2d(Function):
@@ -212,12 +208,10 @@ class AvgPool2d(Function):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         share = grad_out / self.divisor
-        grad = _zeros(self.padded_shape, self.channels_last, share.dtype)
+        grad = _nchw(self.padded_shape, self.channels_last, share.dtype, np.zeros)
         for i, j in _offsets(self.kernel):
             grad[_window_slice(i, j, self.stride, self.out_hw)] += share
-        ph, pw = self.padding
-        h, w = self.x_shape[2:]
-        return grad[:, :, ph:ph + h, pw:pw + w] if ph or pw else grad
+        return _unpad(grad, self.padding, self.x_shape[2:])
 
 
 def _adaptive_matrix(size_in: int, size_out: int, dtype: np.dtype) -> np.ndarray:
