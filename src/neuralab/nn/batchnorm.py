@@ -9,7 +9,7 @@ import numpy as np
 from ..ops.normalization import batch_norm
 from ..tensor import Tensor, get_default_dtype
 from . import init
-from .module import Module
+from .module import Module, shape_of
 from .parameter import Parameter
 
 
@@ -61,11 +61,10 @@ class _BatchNorm(Module):
             init.zeros_(self.bias)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        shape = tuple(input.shape if isinstance(input, Tensor) else np.shape(input))
+        shape = shape_of(input)
         if len(shape) not in self._dims or shape[1] != self.num_features:
             wanted = self._expected.format(c=self.num_features)
-            raise ValueError(f"{type(self).__name__}({self.extra_repr()}): expected input of "
-                             f"shape {wanted}, got {shape}")
+            raise self.input_error(f"expected input of shape {wanted}, got {shape}")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data += 1
@@ -78,7 +77,7 @@ class _BatchNorm(Module):
         try:
             return batch_norm(input, *stats, self.weight, self.bias, use_batch, factor, self.eps)
         except ValueError as error:
-            raise ValueError(f"{type(self).__name__}({self.extra_repr()}): {error}") from None
+            raise self.input_error(error) from None
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "

@@ -9,7 +9,7 @@ import numpy as np
 from ..ops.conv import _conv_padding, _pair, conv2d
 from ..tensor import Tensor, get_default_dtype
 from . import init
-from .module import Module
+from .module import Module, shape_of
 from .parameter import Parameter
 
 
@@ -50,15 +50,15 @@ class Conv2d(Module):
         init.default_layer_init_(self.weight, self.bias, generator)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        shape = tuple(input.shape if isinstance(input, Tensor) else np.shape(input))
+        shape = shape_of(input)
         if len(shape) != 4 or shape[1] != self.in_channels:
-            raise ValueError(f"Conv2d({self.extra_repr()}): expected input of shape "
-                             f"(N, {self.in_channels}, H, W), got {shape}")
+            raise self.input_error(f"expected input of shape (N, {self.in_channels}, H, W), "
+                                   f"got {shape}")
         try:
             return conv2d(input, self.weight, self.bias, self.stride, self.padding,
                           self.dilation)
         except ValueError as error:  # e.g. an image smaller than the kernel: name the layer
-            raise ValueError(f"Conv2d({self.extra_repr()}): {error}") from None
+            raise self.input_error(error) from None
 
     def extra_repr(self) -> str:
         text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "

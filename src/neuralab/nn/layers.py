@@ -12,7 +12,7 @@ from ..ops.linalg import linear
 from ..random import default_generator
 from ..tensor import Tensor, get_default_dtype
 from . import init
-from .module import Module
+from .module import Module, shape_of
 from .parameter import Parameter
 
 
@@ -41,12 +41,9 @@ class Linear(Module):
         init.default_layer_init_(self.weight, self.bias, generator)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        shape = input.shape if isinstance(input, Tensor) else np.shape(input)
+        shape = shape_of(input)
         if len(shape) == 0 or shape[-1] != self.in_features:
-            raise ValueError(
-                f"Linear({self.extra_repr()}): expected input of shape "
-                f"(*, {self.in_features}), got {tuple(shape)}"
-            )
+            raise self.input_error(f"expected input of shape (*, {self.in_features}), got {shape}")
         return linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:

@@ -16,6 +16,11 @@ from ..tensor import Tensor, to_array
 from .parameter import Parameter
 
 
+def shape_of(value: Any) -> tuple[int, ...]:
+    """The shape of a layer's input: a Tensor, an array or nested lists."""
+    return tuple(value.shape if isinstance(value, Tensor) else np.shape(value))
+
+
 class IncompatibleKeys(NamedTuple):
     missing_keys: list[str]
     unexpected_keys: list[str]
@@ -268,6 +273,10 @@ class Module:
     # --------------------------------------------------------------- printing
     def extra_repr(self) -> str:
         return ""
+
+    def input_error(self, message: Any) -> ValueError:
+        """A ValueError whose message first names this layer, e.g. ``Conv2d(1, 32, ...): ...``."""
+        return ValueError(f"{type(self).__name__}({self.extra_repr()}): {message}")
 
     def __repr__(self) -> str:
         lines = []

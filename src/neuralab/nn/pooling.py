@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from ..ops.conv import _pair
 from ..ops.pooling import _output_size, adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from ..tensor import Tensor
-from .module import Module
+from .module import Module, shape_of
 
 
 def _check_4d(layer: Module, input: Any) -> None:  # noqa: A002
-    shape = tuple(input.shape if isinstance(input, Tensor) else np.shape(input))
+    shape = shape_of(input)
     if len(shape) != 4:
-        raise ValueError(f"{type(layer).__name__}({layer.extra_repr()}): expected a 4-D input "
-                         f"of shape (N, C, H, W), got {shape}")
+        raise layer.input_error(f"expected a 4-D input of shape (N, C, H, W), got {shape}")
 
 
 class _Pool2d(Module):
@@ -35,7 +32,7 @@ class _Pool2d(Module):
         try:
             return fn(input, self.kernel_size, self.stride, self.padding, **options)
         except ValueError as error:
-            raise ValueError(f"{type(self).__name__}({self.extra_repr()}): {error}") from None
+            raise self.input_error(error) from None
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
