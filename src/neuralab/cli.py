@@ -43,9 +43,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         verbose=0 if args.quiet else 1, plots=not args.no_plots)
     try:
         result = run_training(config)
-    except DatasetNotFoundError as error:
-        return _error(str(error))
-    except (NonFiniteLossError, ValueError, FileNotFoundError, ImportError) as error:
+    except (DatasetNotFoundError, NonFiniteLossError, ValueError, FileNotFoundError,
+            ImportError) as error:
         return _error(str(error))
     if result.history.interrupted:
         print(f"stopped by Ctrl-C; continue with the same command plus --resume "

@@ -109,7 +109,9 @@ class Optimizer:
                 states.append(param_state)
             new_states.append(states)
         for saved, group, states in zip(groups, self.param_groups, new_states):
-            group.update({k: v for k, v in saved.items() if k != "params"})
+            # Sequences come back from JSON (checkpoints) as lists: keep tuples tuples (betas).
+            group.update({k: tuple(v) if isinstance(group.get(k), tuple) else v
+                          for k, v in saved.items() if k != "params"})
             group["state"] = states
 
     def __repr__(self) -> str:

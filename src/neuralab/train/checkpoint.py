@@ -52,9 +52,6 @@ def load_checkpoint(path: str | Path, *, model: Any, optimizer: Any) -> dict[str
     for index, values in meta.pop("scalars").items():
         opt_state.setdefault(int(index), {}).update(values)
     groups = meta.pop("param_groups")
-    for group in groups:
-        if "betas" in group:
-            group["betas"] = tuple(group["betas"])
     try:
         model.load_state_dict(model_state)
         optimizer.load_state_dict({"state": opt_state, "param_groups": groups})

@@ -40,15 +40,14 @@ def load_data(name: str, *, target: str = "label", val_fraction: float = 0.2, se
         label = "test"
     elif Path(name).suffix.lower() in (".csv", ".npz"):
         table = data.load_table(name, target=target)
-        train, test = data.train_val_split(table, val_fraction, seed=seed)
-        train.classes = test.classes = getattr(table, "classes", None)
+        train, test = data.train_val_split(table, val_fraction, seed=seed)  # keeps .classes
         label = "validation"
     else:
         raise ValueError(f"unknown data set {name!r}: use one of {', '.join(BUILTIN_DATA)} or "
                          f"a path to a .csv or .npz file")
     x_train, y_train = train.tensors
-    y_all = np.concatenate([y_train, test.tensors[1]])
-    classes = getattr(train, "classes", None) or [str(c) for c in range(int(y_all.max()) + 1)]
+    classes = getattr(train, "classes", None) or [  # labels 0..max when nothing names them
+        str(c) for c in range(int(np.concatenate([y_train, test.tensors[1]]).max()) + 1)]
     return DataBundle(name, train, test, list(classes), tuple(x_train.shape[1:]), label)
 
 
