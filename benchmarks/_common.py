@@ -1,6 +1,7 @@
-"""What the benchmark scripts share: the training step, one timed epoch per framework, and the
-interleaved timing loop. The scripts run as ``python benchmarks/X.py``, so this sibling module
-is importable from them (``sys.path[0]`` is the script's folder)."""
+"""What the benchmark scripts share: the training step, one timed epoch per framework, the
+interleaved timing loop, and the plain-NumPy loss and SGD step of the hand-written baselines.
+The scripts run as ``python benchmarks/X.py``, so this sibling module is importable from them
+(``sys.path[0]`` is the script's folder)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,33 @@ import numpy as np
 BATCH, LR, MOMENTUM = 128, 0.01, 0.9
 
 Runner = Callable[[np.ndarray, np.ndarray, np.ndarray, dict], float]
+
+
+def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """Plain NumPy: the loss −mean_n log softmax(logits_n)[y_n] of a batch, and its gradient
+    with respect to the logits, (softmax − onehot(y)) / N."""
+    n = len(logits)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = -log_probs[np.arange(n), y].mean()
+    dlogits = np.exp(log_probs)
+    dlogits[np.arange(n), y] -= 1
+    dlogits /= n
+    return float(loss), dlogits
+
+
+def sgd_step(params: dict[Any, np.ndarray] | list[np.ndarray], grads: dict[Any, np.ndarray],
+             bufs: dict[Any, np.ndarray], lr: float = LR, momentum: float = MOMENTUM) -> None:
+    """Plain NumPy, in place: PyTorch's momentum SGD, buf = momentum·buf + grad (buf = grad on
+    the first step); p −= lr·buf. ``params`` is indexed by the keys of ``grads`` (names, or
+    list positions); ``bufs`` starts empty and is keyed alike."""
+    for key, grad in grads.items():
+        if key not in bufs:
+            bufs[key] = grad.copy()
+        else:
+            bufs[key] *= momentum
+            bufs[key] += grad
+        params[key] -= lr * bufs[key]
 
 
 def train_batches(model: Any, opt: Any, cross_entropy: Callable, batches: Iterable) -> Any:

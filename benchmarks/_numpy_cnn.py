@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from _common import BATCH, LR, MOMENTUM
+from _common import BATCH, sgd_step, softmax_cross_entropy
 from numpy.lib.stride_tricks import sliding_window_view
 
 NAMES = ("0.weight", "0.bias", "3.weight", "3.bias", "7.weight", "7.bias", "9.weight", "9.bias")
@@ -95,13 +95,8 @@ def forward_backward(params: dict[str, np.ndarray], xb: np.ndarray, yb: np.ndarr
     a3 = f @ w3.T + b3
     h3 = np.maximum(a3, 0)
     logits = h3 @ w4.T + b4
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    loss = -log_probs[np.arange(n), yb].mean()
-    # backward: d loss / d logits = (softmax − onehot(y)) / N
-    g = np.exp(log_probs)
-    g[np.arange(n), yb] -= 1
-    g /= n
+    # backward from d loss / d logits = (softmax − onehot(y)) / N
+    loss, g = softmax_cross_entropy(logits, yb)
     grads = {"9.weight": g.T @ h3, "9.bias": g.sum(axis=0)}
     g = (g @ w4) * (a3 > 0)
     grads["7.weight"], grads["7.bias"] = g.T @ f, g.sum(axis=0)
@@ -109,19 +104,7 @@ def forward_backward(params: dict[str, np.ndarray], xb: np.ndarray, yb: np.ndarr
     g, grads["3.weight"], grads["3.bias"] = conv_backward(g, conv2)
     g = pool_backward(g, pool1) * (a1 > 0)
     _, grads["0.weight"], grads["0.bias"] = conv_backward(g, conv1, need_dx=False)
-    return float(loss), grads
-
-
-def sgd_step(params: dict[str, np.ndarray], grads: dict[str, np.ndarray],
-             bufs: dict[str, np.ndarray], lr: float = LR, momentum: float = MOMENTUM) -> None:
-    """In place: buf = momentum·buf + grad (buf = grad on the first step); p −= lr·buf."""
-    for name, grad in grads.items():
-        if name not in bufs:
-            bufs[name] = grad.copy()
-        else:
-            bufs[name] *= momentum
-            bufs[name] += grad
-        params[name] -= lr * bufs[name]
+    return loss, grads
 
 
 def epoch_numpy(x: np.ndarray, y: np.ndarray, order: np.ndarray, state: dict) -> float:

@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _common import BATCH, LR, MOMENTUM, epoch_neuralab, epoch_torch, time_interleaved
+from _common import (
+    BATCH,
+    epoch_neuralab,
+    epoch_torch,
+    sgd_step,
+    softmax_cross_entropy,
+    time_interleaved,
+)
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 SIZES = (784, 256, 128, 10)
@@ -73,37 +80,25 @@ def epoch_numpy(x: np.ndarray, y: np.ndarray, order: np.ndarray, state: dict) ->
     """The same math written out by hand: the floor a framework on NumPy can hope for."""
     if "params" not in state:
         state["params"] = init_weights()
-        state["bufs"] = [None] * 6
+        state["bufs"] = {}
     (w1, b1, w2, b2, w3, b3), bufs = state["params"], state["bufs"]
     start = time.perf_counter()
     for i in range(0, len(order), BATCH):
         idx = order[i:i + BATCH]
         xb, yb = x[idx], y[idx]
-        n = len(idx)
         a1 = xb @ w1.T + b1
         h1 = np.maximum(a1, 0)
         a2 = h1 @ w2.T + b2
         h2 = np.maximum(a2, 0)
         logits = h2 @ w3.T + b3
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        _loss = -log_probs[np.arange(n), yb].mean()
-        g3 = np.exp(log_probs)
-        g3[np.arange(n), yb] -= 1
-        g3 /= n
-        grads = [None] * 6
+        _loss, g3 = softmax_cross_entropy(logits, yb)
+        grads = {}  # keyed by position in state["params"]
         grads[4], grads[5] = g3.T @ h2, g3.sum(0)
         g2 = (g3 @ w3) * (a2 > 0)
         grads[2], grads[3] = g2.T @ h1, g2.sum(0)
         g1 = (g2 @ w2) * (a1 > 0)
         grads[0], grads[1] = g1.T @ xb, g1.sum(0)
-        for k, (p, g) in enumerate(zip(state["params"], grads)):
-            if bufs[k] is None:
-                bufs[k] = g.copy()
-            else:
-                bufs[k] *= MOMENTUM
-                bufs[k] += g
-            p -= LR * bufs[k]
+        sgd_step(state["params"], grads, bufs)
     return time.perf_counter() - start
 
 
