@@ -24,8 +24,10 @@ from ..optim.optimizer import Optimizer
 from ..random import manual_seed
 from ..tensor import Tensor
 from ..train.metrics import accuracy as _accuracy
+from .textbook import log_softmax as log_softmax_np  # noqa: F401  (re-exported for the labs)
 
 LEAK = 0.01  # Leaky ReLU's negative slope everywhere in the lab
+DIGITS_SIZES = (64, 64, 10)  # digits MLP: 64 pixels → 64 ReLU units → 10 logits
 
 BatchLoss = Callable[[nn.Module, np.ndarray], Tensor]  # (model, batch row indices) -> loss
 
@@ -151,10 +153,9 @@ def train_epoch(model: nn.Module, optimizer: Optimizer, x: np.ndarray, y: np.nda
     return total / len(y)
 
 
-def log_softmax_np(z: np.ndarray) -> np.ndarray:
-    """ln softmax(z) row-wise in NumPy: z − max − ln Σ exp(z − max) (stable)."""
-    shifted = z - z.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+def logits_giving(p: np.ndarray, classes: int) -> np.ndarray:
+    """Logits whose softmax gives the right class (column 0) p and the others (1 − p)/(C − 1)."""
+    return np.log(np.stack([p] + [(1 - p) / (classes - 1)] * (classes - 1), axis=1))
 
 
 def grad_norm(model: nn.Module) -> float:

@@ -16,11 +16,21 @@ from .. import nn
 from ..data.labels import one_hot
 from ..nn import functional as F
 from ..tensor import Tensor
-from ._classify import accuracy, flat_digits, grad_norm, log_softmax_np, mlp, predict, r, train
+from ._classify import (
+    DIGITS_SIZES,
+    accuracy,
+    flat_digits,
+    grad_norm,
+    log_softmax_np,
+    logits_giving,
+    mlp,
+    predict,
+    r,
+    train,
+)
 from .registry import ExperimentResult, Finding, experiment
 
 CLASSES = 10
-SIZES = (64, 64, CLASSES)  # digits MLP: 64 pixels → 64 ReLU units → 10 logits
 
 
 def mse_on_softmax(logits: Tensor, labels: np.ndarray) -> Tensor:
@@ -32,7 +42,7 @@ def mse_on_softmax(logits: Tensor, labels: np.ndarray) -> Tensor:
 def loss_vs_p(p: np.ndarray, classes: int = CLASSES) -> dict[str, np.ndarray]:
     """CE and MSE (through softmax) and their gradients w.r.t. the right class's logit, for
     outputs that give the right class probability p and share 1 − p evenly among the rest."""
-    z = np.log(np.stack([p] + [(1 - p) / (classes - 1)] * (classes - 1), axis=1))
+    z = logits_giving(p, classes)
     labels = np.zeros(len(p), dtype=np.int64)
     out: dict[str, np.ndarray] = {}
     for name in ("ce", "mse"):
@@ -229,7 +239,7 @@ class MseVsCeResult(ExperimentResult):
 def _batch_scaling(x: np.ndarray, y: np.ndarray, sizes: tuple[int, ...], repeats: int,
                    seed: int) -> tuple[list[float], ...]:
     """Loss and gradient norm of 'mean' and 'sum' reductions on random batches of each size."""
-    model = mlp(SIZES, seed)
+    model = mlp(DIGITS_SIZES, seed)
     rng = np.random.default_rng(seed + 1)
     columns: tuple[list[float], ...] = ([], [], [], [])
     for n in sizes:
@@ -267,7 +277,7 @@ def run_mse_vs_ce(quick: bool = False, seed: int = 0) -> MseVsCeResult:
     shared_loss: dict[str, list[float]] = {}
     for name, batch_loss in losses.items():
         for lr in lrs:
-            net = mlp(SIZES, seed)
+            net = mlp(DIGITS_SIZES, seed)
             curves = train(net, batch_loss, len(x), epochs=epochs, batch_size=32, lr=lr,
                            seed=seed, score=score)
             acc[name].append([r(v) for v in curves.score])
@@ -299,7 +309,7 @@ def run_mse_vs_ce(quick: bool = False, seed: int = 0) -> MseVsCeResult:
     mean_vs_none_mse = abs(float(mse_none.mean()) - F.mse_loss(soft, t).item())
     sizes = (8, 32, 128, 512)
     mean_l, sum_l, mean_g, sum_g = _batch_scaling(x, y, sizes, 4 if quick else 16, seed)
-    full = train(mlp(SIZES, seed), losses["ce"], len(x), epochs=epochs, batch_size=len(x),
+    full = train(mlp(DIGITS_SIZES, seed), losses["ce"], len(x), epochs=epochs, batch_size=len(x),
                  lr=shared_lr, seed=seed, score=score)
 
     return MseVsCeResult(

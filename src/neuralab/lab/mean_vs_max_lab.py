@@ -14,11 +14,20 @@ import numpy as np
 from .. import nn
 from ..nn import functional as F
 from ..tensor import Tensor
-from ._classify import BatchLoss, accuracy, flat_digits, log_softmax_np, mlp, predict, r, train
+from ._classify import (
+    DIGITS_SIZES,
+    BatchLoss,
+    accuracy,
+    flat_digits,
+    log_softmax_np,
+    mlp,
+    predict,
+    r,
+    train,
+)
 from .registry import ExperimentResult, Finding, experiment
 
 CLASSES = 10
-SIZES = (64, 64, CLASSES)  # digits MLP: 64 pixels → 64 ReLU units → 10 logits
 
 
 def flip_labels(y: np.ndarray, rate: float, seed: int,
@@ -183,7 +192,7 @@ def run_mean_vs_max(quick: bool = False, seed: int = 0, noise_rate: float = 0.05
             "mean_clean": (y_clean, "mean", lr), "max_clean": (y_clean, "max", lr)}
     acc, batch_losses, models = {}, {}, {}
     for name, (labels, reduction, step) in runs.items():
-        model = mlp(SIZES, seed)
+        model = mlp(DIGITS_SIZES, seed)
         curves = train(model, make_loss(labels, reduction, record=name == "max"), len(x),
                        epochs=epochs, batch_size=batch, lr=step, momentum=0.0, seed=seed,
                        drop_last=True, score=score)
@@ -201,7 +210,7 @@ def run_mean_vs_max(quick: bool = False, seed: int = 0, noise_rate: float = 0.05
     grads = []
     idx = np.arange(batch)
     for reduction in ("sum", "mean"):
-        model = mlp(SIZES, seed)
+        model = mlp(DIGITS_SIZES, seed)
         make_loss(y_noisy, reduction)(model, idx).backward()
         grads.append(np.concatenate([p.grad.ravel() for p in model.parameters()]).astype(float))
     cosine = float(grads[0] @ grads[1] / (np.linalg.norm(grads[0]) * np.linalg.norm(grads[1])))

@@ -312,9 +312,8 @@ def run(quick: bool = False) -> PerceptronResult:
             result.learned[name].append(_run_record(learned, history, TRUTH_TABLES[name], seed))
     best: dict = {"misclassified": 5}
     for seed in seeds:
-        p = Perceptron.random(2, INIT_SCALE, [seed, 1])  # the start learn_gate uses
-        history = p.fit(GATE_INPUTS, TRUTH_TABLES["XOR"], lr=lr, max_epochs=max_epochs,
-                        seed=seed)
+        p, history = learn_gate("XOR", lr=lr, max_epochs=max_epochs, seed=seed,
+                                init_scale=INIT_SCALE)
         record = _run_record(p, history, TRUTH_TABLES["XOR"], seed)
         record.pop("line")
         result.xor_runs.append(record)

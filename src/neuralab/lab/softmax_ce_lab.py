@@ -18,11 +18,21 @@ from .. import nn
 from ..data.labels import one_hot
 from ..nn import functional as F
 from ..tensor import Tensor
-from ._classify import accuracy, flat_digits, grad_norm, mlp, predict, r, train
+from ._classify import (
+    DIGITS_SIZES,
+    accuracy,
+    flat_digits,
+    grad_norm,
+    logits_giving,
+    mlp,
+    predict,
+    r,
+    train,
+)
 from .registry import ExperimentResult, Finding, experiment
+from .textbook import softmax
 
 CLASSES = 10
-SIZES = (64, 64, CLASSES)
 
 
 def bug_loss_range(classes: int = CLASSES) -> tuple[float, float]:
@@ -33,11 +43,6 @@ def bug_loss_range(classes: int = CLASSES) -> tuple[float, float]:
     ln(e + C − 1).
     """
     return math.log(1 + (classes - 1) / math.e), math.log(math.e + classes - 1)
-
-
-def _logits_giving(p: np.ndarray, classes: int = CLASSES) -> np.ndarray:
-    """Logits whose softmax gives the right class (column 0) p and the others (1 − p)/(C − 1)."""
-    return np.log(np.stack([p] + [(1 - p) / (classes - 1)] * (classes - 1), axis=1))
 
 
 @dataclass
@@ -196,7 +201,7 @@ def run_softmax_cross_entropy(quick: bool = False, seed: int = 0) -> SoftmaxCERe
 
     # S21: one-hot labels.
     rows = one_hot(y, CLASSES)
-    logits0 = Tensor(predict(mlp(SIZES, seed), x[:256]))
+    logits0 = Tensor(predict(mlp(DIGITS_SIZES, seed), x[:256]))
     onehot_vs_index = abs(F.cross_entropy(logits0, rows[:256].astype(np.float32)).item()
                           - F.cross_entropy(logits0, y[:256]).item())
 
@@ -212,7 +217,7 @@ def run_softmax_cross_entropy(quick: bool = False, seed: int = 0) -> SoftmaxCERe
     }
     curves, models = {}, {}
     for name, batch_loss in losses.items():
-        models[name] = mlp(SIZES, seed)
+        models[name] = mlp(DIGITS_SIZES, seed)
         curves[name] = train(models[name], batch_loss, len(x), epochs=epochs, batch_size=32,
                              lr=0.1, seed=seed, score=score)
 
@@ -225,8 +230,7 @@ def run_softmax_cross_entropy(quick: bool = False, seed: int = 0) -> SoftmaxCERe
     zb = Tensor(z.copy(), requires_grad=True)
     cee = F.cross_entropy_error(zb.softmax(axis=1), y_test)
     cee.backward()
-    probs = np.exp(z - z.max(axis=1, keepdims=True))
-    probs /= probs.sum(axis=1, keepdims=True)
+    probs = softmax(z)
     p_right = probs[np.arange(n), y_test]
     exact = -(F.log(Tensor(z).softmax(axis=1)) * one_hot(y_test, CLASSES)).sum().item() / n
     formula = (probs - one_hot(y_test, CLASSES)) / n
@@ -234,13 +238,13 @@ def run_softmax_cross_entropy(quick: bool = False, seed: int = 0) -> SoftmaxCERe
     # The bug's gradient on the parameters, untrained and trained, on the same batch.
     batch = np.arange(256)
     ratios = []
-    for model in (mlp(SIZES, seed), models["correct"]):
+    for model in (mlp(DIGITS_SIZES, seed), models["correct"]):
         good = _grad_norm_of(model, losses["correct"](model, batch))
         bad = _grad_norm_of(model, losses["bug"](model, batch))
         ratios.append(bad / good)
 
     p_grid = np.linspace(0.001, 0.999, 80)
-    grid_logits = Tensor(_logits_giving(p_grid))
+    grid_logits = Tensor(logits_giving(p_grid, CLASSES))
     labels = np.zeros(len(p_grid), dtype=np.int64)
     ce_of_p = F.cross_entropy(grid_logits, labels, reduction="none").numpy()
     bug_of_p = F.cross_entropy(grid_logits.softmax(axis=1), labels, reduction="none").numpy()

@@ -9,15 +9,12 @@ import numpy as np
 
 from .. import nn, optim
 from ..autograd.grad_mode import no_grad
+from ..models import ACTIVATIONS
 from ..random import manual_seed
 from ..tensor import Tensor
 
 XOR_INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
 XOR_TARGETS = np.array([[0], [1], [1], [0]], dtype=np.float32)
-
-_ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU,
-                "leaky_relu": nn.LeakyReLU}
-
 
 @dataclass
 class XorResult:
@@ -45,9 +42,9 @@ class XorResult:
 
 def build_xor_mlp(hidden: int = 4, activation: str = "tanh") -> nn.Sequential:
     """Linear(2, H) → activation → Linear(H, 1); the sigmoid sits inside the loss."""
-    if activation not in _ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
-    return nn.Sequential(nn.Linear(2, hidden), _ACTIVATIONS[activation](), nn.Linear(hidden, 1))
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+    return nn.Sequential(nn.Linear(2, hidden), ACTIVATIONS[activation](), nn.Linear(hidden, 1))
 
 
 def fit_xor_mlp(hidden: int = 4, activation: str = "tanh", seed: int = 0, epochs: int = 2000,
@@ -127,7 +124,7 @@ def train_xor_seeds(hidden: int = 4, activation: str = "tanh",
     b1 = nn.Parameter(np.stack(layers[1])[:, None, :])
     w2 = nn.Parameter(np.stack(layers[2]))
     b2 = nn.Parameter(np.stack(layers[3])[:, None, :])
-    act = _ACTIVATIONS[activation]()
+    act = ACTIVATIONS[activation]()
     optimizer = optim.SGD([w1, b1, w2, b2], lr=lr, momentum=0.9)
     x = Tensor(XOR_INPUTS)
     y = np.broadcast_to(XOR_TARGETS, (len(seeds), 4, 1))
