@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
+from _lab_checks import HANGUL, assert_pngs
 
 from neuralab import nn
 from neuralab.lab import activations_lab
 from neuralab.lab.registry import EXPERIMENTS, VERDICTS, run_experiment
 from neuralab.tensor import Tensor
-
-HANGUL = re.compile("[가-힣]")
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +81,7 @@ def test_draw_writes_the_figures_the_findings_name(
         result: activations_lab.ActivationsResult, tmp_path) -> None:
     paths = result.draw(tmp_path)
     assert {p.name for p in paths} >= {n for f in result.findings() for n in f.figures}
-    for p in paths:
-        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 1000
+    assert_pngs(paths, min_bytes=1000)
 
 
 def test_run_through_the_registry_writes_json(tmp_path) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
+
+from _lab_checks import HANGUL
 
 from neuralab.lab.analogy_lab import run_analogy
 from neuralab.lab.registry import EXPERIMENTS, run_experiment
@@ -17,6 +18,6 @@ def test_analogy_is_context_with_computed_sizes(tmp_path: Path) -> None:
     (finding,) = result.findings()
     assert (finding.claim, finding.verdict, finding.figures) == ("S12", "context", ())
     assert "4,810" in finding.evidence_en and "4,810" in finding.evidence_ko
-    assert re.search("[\uac00-\ud7a3]", finding.evidence_ko)
+    assert HANGUL.search(finding.evidence_ko)
     run = run_experiment("analogy", tmp_path, quick=True)
     assert run.figures == [] and run.json_path is not None and run.json_path.exists()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import re
 
 import numpy as np
 import pytest
+from _lab_checks import HANGUL, assert_pngs
 
 import neuralab.lab.backprop_lab as lab
 from neuralab import nn
@@ -21,8 +21,6 @@ from neuralab.lab.textbook import (
     numerical_gradient,
 )
 from neuralab.tensor import Tensor
-
-HANGUL = re.compile("[가-힣]")
 
 
 @pytest.fixture(scope="module")
@@ -165,8 +163,7 @@ def test_findings(result: lab.BackpropResult) -> None:
 def test_draw_and_json(result: lab.BackpropResult, tmp_path) -> None:
     paths = result.draw(tmp_path)
     assert len(paths) == 3
-    for path in paths:
-        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
+    assert_pngs(paths, min_bytes=5000)
     names = {p.name for p in paths}
     for f in result.findings():
         assert set(f.figures) <= names

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
+from _lab_checks import HANGUL, assert_pngs
 
 from neuralab.lab import dead_relu_lab
 from neuralab.lab._classify import flat_digits as digits_arrays
@@ -76,9 +75,8 @@ def test_findings_and_figures(result: dead_relu_lab.DeadReluResult, tmp_path) ->
     assert [f.claim for f in findings] == ["S6", "S7", "S18"]
     for f in findings:
         assert f.verdict in VERDICTS
-        assert f.evidence_en and re.search("[가-힣]", f.evidence_ko)
+        assert f.evidence_en and HANGUL.search(f.evidence_ko)
     assert "activations" in findings[1].evidence_en  # the sign error is corrected there
     paths = result.draw(tmp_path)
     assert {p.name for p in paths} == {n for f in findings for n in f.figures}
-    for p in paths:
-        assert p.read_bytes()[:4] == b"\x89PNG" and p.stat().st_size > 1000
+    assert_pngs(paths, min_bytes=1000, magic=b"\x89PNG")

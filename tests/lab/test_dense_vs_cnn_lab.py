@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from _lab_checks import HANGUL, assert_pngs
 from torch import nn as tnn
 
 import neuralab.lab.dense_vs_cnn_lab as lab
@@ -34,8 +34,6 @@ from neuralab.lab.dense_vs_cnn_lab import (
     run_dense_vs_cnn,
 )
 from neuralab.lab.registry import EXPERIMENTS
-
-HANGUL = re.compile("[\uac00-\ud7a3]")
 
 
 class BasicBlock(tnn.Module):
@@ -163,9 +161,7 @@ def test_dense_vs_cnn_findings_and_figures(result, tmp_path: Path) -> None:
         assert HANGUL.search(finding.evidence_ko)
     drawn = {p.name: p for p in result.draw(tmp_path)}
     assert set(s19.figures) | set(s20.figures) <= set(drawn)
-    for path in drawn.values():
-        data = path.read_bytes()
-        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+    assert_pngs(drawn.values(), min_bytes=5000)
 
 
 def test_without_conv2d_the_finding_says_so(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from _lab_checks import HANGUL, assert_pngs
 
 import neuralab.nn.functional as F
 from neuralab import Tensor
@@ -16,8 +16,6 @@ from neuralab.lab.losses_lab import loss_vs_p, run_mse_vs_ce
 from neuralab.lab.mean_vs_max_lab import flip_labels, run_mean_vs_max
 from neuralab.lab.registry import EXPERIMENTS, VERDICTS, ExperimentResult
 from neuralab.lab.softmax_ce_lab import bug_loss_range, run_softmax_cross_entropy
-
-HANGUL = re.compile("[\uac00-\ud7a3]")
 
 
 @pytest.fixture(scope="module")
@@ -46,9 +44,7 @@ def check_findings_and_figures(result: ExperimentResult, claims: tuple[str, ...]
         assert len(finding.evidence_en) > 80 and len(finding.evidence_ko) > 40
         assert HANGUL.search(finding.evidence_ko) and not HANGUL.search(finding.evidence_en)
         assert set(finding.figures) <= drawn, (finding.figures, drawn)
-    for name in drawn:
-        data = (out / name).read_bytes()
-        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+    assert_pngs((out / name for name in drawn), min_bytes=5000)
 
 
 def test_experiments_are_registered_with_their_claims() -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
+from _lab_checks import HANGUL, assert_pngs
 
 from neuralab.lab.multilabel_lab import (
     blobs,
@@ -15,8 +15,6 @@ from neuralab.lab.multilabel_lab import (
     softmax_targets,
 )
 from neuralab.lab.registry import EXPERIMENTS
-
-HANGUL = re.compile("[\uac00-\ud7a3]")
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +75,4 @@ def test_multilabel_findings_and_figures(result, tmp_path: Path) -> None:
     assert HANGUL.search(finding.evidence_ko)
     drawn = {p.name: p for p in result.draw(tmp_path)}
     assert set(finding.figures) <= set(drawn)
-    for path in drawn.values():
-        data = path.read_bytes()
-        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+    assert_pngs(drawn.values(), min_bytes=5000)

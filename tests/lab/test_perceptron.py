@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
+from _lab_checks import HANGUL, assert_pngs
 
 import neuralab.lab.perceptron_lab as lab
 from neuralab.lab.registry import EXPERIMENTS, VERDICTS, run_experiment
 from neuralab.perceptron import GATE_INPUTS, TRUTH_TABLES, Perceptron
-
-HANGUL = re.compile("[가-힣]")
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +80,7 @@ def test_draw_writes_the_figures_the_findings_cite(result: lab.PerceptronResult,
                                                    tmp_path) -> None:
     paths = result.draw(tmp_path)
     assert len(paths) == 4
-    for path in paths:
-        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
+    assert_pngs(paths, min_bytes=5000)
     names = {p.name for p in paths}
     for f in result.findings():
         assert set(f.figures) <= names

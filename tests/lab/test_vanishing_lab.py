@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
+from _lab_checks import HANGUL, assert_pngs
 
 from neuralab import nn
 from neuralab.lab import vanishing_lab
@@ -71,8 +70,7 @@ def test_findings_and_figures(result: vanishing_lab.VanishingResult, tmp_path) -
     assert [f.claim for f in findings] == ["S17", "S18"]
     for f in findings:
         assert f.verdict in VERDICTS and f.verdict == "confirmed"
-        assert f.evidence_en and re.search("[가-힣]", f.evidence_ko)
+        assert f.evidence_en and HANGUL.search(f.evidence_ko)
     paths = result.draw(tmp_path)
     assert {p.name for p in paths} == {n for f in findings for n in f.figures}
-    for p in paths:
-        assert p.read_bytes()[:4] == b"\x89PNG" and p.stat().st_size > 1000
+    assert_pngs(paths, min_bytes=1000, magic=b"\x89PNG")

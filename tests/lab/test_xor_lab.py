@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import re
 
 import numpy as np
 import pytest
+from _lab_checks import HANGUL, assert_pngs
 
 import neuralab.lab.xor_lab as lab
 from neuralab.autograd.grad_mode import no_grad
@@ -15,8 +15,6 @@ from neuralab.lab.xor import XOR_INPUTS, build_xor_mlp, train_xor, train_xor_see
 from neuralab.perceptron import Perceptron
 from neuralab.random import manual_seed
 from neuralab.tensor import Tensor
-
-HANGUL = re.compile("[가-힣]")
 
 
 @pytest.fixture(scope="module")
@@ -109,8 +107,7 @@ def test_findings(result: lab.XorMlpResult) -> None:
 def test_draw_writes_the_figures_the_findings_cite(result: lab.XorMlpResult, tmp_path) -> None:
     paths = result.draw(tmp_path)
     assert len(paths) == 4
-    for path in paths:
-        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
+    assert_pngs(paths, min_bytes=5000)
     names = {p.name for p in paths}
     for f in result.findings():
         assert set(f.figures) <= names

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from _gradcheck_inputs import distinct, leaf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,16 +18,6 @@ import neuralab as nl
 import neuralab.nn.functional as F
 
 pytestmark = pytest.mark.filterwarnings("error")
-
-
-def leaf(array: Any) -> nl.Tensor:
-    return nl.Tensor(np.asarray(array, dtype=np.float64), requires_grad=True)
-
-
-def distinct(rng: np.random.Generator, shape: tuple) -> np.ndarray:
-    """Values at least 0.5 apart: no ties, so a maximum is differentiable."""
-    size = int(np.prod(shape))
-    return (rng.permutation(size) * 0.5 + rng.uniform(0, 0.1, size)).reshape(shape)
 
 
 @st.composite

@@ -13,6 +13,7 @@ from typing import Any
 import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
+from _gradcheck_inputs import distinct, leaf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -31,10 +32,6 @@ pairs = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, 
 triples = hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=3, max_side=3)
 
 
-def leaf(array: Any) -> nl.Tensor:
-    return nl.Tensor(np.asarray(array, dtype=np.float64), requires_grad=True)
-
-
 def away_from(rng: np.random.Generator, shape: tuple, kinks: tuple = (0.0,),
               gap: float = 0.05) -> np.ndarray:
     """Normal values moved at least ``gap`` away from every kink.
@@ -47,12 +44,6 @@ def away_from(rng: np.random.Generator, shape: tuple, kinks: tuple = (0.0,),
         close = np.abs(x - k) < gap
         x = np.where(close, k + np.where(x >= k, 1, -1) * (gap + 0.25 * rng.random(shape)), x)
     return x
-
-
-def distinct(rng: np.random.Generator, shape: tuple) -> np.ndarray:
-    """Values at least 0.5 apart: no ties, so a maximum is differentiable."""
-    size = int(np.prod(shape, dtype=int))
-    return (rng.permutation(size) * 0.5 + rng.uniform(0, 0.1, size)).reshape(shape)
 
 
 def check(fn: Callable[..., nl.Tensor], *inputs: nl.Tensor) -> None:
