@@ -108,8 +108,8 @@ def test_blas_is_one_threaded_inside_tasks_and_restored_after(two_threads: None)
 
 
 @pytest.mark.parametrize(("n", "bytes_per_item", "threads", "expected"), [
-    (128, 1000, 2, 1),              # 128 kB: too little to be worth a second thread
-    (128, 10_000, 2, 2),            # 1.2 MB: shared by two threads
+    (128, 10_000, 2, 1),            # 1.28 MB: too little to be worth a second thread
+    (128, 20_000, 2, 2),            # 2.56 MB: shared by two threads
     (128, 140_000, 2, 6),           # 18 MB: six 3 MB chunks (already a multiple of 2)
     (128, 100_000, 2, 6),           # 12.8 MB: five chunks rounded up to six
     (128, 100_000, 1, 5),           # one thread: cache-sized chunks only
@@ -143,6 +143,24 @@ def test_matmul_splits_rows_and_matches_numpy(force_parallel: None, a_shape: tup
     np.testing.assert_allclose(parallel.matmul(a, b), a @ b, rtol=1e-12, atol=1e-12)
 
 
+def test_over_batch_runs_small_work_on_the_calling_thread() -> None:
+    """Below min_parallel_bytes the chunks stay cache-sized but run one after another on the
+    caller; above it the helper thread takes some of them."""
+    before = parallel.get_num_threads()
+    parallel.set_num_threads(2)
+    try:
+        def who(lo: int, hi: int) -> int:
+            time.sleep(0.01)  # long enough that the helper always claims a chunk
+            return threading.get_ident()
+
+        small = parallel.over_batch(who, 8, 1000, chunk_bytes=1000, min_parallel_bytes=10_000)
+        large = parallel.over_batch(who, 8, 1000, chunk_bytes=1000, min_parallel_bytes=8000)
+    finally:
+        parallel.set_num_threads(before)
+    assert len(small) == 8 and set(small) == {threading.get_ident()}
+    assert len(large) == 8 and len(set(large)) == 2
+
+
 def test_elementwise_writes_every_slice(force_parallel: None) -> None:
     x = np.arange(60.0).reshape(5, 3, 4)
     out = np.empty_like(x)
@@ -156,7 +174,8 @@ def test_ops_take_their_threaded_path(force_parallel: None,
     calls: list[int] = []
     run = parallel._run
     monkeypatch.setattr(parallel, "_run",
-                        lambda fn, tasks, mark: calls.append(len(tasks)) or run(fn, tasks, mark))
+                        lambda fn, tasks, mark, share=True:
+                        calls.append(len(tasks) if share else 0) or run(fn, tasks, mark, share))
     x = nl.randn(4, 3, 8, 8, requires_grad=True)
     conv = nl.nn.Conv2d(3, 5, 3)
     out = F.max_pool2d(F.relu(conv(x)), 2).flatten(1)
@@ -200,6 +219,33 @@ def test_cnn_step_is_the_same_on_one_and_two_threads() -> None:
         assert loss == pytest.approx(tloss.item(), rel=1e-12)
         for grad, tparam in zip(grads, tmodel.parameters()):
             np.testing.assert_allclose(grad, tparam.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_pool_before_flatten_matches_torch_on_the_threads(force_parallel: None) -> None:
+    """conv → max-pool over an odd size (a row and a column no window reaches) → flatten →
+    linear: the pool's gradient arrives in NCHW order from Flatten while its input is
+    channels-last (regrouped per chunk), and the flatten copy is made on the threads."""
+    rng = np.random.default_rng(1)
+    x, w = rng.standard_normal((4, 3, 11, 11)), rng.standard_normal((5, 3, 3, 3))
+    lin = rng.standard_normal((2, 5 * 5 * 5))
+    leaves = [nl.Tensor(a, requires_grad=True) for a in (x, w, lin)]
+    tleaves = [torch.tensor(a, requires_grad=True) for a in (x, w, lin)]
+    out = F.linear(F.max_pool2d(F.conv2d(leaves[0], leaves[1], padding=1), 2).flatten(1),
+                   leaves[2])
+    tout = torch.nn.functional.linear(torch.nn.functional.max_pool2d(
+        torch.nn.functional.conv2d(tleaves[0], tleaves[1], padding=1), 2).flatten(1), tleaves[2])
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-12)
+    (out * out).sum().backward()
+    (tout * tout).sum().backward()
+    for leaf, tleaf in zip(leaves, tleaves):
+        np.testing.assert_allclose(leaf.grad, tleaf.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_contiguous_copies_on_the_threads(force_parallel: None) -> None:
+    x = np.arange(2 * 3 * 4 * 5.0).reshape(2, 4, 5, 3).transpose(0, 3, 1, 2)
+    copy = parallel.contiguous(x)
+    assert copy.flags.c_contiguous
+    np.testing.assert_array_equal(copy, x)
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .. import parallel
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..parallel import over_batch
@@ -141,7 +142,8 @@ class Conv2d(Function):
                                  out=None if self.cols is None else self.cols[rows])
             np.matmul(cols, w_mat.T, out=y[rows])  # the GEMM
 
-        over_batch(chunk, n, w_mat.shape[1] * pixels * y.itemsize, COLUMN_CHUNK_BYTES)
+        over_batch(chunk, n, w_mat.shape[1] * pixels * y.itemsize, COLUMN_CHUNK_BYTES,
+                   _min_parallel_bytes(y.itemsize, out_c))
         return y.reshape(n, *out_hw, out_c).transpose(0, 3, 1, 2)  # NCHW view of NHWC memory
 
     def _columns(self, lo: int, hi: int, ones: bool, out: np.ndarray | None = None) -> np.ndarray:
@@ -170,7 +172,9 @@ class Conv2d(Function):
         top, _, left, _ = self.padding
         pixels = self.out_hw[0] * self.out_hw[1]
         dtype = np.result_type(grad_out, self.weight)
-        grad = np.zeros((n, *self.padded_hw, c), dtype=dtype) if need_x else None
+        # Zeroed chunk by chunk on the threads (a serial np.zeros of a whole activation costs
+        # as much as a parallel op on it).
+        grad = np.empty((n, *self.padded_hw, c), dtype=dtype) if need_x else None
         if c >= _FEW_CHANNELS:  # (kh, kw, O, C): one small GEMM per kernel offset
             w_offsets = np.ascontiguousarray(self.weight.transpose(2, 3, 0, 1))
         else:  # (O, kh·kw·C): one GEMM, then a strided addition per offset
@@ -190,12 +194,13 @@ class Conv2d(Function):
             elif need_b:
                 partial = g.sum(axis=0)
             if need_x:
+                grad[lo:hi] = 0
                 self._grad_input(g, grad[lo:hi], w_offsets if c >= _FEW_CHANNELS else w_mat)
             return partial
 
         width = kh * kw * c
         partials = over_batch(chunk, n, (width + 1) * pixels * grad_out.itemsize,
-                              COLUMN_CHUNK_BYTES)
+                              COLUMN_CHUNK_BYTES, _min_parallel_bytes(grad_out.itemsize, out_c))
         grad_w = grad_b = None
         if need_w or need_b:  # add up the chunks' partial sums (zeros for an empty batch)
             total = partials[0] if partials else np.zeros(
@@ -228,6 +233,12 @@ class Conv2d(Function):
                 for j in range(kw):
                     grad[_offset_slice(i, j, stride, dilation, out_hw)] += (
                         g @ w[i, j]).reshape(images, *out_hw, c)
+
+
+def _min_parallel_bytes(itemsize: int, out_channels: int) -> int:
+    """Columns (bytes) worth sharing among the threads: each column element costs
+    2·out_channels flops of GEMM, and a product is shared from MIN_PARALLEL_FLOPS on."""
+    return parallel.MIN_PARALLEL_FLOPS * itemsize // (2 * out_channels)
 
 
 def _sum_of_products(a: np.ndarray, b: np.ndarray) -> np.ndarray:

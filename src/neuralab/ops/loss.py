@@ -13,7 +13,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor import Tensor, to_array
-from .activation import log_softmax
+from .activation import LogSoftmax, log_softmax
 from .registry import register
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -60,6 +60,35 @@ class NLLLoss(Function):
                 coef = coef / self.total_weight
         # Ignored rows get no gradient at all (not 0·(1/0) = nan when every row is ignored).
         grad[self.rows, self.cols] = coef[self.valid]
+        return grad
+
+
+class CrossEntropy(Function):
+    """loss = NLL(log_softmax(x), t): cross-entropy of logits and class indices, one node.
+
+    With p = softmax(x), every row counted with weight 1 and 'mean' over N rows:
+    dloss/dx = (p − onehot(t)) / N — softmax minus one-hot. With class weights or ignored
+    rows, the chain rule through the two parts: LogSoftmax.backward(NLLLoss.backward(g)).
+    """
+
+    def forward(self, logits: np.ndarray, target: Any = None, weight: Any = None,
+                ignore_index: int = -100, reduction: str = "mean") -> np.ndarray:
+        self.log_softmax, self.nll = LogSoftmax(), NLLLoss()
+        log_probs = self.log_softmax.forward(logits, axis=1)
+        return self.nll.forward(log_probs, target, weight, ignore_index, reduction)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        nll = self.nll
+        if nll.w is not None:
+            return self.log_softmax.backward(nll.backward(grad_out))
+        scale = np.asarray(grad_out, dtype=nll.dtype)
+        if nll.reduction == "mean":
+            scale = scale / np.asarray(nll.total_weight, dtype=nll.dtype)
+        elif nll.reduction == "none":
+            scale = scale[:, None]  # one upstream gradient per row
+        grad = np.exp(self.log_softmax.y)  # p = softmax(x)
+        grad[nll.rows, nll.cols] -= 1
+        grad *= scale
         return grad
 
 
@@ -229,8 +258,12 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
         loss = cross_entropy(moved, flat_target, weight, ignore_index, reduction, label_smoothing)
         return loss.reshape(input.shape[0], *spatial) if reduction == "none" else loss
 
-    log_probs = log_softmax(input, axis=1)
     w = _weightto_array(weight, classes, input.dtype, "cross_entropy")
+    if not probabilities and label_smoothing == 0:  # the common case: one fused node
+        _check_index_target("cross_entropy", target_array, input.shape[0], classes, ignore_index)
+        return CrossEntropy.apply(input, target=target_array, weight=w,
+                                  ignore_index=ignore_index, reduction=reduction)
+    log_probs = log_softmax(input, axis=1)
     if probabilities:
         t = target_array.astype(input.dtype, copy=False)
         if label_smoothing > 0:

@@ -144,15 +144,20 @@ class MaxPool2d(Function):
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         kernel, stride, out_hw = self.kernel, self.stride, self.out_hw
         count, channels_last = kernel[0] * kernel[1], self.channels_last
-        if channels_last and not grad_out.transpose(0, 2, 3, 1).flags.c_contiguous:
-            # Match the saved choices' layout (e.g. after Flatten): mixed layouts are slow.
-            grad_out = np.ascontiguousarray(grad_out.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+        # Match the saved choices' layout (e.g. after Flatten): mixed layouts are slow.
+        relayout = channels_last and not grad_out.transpose(0, 2, 3, 1).flags.c_contiguous
         covered = self.padded_shape[2:] == tuple(o * k for o, k in zip(out_hw, kernel))
-        make = np.empty if self.blocked and covered else np.zeros  # else some stay 0
-        grad = _nchw(self.padded_shape, channels_last, grad_out.dtype, make)
+        grad = _nchw(self.padded_shape, channels_last, grad_out.dtype)
 
         def chunk(lo: int, hi: int) -> None:  # images lo..hi
             g, target = grad_out[lo:hi], grad[lo:hi]
+            if relayout:  # per chunk, on the threads, like the zeroing below
+                g = np.ascontiguousarray(g.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+            if not self.blocked:  # overlapping or gapped windows: the offsets accumulate
+                target[...] = 0
+            elif not covered:  # the rows and columns no window reaches get no gradient
+                target[:, :, out_hw[0] * kernel[0]:] = 0
+                target[:, :, :, out_hw[1] * kernel[1]:] = 0
             if self.pairwise:
                 right_top, right_bottom, bottom = self.choice[:, lo:hi]
                 top = ~bottom

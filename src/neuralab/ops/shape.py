@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import parallel
 from ..autograd.function import Function
 from ..tensor import Tensor, to_array
 from .registry import normalize_axis, register
@@ -21,6 +22,10 @@ class Reshape(Function):
 
     def forward(self, x: np.ndarray, shape: tuple = ()) -> np.ndarray:
         self.shape = x.shape
+        if not x.flags.c_contiguous and x.nbytes >= parallel.MIN_PARALLEL_BYTES:
+            # A large strided input (a channels-last activation flattened for a Linear, say)
+            # is copied on the threads; reshape may return a copy, as in PyTorch.
+            x = parallel.contiguous(x)
         try:
             return x.reshape(shape)
         except ValueError:
