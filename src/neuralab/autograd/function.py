@@ -33,22 +33,21 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs: Any, **options: Any) -> Tensor:
-        tensor_type, as_tensor_like = _tensor_api()
-        like = None
+        tensor_type, as_tensor_like = _TENSOR_API or _tensor_api()
+        tensors = inputs
         for x in inputs:
-            if isinstance(x, tensor_type):
-                like = x
+            if type(x) is not tensor_type and not isinstance(x, tensor_type):
+                # Constants (numbers, arrays) take the dtype of the first tensor argument, so
+                # that ``x32 * 2.0`` stays float32 instead of being promoted to float64.
+                like = next((t for t in inputs if isinstance(t, tensor_type)), None)
+                tensors = tuple([as_tensor_like(t, like) for t in inputs])
                 break
-        # Constants (numbers, arrays) take the dtype of the first tensor argument, so that
-        # ``x32 * 2.0`` stays float32 instead of being promoted to float64.
-        tensors = [x if isinstance(x, tensor_type) else as_tensor_like(x, like)
-                   for x in inputs]
         fn = cls()
         out = tensor_type._from_op(np.asarray(fn.forward(*[t.data for t in tensors], **options)),
                                    False)
         needs = tuple([t.requires_grad for t in tensors])
         if True in needs and is_grad_enabled():
-            fn.inputs, fn.needs_input_grad = tuple(tensors), needs
+            fn.inputs, fn.needs_input_grad = tensors, needs
             out.requires_grad, out._ctx = True, fn
         return out
 
