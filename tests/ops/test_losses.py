@@ -81,6 +81,22 @@ def test_cross_entropy_matches_a_hand_computed_value() -> None:
     np.testing.assert_allclose(x.grad, (softmax - np.eye(4)[target]) / 3, rtol=1e-10)
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_is_one_node_whose_gradient_is_softmax_minus_one_hot(
+        reduction: str) -> None:
+    target = np.array([0, 3, 1])
+    x = leaf(LOGITS, np.float32)
+    loss = F.cross_entropy(x, target, reduction=reduction)
+    assert loss._ctx.name == "CrossEntropy" and loss.dtype == np.float32
+    upstream = np.array([1.0, 2.0, -0.5], np.float32) if reduction == "none" else None
+    loss.backward(upstream)
+    softmax = np.exp(LOGITS) / np.exp(LOGITS).sum(axis=1, keepdims=True)
+    scale = {"mean": np.full(3, 1 / 3), "sum": np.ones(3), "none": upstream}[reduction]
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad, (softmax - np.eye(4)[target]) * scale[:, None],
+                               rtol=1e-5, atol=1e-7)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("probabilities", [False, True])
 def test_cross_entropy_is_finite_for_logits_of_1e4(dtype: type, probabilities: bool) -> None:
