@@ -268,9 +268,8 @@ def elementwise(fn: Callable[..., Any], *arrays: np.ndarray, out: np.ndarray) ->
 
 
 def contiguous(x: np.ndarray) -> np.ndarray:
-    """``np.ascontiguousarray(x)``, the copy of a large array made on the threads."""
-    if x.flags.c_contiguous or x.ndim == 0 or x.nbytes < MIN_PARALLEL_BYTES \
-            or _num_threads == 1:
+    """``np.ascontiguousarray(x)``, copied chunk by chunk (on the threads when large)."""
+    if x.flags.c_contiguous or x.ndim == 0:
         return np.ascontiguousarray(x)
     out = np.empty(x.shape, dtype=x.dtype)
 

@@ -36,7 +36,7 @@ class Function:
         tensor_type, as_tensor_like = _TENSOR_API or _tensor_api()
         tensors = inputs
         for x in inputs:
-            if type(x) is not tensor_type and not isinstance(x, tensor_type):
+            if not isinstance(x, tensor_type):
                 # Constants (numbers, arrays) take the dtype of the first tensor argument, so
                 # that ``x32 * 2.0`` stays float32 instead of being promoted to float64.
                 like = next((t for t in inputs if isinstance(t, tensor_type)), None)

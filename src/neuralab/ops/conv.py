@@ -127,7 +127,7 @@ class Conv2d(Function):
         self.x_nhwc = x.transpose(0, 2, 3, 1)  # a view; contiguous when x came from a conv
         self.weight, self.x_shape, self.padded_hw, self.padding = weight, x.shape, (hp, wp), padding
         self.stride, self.dilation, self.out_hw = stride, dilation, out_hw
-        w_mat = weight.transpose(0, 2, 3, 1).reshape(out_c, -1)  # (O, kh·kw·C), cols' order
+        w_mat = _weight_matrix(weight)
         if bias is not None:
             w_mat = np.concatenate([w_mat, bias[:, None].astype(w_mat.dtype)], axis=1)
         y = np.empty((n * pixels, out_c), dtype=np.result_type(x, weight))
@@ -175,10 +175,11 @@ class Conv2d(Function):
         # Zeroed chunk by chunk on the threads (a serial np.zeros of a whole activation costs
         # as much as a parallel op on it).
         grad = np.empty((n, *self.padded_hw, c), dtype=dtype) if need_x else None
-        if c >= _FEW_CHANNELS:  # (kh, kw, O, C): one small GEMM per kernel offset
-            w_offsets = np.ascontiguousarray(self.weight.transpose(2, 3, 0, 1))
-        else:  # (O, kh·kw·C): one GEMM, then a strided addition per offset
-            w_mat = self.weight.transpose(0, 2, 3, 1).reshape(out_c, -1)
+        w_input = None
+        if need_x:  # many channels: (kh, kw, O, C), one small GEMM per kernel offset;
+            # few: (O, kh·kw·C), one GEMM, then a strided addition per offset
+            w_input = np.ascontiguousarray(self.weight.transpose(2, 3, 0, 1)) \
+                if c >= _FEW_CHANNELS else _weight_matrix(self.weight)
 
         def chunk(lo: int, hi: int) -> np.ndarray | None:  # images lo..hi
             # (images·OH·OW, O): a free view when grad_out is channels-last (ours are).
@@ -195,7 +196,7 @@ class Conv2d(Function):
                 partial = g.sum(axis=0)
             if need_x:
                 grad[lo:hi] = 0
-                self._grad_input(g, grad[lo:hi], w_offsets if c >= _FEW_CHANNELS else w_mat)
+                self._grad_input(g, grad[lo:hi], w_input)
             return partial
 
         width = kh * kw * c
@@ -233,6 +234,11 @@ class Conv2d(Function):
                 for j in range(kw):
                     grad[_offset_slice(i, j, stride, dilation, out_hw)] += (
                         g @ w[i, j]).reshape(images, *out_hw, c)
+
+
+def _weight_matrix(weight: np.ndarray) -> np.ndarray:
+    """The (O, C, kh, kw) weight as (O, kh·kw·C): its rows in the columns' (i, j, c) order."""
+    return weight.transpose(0, 2, 3, 1).reshape(weight.shape[0], -1)
 
 
 def _min_parallel_bytes(itemsize: int, out_channels: int) -> int:

@@ -191,7 +191,7 @@ def _check_index_target(name: str, target: np.ndarray, n: int, classes: int,
         )
 
 
-def _weightto_array(weight: Any, classes: int, dtype: np.dtype, name: str) -> np.ndarray | None:
+def _weight_array(weight: Any, classes: int, dtype: np.dtype, name: str) -> np.ndarray | None:
     if weight is None:
         return None
     w = np.asarray(to_array(weight), dtype=dtype)
@@ -210,7 +210,7 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int =
     n, classes = input.shape
     target = to_array(target)
     _check_index_target("nll_loss", target, n, classes, ignore_index)
-    w = _weightto_array(weight, classes, input.dtype, "nll_loss")
+    w = _weight_array(weight, classes, input.dtype, "nll_loss")
     return NLLLoss.apply(input, target=target, weight=w, ignore_index=ignore_index,
                          reduction=reduction)
 
@@ -258,7 +258,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
         loss = cross_entropy(moved, flat_target, weight, ignore_index, reduction, label_smoothing)
         return loss.reshape(input.shape[0], *spatial) if reduction == "none" else loss
 
-    w = _weightto_array(weight, classes, input.dtype, "cross_entropy")
+    w = _weight_array(weight, classes, input.dtype, "cross_entropy")
     if not probabilities and label_smoothing == 0:  # the common case: one fused node
         _check_index_target("cross_entropy", target_array, input.shape[0], classes, ignore_index)
         return CrossEntropy.apply(input, target=target_array, weight=w,

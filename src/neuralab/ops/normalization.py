@@ -115,7 +115,7 @@ class _ChannelView:
             if work != dtype:
                 out[lo:hi] = part
 
-        over_batch(chunk, len(out), out[:1].nbytes)
+        self.per_chunk(chunk)
         if not self.channels_last:
             return out.reshape(self.shape)
         n, channels, *spatial = self.shape
