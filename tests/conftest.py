@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from _system import unavailable
 
 from neuralab import parallel
 from neuralab.ops import conv
@@ -22,6 +23,17 @@ def force_parallel(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 0)
     monkeypatch.setattr(parallel, "MIN_PARALLEL_FLOPS", 0)
     monkeypatch.setattr(parallel, "_BLAS_ONE_THREAD_WORK", 0)
-    monkeypatch.setattr(parallel, "BLAS_SPIN_SECONDS", float("inf"))  # products split too
+    monkeypatch.setattr(parallel, "BLAS_SPIN_SECONDS", float("inf"), raising=False)
     yield
     parallel.set_num_threads(before)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "needs_system(available, reason): skip without it, fail under CI=true")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for mark in item.iter_markers("needs_system"):
+        if not mark.kwargs["available"]:
+            unavailable(mark.kwargs["reason"])

@@ -1,14 +1,13 @@
 """The issue's accuracy bar on real data: Fashion-MNIST (Debian's package) with the MLP recipe.
 
-Skipped when the data set is not installed (``apt-get install dataset-fashion-mnist``; .ci/run
-installs it). The side-by-side PyTorch comparison lives in benchmarks/fashion_parity.py.
+Needs Debian's ``dataset-fashion-mnist`` (.ci/run installs it): skipped without it on a
+developer's machine, failed under CI=true. The side-by-side PyTorch comparison lives in
+benchmarks/fashion_parity.py.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
+from _system import fashion_mnist_installed
 
 import neuralab as nl
 from neuralab import nn
@@ -16,10 +15,7 @@ from neuralab.data import DataLoader, fashion_mnist
 from neuralab.optim.lr_scheduler import CosineAnnealingLR
 from neuralab.train import evaluate, fit
 
-pytestmark = pytest.mark.skipif(
-    not Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz").exists(),
-    reason="Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)",
-)
+pytestmark = fashion_mnist_installed
 
 
 def test_mlp_reaches_88_5_percent_in_10_epochs() -> None:

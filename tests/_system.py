@@ -1,0 +1,40 @@
+"""What the suite needs from the machine: system packages and root-only set-ups.
+
+A test that needs something the machine lacks is skipped with the reason on a developer's
+machine, but *fails* under ``CI=true``: ``.ci/run`` installs every system package the tests
+need, so in CI a missing one means the install broke, and a skip would hide it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+IN_CI = os.environ.get("CI") == "true"
+FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def unavailable(reason: str) -> None:
+    """Skip the running test for ``reason`` — or fail it under CI=true."""
+    if IN_CI:
+        pytest.fail(f"{reason}; under CI=true this test must run, not skip", pytrace=False)
+    pytest.skip(reason)
+
+
+def needs(available: bool, reason: str) -> pytest.MarkDecorator:
+    """Mark a test (or, as ``pytestmark``, a module) that runs only when ``available``.
+
+    The check happens at set-up time (``conftest.pytest_runtest_setup``), through
+    ``unavailable``: a skip on a developer's machine, a failure in CI."""
+    return pytest.mark.needs_system(available=available, reason=reason)
+
+
+fashion_mnist_installed = needs(
+    (FASHION_MNIST_DIR / "train-images-idx3-ubyte.gz").exists(),
+    "Debian's dataset-fashion-mnist is not installed (apt-get install dataset-fashion-mnist)")
+chromium_installed = needs(
+    CHROMIUM is not None, "Debian's chromium is not installed (apt-get install chromium)")
