@@ -7,12 +7,12 @@ so ``parameters()`` and ``state_dict()`` have the same order in every run.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..tensor import Tensor, to_array
+from ..tensor import Tensor
 from .parameter import Parameter
 
 
@@ -173,6 +173,9 @@ class Module:
 
     # --------------------------------------------------------------- modes and grads
     def train(self, mode: bool = True) -> Module:
+        if not isinstance(mode, (bool, np.bool_)):
+            raise ValueError("training mode is expected to be boolean")  # PyTorch's check
+        mode = bool(mode)
         for module in self.modules():
             object.__setattr__(module, "training", mode)
         return self
@@ -188,18 +191,38 @@ class Module:
                 param.grad = np.zeros_like(param.data)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Set ``requires_grad`` on every parameter; checked first, so a failure changes none."""
+        if not isinstance(requires_grad, (bool, np.bool_)):
+            raise TypeError(f"requires_grad_(): argument 'requires_grad' must be bool, not "
+                            f"{type(requires_grad).__name__}")
+        if requires_grad:
+            for name, param in self.named_parameters():
+                if param.dtype.kind != "f":  # Tensor.requires_grad_'s rule, checked for all
+                    raise TypeError(f"requires_grad_(): parameter {name!r} has dtype "
+                                       f"{param.dtype}; only floating point tensors can "
+                                       f"require gradients")
         for param in self.parameters():
-            param.requires_grad_(requires_grad)
+            param.requires_grad_(bool(requires_grad))
         return self
 
     def to(self, dtype: Any) -> Module:
-        """Convert every parameter and floating buffer to ``dtype`` (in place; returns self)."""
-        dtype = np.dtype(dtype)
-        for tensor in (*self.parameters(), *self.buffers()):
-            if tensor.dtype.kind == "f":
-                tensor.data = tensor.data.astype(dtype)
-                if tensor.grad is not None:
-                    tensor.grad = tensor.grad.astype(dtype)
+        """Convert every floating parameter and buffer to the floating ``dtype`` (in place).
+
+        As in PyTorch, a non-floating dtype is refused with TypeError before anything changes.
+        """
+        try:
+            target = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"{type(self).__name__}.to: {dtype!r} is not a dtype") from None
+        if target.kind != "f":
+            raise TypeError(f"{type(self).__name__}.to only accepts floating point dtypes, but "
+                            f"got desired dtype={target}")
+        tensors = [t for t in (*self.parameters(), *self.buffers()) if t.dtype.kind == "f"]
+        # Convert everything first (the only step that can fail: memory), then swap in.
+        data = [t.data.astype(target) for t in tensors]
+        grads = [None if t.grad is None else t.grad.astype(target) for t in tensors]
+        for tensor, array, grad in zip(tensors, data, grads):
+            tensor.data, tensor.grad = array, grad
         return self
 
     def double(self) -> Module:
@@ -209,6 +232,10 @@ class Module:
         return self.to(np.float32)
 
     def apply(self, fn: Any) -> Module:
+        """Call ``fn`` on every sub-module, then on this one (as PyTorch; not undone if ``fn``
+        raises part way, since ``fn`` is arbitrary code)."""
+        if not callable(fn):
+            raise TypeError(f"apply expects a callable, got {type(fn).__name__}")
         for module in self.children():
             module.apply(fn)
         fn(self)
@@ -225,50 +252,79 @@ class Module:
                     state[dot + name] = value.data.copy()
         return state
 
-    def load_state_dict(self, state_dict: Any, strict: bool = True) -> IncompatibleKeys:
-        """Copy values in by name. Everything is checked first, so a failure changes nothing.
-
-        Accepts NumPy arrays, neuralab tensors or anything ``np.asarray`` takes (torch tensors).
-        """
+    def _state_targets(self) -> dict[str, Tensor]:
         targets: dict[str, Tensor] = {}
         for prefix, module in self.named_modules(remove_duplicate=False):
             dot = f"{prefix}." if prefix else ""
             for name, value in (*module._parameters.items(), *module._buffers.items()):
                 if value is not None:
                     targets[dot + name] = value
+        return targets
+
+    def check_state_dict(self, state_dict: Any, strict: bool = True
+                         ) -> tuple[dict[str, np.ndarray], IncompatibleKeys]:
+        """Validate ``state_dict`` against this module without changing anything.
+
+        Returns the values converted to each target's dtype and shape (ready to copy in) and
+        the missing/unexpected keys; raises PyTorch's ``RuntimeError`` listing every problem.
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        targets = self._state_targets()
         missing = [k for k in targets if k not in state_dict]
         unexpected = [k for k in state_dict if k not in targets]
         converted: dict[str, np.ndarray] = {}
-        mismatched = []
+        problems: list[str] = []
         for key, target in targets.items():
             if key not in state_dict:
                 continue
-            array = to_array(state_dict[key])
+            array, error = _convert_state_value(state_dict[key], target.dtype)
+            if error is not None:
+                problems.append(f'While copying the parameter named "{key}", expected a tensor '
+                                f"or numeric array from checkpoint but received {error}")
+                continue
+            if target.ndim == 0 and array.shape == (1,):
+                array = array.reshape(())  # PyTorch accepts 1-element values for 0-d buffers
             if array.shape != target.shape:
-                mismatched.append(f"{key}: expected shape {target.shape}, got {array.shape}")
-            else:
-                converted[key] = array
-        problems = []
-        if mismatched:
-            problems.append("size mismatch for " + "; ".join(mismatched))
-        if strict and missing:
-            problems.append("missing keys: " + ", ".join(missing))
+                problems.append(f"size mismatch for {key}: copying a param with shape "
+                                f"{array.shape} from checkpoint, the shape in current model "
+                                f"is {target.shape}.")
+                continue
+            converted[key] = array
         if strict and unexpected:
-            problems.append("unexpected keys: " + ", ".join(unexpected))
+            problems.insert(0, "Unexpected key(s) in state_dict: "
+                            + ", ".join(f'"{k}"' for k in unexpected) + ".")
+        if strict and missing:
+            problems.insert(0, "Missing key(s) in state_dict: "
+                            + ", ".join(f'"{k}"' for k in missing) + ".")
         if problems:
-            raise RuntimeError(
-                f"Error(s) in loading state_dict for {type(self).__name__} (nothing was "
-                f"changed):\n  " + "\n  ".join(problems)
-            )
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__} "
+                               f"(nothing was changed):\n\t" + "\n\t".join(problems))
+        return converted, IncompatibleKeys(missing, unexpected)
+
+    def load_state_dict(self, state_dict: Any, strict: bool = True) -> IncompatibleKeys:
+        """Copy values in by name. Everything is checked first, so a failure changes nothing.
+
+        Accepts NumPy arrays, neuralab tensors or anything ``np.asarray`` takes (torch tensors,
+        nested lists) with a real numeric dtype; values are cast to each parameter's dtype, as
+        PyTorch's ``copy_`` does. Shape mismatches always raise; missing and unexpected keys
+        raise when ``strict`` (PyTorch's ``RuntimeError``; a non-mapping is a ``TypeError``).
+        """
+        converted, result = self.check_state_dict(state_dict, strict)
+        self._copy_in(converted)
+        return result
+
+    def _copy_in(self, converted: Mapping[str, np.ndarray]) -> None:
+        """Copy validated values (from ``check_state_dict``) in; cannot fail part way."""
+        targets = self._state_targets()
         for key, array in converted.items():
             target = targets[key]
             if target.data.flags.writeable:
                 # Copy into the existing array, as PyTorch's copy_() does, so anything holding
                 # the parameter's array (a view, a probe) sees the loaded values.
-                np.copyto(target.data, array, casting="unsafe")
+                np.copyto(target.data, array)
             else:
-                target.data = np.array(array, dtype=target.dtype, copy=True)
-        return IncompatibleKeys(missing, unexpected)
+                target.data = array.copy()
 
     # --------------------------------------------------------------- printing
     def extra_repr(self) -> str:
@@ -293,3 +349,19 @@ class Module:
     def summary(self) -> str:
         """The repr plus the parameter count, e.g. for printing a model."""
         return f"{self!r}\nTotal parameters: {self.num_parameters():,}"
+
+
+def _convert_state_value(value: Any, dtype: np.dtype) -> tuple[np.ndarray, str | None]:
+    """(``value`` as a new array of ``dtype``, None), or (empty, what is wrong with it)."""
+    if value is None or isinstance(value, (str, bytes)):
+        return np.empty(0), type(value).__name__
+    try:
+        array = np.asarray(value.data if isinstance(value, Tensor) else value)
+    except (ValueError, TypeError, OverflowError, RuntimeError) as error:
+        return np.empty(0), f"{type(value).__name__} that is not an array ({error})"
+    if array.dtype.kind not in "biuf":
+        # Strings, objects (ragged lists, None inside) and complex numbers (the imaginary
+        # part would be dropped) are not weights of a real-valued model.
+        return np.empty(0), f"{type(value).__name__} with dtype {array.dtype}"
+    with np.errstate(all="ignore"):  # a cast as PyTorch's copy_() does it
+        return array.astype(dtype, copy=True), None
