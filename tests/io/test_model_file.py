@@ -331,12 +331,12 @@ def test_unknown_types_are_never_resolved(mlp_file, tmp_path, monkeypatch, type_
 
 
 @pytest.mark.parametrize("layer, pattern", [
-    ({"in_features": "3"}, "'in_features' must be an integer, got '3'"),
+    ({"in_features": "3"}, "'in_features' must be an integer >= 1, got '3'"),
     ({"in_features": 3.0}, "'in_features' must be an integer"),
     ({"in_features": True}, "'in_features' must be an integer"),
     ({"bias": 1}, "'bias' must be true or false"),
     ({"dtype": "object"}, "'dtype' must be one of"),
-    ({"in_features": 0}, "must be positive"),
+    ({"in_features": 0}, "'in_features' must be an integer >= 1, got 0"),
     ({"in_features": None}, "must be an integer"),
     ({"extra": 1}, "unexpected setting.*'extra'"),
     ({"children": [{"type": "ReLU"}]}, "unexpected setting.*'children'"),
@@ -365,7 +365,7 @@ def test_missing_setting(mlp_file):
     ({"type": "LeakyReLU", "negative_slope": "0.1"}, "'negative_slope' must be a finite number"),
     ({"type": "LeakyReLU", "negative_slope": False}, "'negative_slope' must be a finite number"),
     ('{"type": "LeakyReLU", "negative_slope": 1e999}', "'negative_slope' must be a finite"),
-    ({"type": "Dropout", "p": 2.0}, "cannot build it from its settings.*p must be in"),
+    ({"type": "Dropout", "p": 2.0}, "'p' must be a finite number from 0.0 to 1.0, got 2.0"),
     ({"type": "Softmax", "dim": [1]}, "'dim' must be an integer"),
     ({"type": "Flatten", "start_dim": 1}, "missing setting 'end_dim'"),
     ({"type": "ReLU", "inplace": True}, "unexpected setting"),

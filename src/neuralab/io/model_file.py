@@ -37,10 +37,13 @@ from ..tensor import get_default_dtype
 from .files import (
     ModelFileError,
     PathLike,
-    _reject_constant,
-    load_tensors,
+    TensorEntry,
+    file_label,
+    parse_json,
     read_tensor_metadata,
+    read_tensors,
     save_tensors,
+    show,
 )
 
 __all__ = [
@@ -55,6 +58,14 @@ VERSION_KEY = "neuralab.version"
 RESERVED_PREFIX = "neuralab."
 
 _MAX_DEPTH = 100
+# Bounds on what an architecture may ask for beyond its weights (which the file's own tensors
+# bound, see _Budget): the number of modules, and the spatial settings of convolution and
+# pooling (kernel, stride, padding, dilation, output size), which set how much a forward pass
+# allocates (padded input, output). No image model comes near them.
+MAX_MODULES = 100_000
+MAX_SPATIAL = 1024
+MAX_DIM = 64  # NumPy arrays have at most 64 axes: a larger dim (or below -64) is never valid
+_INT64 = (-2**63, 2**63 - 1)
 _STRUCTURE_KEYS = ("type", "children", "names")
 _DTYPES = ("float16", "float32", "float64")
 _MISSING: Any = object()
@@ -118,7 +129,7 @@ class _Budget:
 
     def __init__(self, file_values: int | None) -> None:
         self.limit = None if file_values is None else file_values + self.SLACK
-        self.file_values, self.used = file_values, 0
+        self.file_values, self.used, self.modules = file_values, 0, 0
 
 
 class ModuleConfig:
@@ -132,7 +143,7 @@ class ModuleConfig:
                  budget: _Budget) -> None:
         self._description, self._file, self._path = description, file, path
         self._depth, self._budget = depth, budget
-        self._where = f"{_where(file, path)} ({description['type']})"
+        self._where = f"{_where(file, path)} ({description['type']})"  # a registered name
         self._used: set[str] = {"type"}
 
     def error(self, message: str) -> ModelFileError:
@@ -147,16 +158,33 @@ class ModuleConfig:
             return default
         value = self._description[key]
         if not ok(value):
-            raise self.error(f"setting {key!r} must be {expected}, got {value!r}")
+            raise self.error(f"setting {key!r} must be {expected}, got {show(value)}")
         return value
 
-    def get_int(self, key: str, default: Any = _MISSING) -> int:
-        return self._get(key, default, "an integer", lambda v: type(v) is int)
+    def get_int(self, key: str, default: Any = _MISSING, *, minimum: int = _INT64[0],
+                maximum: int = _INT64[1]) -> int:
+        """An integer (not a bool, not 3.0) from ``minimum`` to ``maximum``."""
+        return self._get(key, default, _int_range(minimum, maximum),
+                         lambda v: type(v) is int and minimum <= v <= maximum)
 
-    def get_float(self, key: str, default: Any = _MISSING) -> float:
-        value = self._get(key, default, "a finite number",
-                          lambda v: type(v) is int or type(v) is float and math.isfinite(v))
+    def get_float(self, key: str, default: Any = _MISSING, *, minimum: float = -math.inf,
+                  maximum: float = math.inf) -> float:
+        """A finite number (an int is accepted, a bool is not) from ``minimum`` to ``maximum``."""
+        bounds = "" if (minimum, maximum) == (-math.inf, math.inf) else (
+            f" >= {minimum}" if maximum == math.inf else f" from {minimum} to {maximum}")
+        value = self._get(key, default, f"a finite number{bounds}",
+                          lambda v: (type(v) is int or type(v) is float and math.isfinite(v))
+                          and minimum <= v <= maximum)
         return float(value)
+
+    def get_pair(self, key: str, default: Any = _MISSING, *, minimum: int = _INT64[0],
+                 maximum: int = _INT64[1]) -> tuple[int, int]:
+        """A list of two integers, each from ``minimum`` to ``maximum``."""
+        each = _int_range(minimum, maximum).replace("an integer", "each", 1)
+        value = self._get(key, default, f"a pair of integers{'' if each == 'each' else ', ' + each}",
+                          lambda v: isinstance(v, list) and len(v) == 2 and all(
+                              type(i) is int and minimum <= i <= maximum for i in v))
+        return value[0], value[1]
 
     def get_bool(self, key: str, default: Any = _MISSING) -> bool:
         return self._get(key, default, "true or false", lambda v: type(v) is bool)
@@ -192,7 +220,7 @@ class ModuleConfig:
                 and all(isinstance(n, str) and n and "." not in n for n in names)
                 and len(set(names)) == len(names)):
             raise self.error(f"'names' must be {len(items)} distinct non-empty strings without "
-                             f"dots, got {names!r}")
+                             f"dots, got {show(names)}")
         return [(name, _decode(item, self._file, f"{self._path}.{name}" if self._path else name,
                                self._depth + 1, self._budget))
                 for name, item in zip(names, items, strict=True)]
@@ -234,36 +262,47 @@ def _describe(module: Module, path: str) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------ decode
+def _int_range(minimum: int, maximum: int) -> str:
+    if (minimum, maximum) == _INT64:
+        return "an integer"
+    return f"an integer >= {minimum}" if maximum == _INT64[1] else (
+        f"an integer from {minimum} to {maximum}")
+
+
 def _where(file: str, path: str) -> str:
-    return f"{file}: architecture, " + (f"layer '{path}'" if path else "top level")
+    return f"{file_label(file)}: architecture, " + (f"layer {show(path)}" if path else "top level")
 
 
 def _decode(description: Any, file: str, path: str, depth: int, budget: _Budget) -> Module:
     where = _where(file, path)
     if depth > _MAX_DEPTH:
         raise ModelFileError(f"{where}: modules nested more than {_MAX_DEPTH} deep")
+    budget.modules += 1
+    if budget.modules > MAX_MODULES:
+        raise ModelFileError(f"{where}: the architecture has more than {MAX_MODULES:,} modules")
     if not isinstance(description, dict):
         raise ModelFileError(f"{where}: expected an object describing a module, got "
                              f"{type(description).__name__}")
     type_name = description.get("type")
     entry = _BY_NAME.get(type_name) if isinstance(type_name, str) else None
     if entry is None:
-        raise ModelFileError(f"{where}: unknown module type {type_name!r}; this version of "
-                             f"neuralab can build only {', '.join(sorted(_BY_NAME))}")
+        raise ModelFileError(f"{where}: unknown module type {show(type_name)}; this version "
+                             f"of neuralab can build only {', '.join(sorted(_BY_NAME))}")
     config = ModuleConfig(description, file, path, depth, budget)
     where = config._where
     try:
         module = entry.from_config(config)
     except ModelFileError:
         raise
-    except (ValueError, TypeError, OverflowError, MemoryError) as error:
-        raise ModelFileError(f"{where}: cannot build it from its settings: {error}") from None
+    except Exception as error:  # noqa: BLE001 - a from_config of any kind, fed untrusted values
+        text = show(str(error))[1:-1] or type(error).__name__
+        raise ModelFileError(f"{where}: cannot build it from its settings: {text}") from None
     if type(module) is not entry.cls:
         raise ModelFileError(f"{where}: from_config returned a {type(module).__name__}, not a "
                              f"{entry.cls.__name__}")
     unused = config._unused()
     if unused:
-        raise ModelFileError(f"{where}: unexpected setting(s) {', '.join(map(repr, unused))}")
+        raise ModelFileError(f"{where}: unexpected setting(s) {', '.join(map(show, unused))}")
     return module
 
 
@@ -292,15 +331,25 @@ def _mismatch(found: Mapping[str, tuple], expected: Mapping[str, tuple], found_l
     missing = [key for key in expected if key not in found]
     unexpected = [key for key in found if key not in expected]
     if missing:
-        problems.append(f"missing tensors: {', '.join(missing)}")
+        problems.append(f"missing tensors: {_names(missing)}")
     if unexpected:
-        problems.append(f"unexpected tensors: {', '.join(unexpected)}")
-    for key, (shape, dtype) in expected.items():
-        if key in found and found[key] != (shape, dtype):
-            got_shape, got_dtype = found[key]
-            problems.append(f"{key!r}: {found_label} has shape {got_shape} {got_dtype}, "
-                            f"{expected_label} needs {shape} {dtype}")
+        problems.append(f"unexpected tensors: {_names(unexpected)}")
+    wrong = [key for key in expected if key in found and found[key] != expected[key]]
+    for key in wrong[:_SHOWN]:
+        (got_shape, got_dtype), (shape, dtype) = found[key], expected[key]
+        problems.append(f"{show(key)}: {found_label} has shape {show(got_shape)} {got_dtype}, "
+                        f"{expected_label} needs {shape} {dtype}")
+    if len(wrong) > _SHOWN:
+        problems.append(f"{len(wrong) - _SHOWN} more tensors of the wrong shape or dtype")
     return problems
+
+
+_SHOWN = 10  # names listed in one message; a hostile file may hold a million
+
+
+def _names(keys: list[str]) -> str:
+    text = ", ".join(show(k)[1:-1] for k in keys[:_SHOWN])
+    return text + (f" and {len(keys) - _SHOWN} more" if len(keys) > _SHOWN else "")
 
 
 # ------------------------------------------------------------------------------------ public
@@ -326,7 +375,10 @@ def save(model: Module, path: PathLike, metadata: Mapping[str, str] | None = Non
 
     # Rebuild from the text to prove the file will load; this catches an incomplete to_config
     # or parameters attached after construction now rather than when someone opens the file.
-    rebuilt = _build(json.loads(text), "<model being saved>", None)
+    try:
+        rebuilt = _build(json.loads(text), "<model being saved>", None)
+    except ModelFileError as error:  # a setting a model file refuses (see MAX_SPATIAL, ...)
+        raise ValueError(f"cannot save: {str(error).split(': ', 1)[1]}") from None
     problems = _mismatch(_signature(state), _signature(rebuilt.state_dict()), "the model",
                          "its architecture description")
     if problems:
@@ -353,32 +405,46 @@ def load(path: PathLike) -> Module:
     """Load a model saved by ``save``: architecture rebuilt, weights loaded, in eval() mode.
 
     Raises ``ModelFileError`` (a ``ValueError``) naming the file and the problem if it is not
-    a valid neuralab model file.
+    a valid neuralab model file. The architecture is built and checked against the header's
+    tensor list before any weights are read, and it may ask for no more values than the file
+    holds, so a hostile file cannot make ``load`` allocate much beyond its own size.
     """
     file = os.fspath(path)
-    tensors, meta = load_tensors(file)
-    if ARCHITECTURE_KEY not in meta:
-        raise ModelFileError(
-            f"{file}: not a neuralab model file: it is a valid safetensors file "
-            f"({len(tensors)} tensors) but has no {ARCHITECTURE_KEY!r} metadata. Read its "
-            f"tensors with neuralab.io.load_tensors(), or build the model yourself and call "
-            f"model.load_state_dict()")
-    version = meta.get(FORMAT_KEY)
-    if version != FORMAT_VERSION:
-        raise ModelFileError(f"{file}: model file format version {version!r} is not one this "
-                             f"neuralab reads ({FORMAT_VERSION!r}); it was written by neuralab "
-                             f"{meta.get(VERSION_KEY, '(unknown version)')}")
-    try:
-        architecture = json.loads(meta[ARCHITECTURE_KEY], parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as error:
-        raise ModelFileError(f"{file}: the {ARCHITECTURE_KEY!r} metadata is not valid JSON "
-                             f"({error})") from None
-    model = _build(architecture, file, sum(int(a.size) for a in tensors.values()))
-    problems = _mismatch(_signature(tensors), _signature(model.state_dict()), "the file",
-                         "the architecture")
-    if problems:
-        raise ModelFileError(f"{file}: the tensors do not match the architecture: "
-                             + "; ".join(problems))
+    name = file_label(file)
+    built: list[Module] = []
+
+    def check(entries: list[TensorEntry], meta: dict[str, str]) -> None:
+        if ARCHITECTURE_KEY not in meta:
+            raise ModelFileError(
+                f"{name}: not a neuralab model file: it is a valid safetensors file "
+                f"({len(entries)} tensors) but has no {ARCHITECTURE_KEY!r} metadata. Read its "
+                f"tensors with neuralab.io.load_tensors(), or build the model yourself and call "
+                f"model.load_state_dict()")
+        version = meta.get(FORMAT_KEY)
+        if version != FORMAT_VERSION:
+            raise ModelFileError(
+                f"{name}: model file format version {show(version)} is not one this neuralab "
+                f"reads ({FORMAT_VERSION!r}); it was written by neuralab "
+                f"{show(meta.get(VERSION_KEY, '(unknown version)'))}")
+        try:
+            architecture = parse_json(meta[ARCHITECTURE_KEY])
+        except ValueError as error:
+            raise ModelFileError(f"{name}: the {ARCHITECTURE_KEY!r} metadata is not valid JSON "
+                                 f"({error})") from None
+        try:
+            model = _build(architecture, file, sum(math.prod(e.shape) for e in entries))
+        except RecursionError:  # only if load itself was called very deep in the stack
+            raise ModelFileError(f"{name}: the architecture is nested too deeply") from None
+        found = {e.name: (e.shape, e.dtype.name) for e in entries}
+        problems = _mismatch(found, _signature(model.state_dict()), "the file",
+                             "the architecture")
+        if problems:
+            raise ModelFileError(f"{name}: the tensors do not match the architecture: "
+                                 + "; ".join(problems))
+        built.append(model)
+
+    tensors, _ = read_tensors(file, check)
+    model = built[0]
     model.load_state_dict(tensors)
     return model.eval()
 
@@ -390,14 +456,19 @@ def read_metadata(path: PathLike) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------------------------ built-ins
+# Each from_config checks every setting's type and range, as the PyTorch constructor (or, for
+# what PyTorch finds only at forward time, its forward) would, and reserves the values it will
+# allocate; the messages name the layer.
 def _linear_from_config(cfg: ModuleConfig) -> Linear:
-    in_features, out_features = cfg.get_int("in_features"), cfg.get_int("out_features")
+    in_features = cfg.get_int("in_features", minimum=1)
+    out_features = cfg.get_int("out_features", minimum=1)
     bias, dtype = cfg.get_bool("bias"), cfg.get_dtype("dtype")
-    if in_features <= 0 or out_features <= 0:
-        raise cfg.error(f"in_features and out_features must be positive, got {in_features} "
-                        f"and {out_features}")
     cfg.reserve(in_features * out_features + (out_features if bias else 0))
     return Linear(in_features, out_features, bias=bias, dtype=dtype)
+
+
+def _dim(cfg: ModuleConfig, key: str) -> int:
+    return cfg.get_int(key, minimum=-MAX_DIM, maximum=MAX_DIM - 1)
 
 
 register_module(Linear, lambda m: {
@@ -406,8 +477,9 @@ register_module(Linear, lambda m: {
 }, _linear_from_config)
 register_module(Sequential, None, lambda cfg: Sequential(OrderedDict(cfg.children())))
 register_module(Flatten, lambda m: {"start_dim": int(m.start_dim), "end_dim": int(m.end_dim)},
-                lambda cfg: Flatten(cfg.get_int("start_dim"), cfg.get_int("end_dim")))
-register_module(Dropout, lambda m: {"p": float(m.p)}, lambda cfg: Dropout(cfg.get_float("p")))
+                lambda cfg: Flatten(_dim(cfg, "start_dim"), _dim(cfg, "end_dim")))
+register_module(Dropout, lambda m: {"p": float(m.p)},
+                lambda cfg: Dropout(cfg.get_float("p", minimum=0.0, maximum=1.0)))
 register_module(Identity)
 register_module(Step)
 register_module(Sigmoid)
@@ -415,31 +487,29 @@ register_module(Tanh)
 register_module(ReLU)
 register_module(LeakyReLU, lambda m: {"negative_slope": float(m.negative_slope)},
                 lambda cfg: LeakyReLU(cfg.get_float("negative_slope")))
-register_module(Softmax, lambda m: {"dim": int(m.dim)}, lambda cfg: Softmax(cfg.get_int("dim")))
+register_module(Softmax, lambda m: {"dim": int(m.dim)}, lambda cfg: Softmax(_dim(cfg, "dim")))
 register_module(LogSoftmax, lambda m: {"dim": int(m.dim)},
-                lambda cfg: LogSoftmax(cfg.get_int("dim")))
+                lambda cfg: LogSoftmax(_dim(cfg, "dim")))
 
 
 # ------------------------------------------------------------------------------ CNN built-ins
-def _get_pair(cfg: ModuleConfig, key: str, minimum: int) -> tuple[int, int]:
-    value = cfg._get(key, _MISSING, f"a pair of integers >= {minimum}",
-                     lambda v: isinstance(v, list) and len(v) == 2
-                     and all(type(i) is int and i >= minimum for i in v))
-    return value[0], value[1]
+def _spatial(cfg: ModuleConfig, key: str, minimum: int) -> tuple[int, int]:
+    return cfg.get_pair(key, minimum=minimum, maximum=MAX_SPATIAL)
 
 
 def _conv2d_from_config(cfg: ModuleConfig) -> Conv2d:
-    in_channels, out_channels = cfg.get_int("in_channels"), cfg.get_int("out_channels")
-    kernel = _get_pair(cfg, "kernel_size", 1)
-    padding: Any = cfg._get("padding", _MISSING, "a pair of integers >= 0, 'same' or 'valid'",
-                            lambda v: v in ("same", "valid") or isinstance(v, list) and len(v) == 2
-                            and all(type(i) is int and i >= 0 for i in v))
+    in_channels = cfg.get_int("in_channels", minimum=1)
+    out_channels = cfg.get_int("out_channels", minimum=1)
+    kernel = _spatial(cfg, "kernel_size", 1)
+    padding: Any = cfg._get(
+        "padding", _MISSING, f"a pair of integers from 0 to {MAX_SPATIAL}, 'same' or 'valid'",
+        lambda v: v in ("same", "valid") or isinstance(v, list) and len(v) == 2
+        and all(type(i) is int and 0 <= i <= MAX_SPATIAL for i in v))
     padding = padding if isinstance(padding, str) else tuple(padding)
-    stride, dilation = _get_pair(cfg, "stride", 1), _get_pair(cfg, "dilation", 1)
+    stride, dilation = _spatial(cfg, "stride", 1), _spatial(cfg, "dilation", 1)
     bias, dtype = cfg.get_bool("bias"), cfg.get_dtype("dtype")
-    if in_channels <= 0 or out_channels <= 0:
-        raise cfg.error(f"in_channels and out_channels must be positive, got {in_channels} and "
-                        f"{out_channels}")
+    if padding == "same" and stride != (1, 1):  # as torch.nn.Conv2d refuses it
+        raise cfg.error(f"padding 'same' needs stride [1, 1], got {list(stride)}")
     cfg.reserve(out_channels * in_channels * kernel[0] * kernel[1] + (out_channels if bias else 0))
     return Conv2d(in_channels, out_channels, kernel, stride=stride, padding=padding,
                   dilation=dilation, bias=bias, dtype=dtype)
@@ -458,17 +528,24 @@ def _pool_config(m: Any) -> dict[str, Any]:
             "padding": list(m.padding)}
 
 
-register_module(MaxPool2d, _pool_config, lambda cfg: MaxPool2d(
-    _get_pair(cfg, "kernel_size", 1), _get_pair(cfg, "stride", 1), _get_pair(cfg, "padding", 0)))
+def _pool_settings(cfg: ModuleConfig) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+    kernel, stride = _spatial(cfg, "kernel_size", 1), _spatial(cfg, "stride", 1)
+    padding = _spatial(cfg, "padding", 0)
+    if any(p > k // 2 for p, k in zip(padding, kernel)):  # torch refuses it at forward time
+        raise cfg.error(f"padding {list(padding)} must be at most half the kernel size "
+                        f"{list(kernel)}")
+    return kernel, stride, padding
+
+
+register_module(MaxPool2d, _pool_config, lambda cfg: MaxPool2d(*_pool_settings(cfg)))
 register_module(AvgPool2d, lambda m: {**_pool_config(m), "count_include_pad": m.count_include_pad},
-                lambda cfg: AvgPool2d(_get_pair(cfg, "kernel_size", 1), _get_pair(cfg, "stride", 1),
-                                      _get_pair(cfg, "padding", 0),
-                                      cfg.get_bool("count_include_pad")))
+                lambda cfg: AvgPool2d(*_pool_settings(cfg), cfg.get_bool("count_include_pad")))
 register_module(AdaptiveAvgPool2d, lambda m: {"output_size": list(m.output_size)},
                 lambda cfg: AdaptiveAvgPool2d(tuple(cfg._get(
-                    "output_size", _MISSING, "a pair of positive integers (or null)",
+                    "output_size", _MISSING,
+                    f"a pair of integers from 1 to {MAX_SPATIAL} (or null)",
                     lambda v: isinstance(v, list) and len(v) == 2
-                    and all(i is None or type(i) is int and i >= 1 for i in v)))))
+                    and all(i is None or type(i) is int and 1 <= i <= MAX_SPATIAL for i in v)))))
 
 
 def _batchnorm_config(m: Any) -> dict[str, Any]:
@@ -481,16 +558,15 @@ def _batchnorm_config(m: Any) -> dict[str, Any]:
 
 def _batchnorm_from_config(cls: type) -> Callable[[ModuleConfig], Module]:
     def build(cfg: ModuleConfig) -> Module:
-        num_features = cfg.get_int("num_features")
-        momentum = cfg._get("momentum", _MISSING, "a finite number or null",
-                            lambda v: v is None or type(v) in (int, float) and math.isfinite(v))
+        num_features = cfg.get_int("num_features", minimum=1)
+        eps = cfg.get_float("eps", minimum=0.0)
+        momentum = cfg._get("momentum", _MISSING, "a finite number from 0 to 1, or null",
+                            lambda v: v is None or type(v) in (int, float) and 0 <= v <= 1)
         affine, tracked = cfg.get_bool("affine"), cfg.get_bool("track_running_stats")
-        if num_features <= 0:
-            raise cfg.error(f"num_features must be positive, got {num_features}")
+        dtype = cfg.get_dtype("dtype")
         cfg.reserve(num_features * (2 * affine + 2 * tracked) + tracked)
-        return cls(num_features, eps=cfg.get_float("eps"),
-                   momentum=None if momentum is None else float(momentum), affine=affine,
-                   track_running_stats=tracked, dtype=cfg.get_dtype("dtype"))
+        return cls(num_features, eps=eps, momentum=None if momentum is None else float(momentum),
+                   affine=affine, track_running_stats=tracked, dtype=dtype)
     return build
 
 
