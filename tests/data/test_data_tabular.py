@@ -96,8 +96,9 @@ def test_npz_happy_paths(tmp_path):
         ({"x": np.zeros((2, 2)), "y": np.array([0.0, 0.5])}, ["non-class value 0.5 at row 2"]),
         ({"x": np.zeros((2, 2)), "y": np.array([0, -4])}, ["negative label -4 at row 2"]),
         ({"x": np.zeros((2, 2)), "y": np.zeros((2, 1))}, ["'y' must be 1-D"]),
-        ({"x": np.array(["a", "b"]), "y": np.zeros(2)}, ["'x' must be numeric"]),
-        ({"x": np.array([{}, {}], dtype=object), "y": np.zeros(2)}, ["cannot read arrays"]),
+        ({"x": np.array(["a", "b"]), "y": np.zeros(2)}, ["'x' must hold numbers", "dtype <U1"]),
+        ({"x": np.array([{}, {}], dtype=object), "y": np.zeros(2)},
+         ["'x' holds Python objects", "pickle"]),
     ],
     ids=["no-y", "no-x", "lengths", "float-y", "negative-y", "2d-y", "text-x", "object"],
 )

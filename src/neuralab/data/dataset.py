@@ -121,10 +121,20 @@ def random_split(
 def train_val_split(
     dataset: Dataset, val_fraction: float = 0.2, seed: int | None = None
 ) -> tuple[TensorDataset, TensorDataset]:
-    """Split into (train, validation) with ``round(val_fraction * len)`` validation examples."""
+    """Split into (train, validation) with ``round(val_fraction * len)`` validation examples.
+
+    Refuses a split that would leave either part empty (an empty validation set has no loss).
+    """
     if not 0 < val_fraction < 1:
         raise ValueError(f"train_val_split: val_fraction must be in (0, 1), got {val_fraction}")
     n = len(dataset)
+    if n < 2:
+        raise ValueError(f"train_val_split: {n} example(s) cannot be split into training and "
+                         "validation; need at least 2")
     n_val = int(round(n * val_fraction))
+    if not 0 < n_val < n:
+        raise ValueError(f"train_val_split: val_fraction {val_fraction} of {n} examples leaves "
+                         f"{n - n_val} for training and {n_val} for validation; each needs at "
+                         "least one")
     train, val = random_split(dataset, [n - n_val, n_val], seed)
     return train, val
