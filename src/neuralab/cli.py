@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import json
+import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
+
+from .models import MAX_PARAMETERS
 
 
 def _error(message: str, code: int = 1) -> int:
@@ -28,8 +31,6 @@ def _cmd_xor(args: argparse.Namespace) -> int:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from .data import DatasetNotFoundError
-    from .train.fit import NonFiniteLossError
     from .train.job import TrainConfig, run_training
 
     config = TrainConfig(
@@ -41,12 +42,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
         target=args.target, val_fraction=args.val_fraction,
         out=args.out or f"runs/{Path(args.data).stem}", resume=args.resume,
         verbose=0 if args.quiet else 1, plots=not args.no_plots)
-    try:
-        result = run_training(config)
-    except (DatasetNotFoundError, NonFiniteLossError, ValueError, FileNotFoundError,
-            ImportError) as error:
-        return _error(str(error))
+    result = run_training(config)
     if result.history.interrupted:
+        if "checkpoint" not in result.files:
+            return _error("stopped by Ctrl-C before a checkpoint was written; nothing to "
+                          "resume", 130)
         print(f"stopped by Ctrl-C; continue with the same command plus --resume "
               f"(checkpoint: {result.files['checkpoint']})")
         return 130
@@ -56,7 +56,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
           f"({int(round(ev.accuracy * len(ev.targets)))}/{len(ev.targets)}) after "
           f"{len(result.history)} epochs, {seconds:.1f} s of training")
     for name, path in result.files.items():
-        print(f"  {name:>13}: {path}")
+        if path.is_file():  # list only what is really there
+            print(f"  {name:>13}: {path}")
     return 0
 
 
@@ -73,30 +74,41 @@ def _print_evaluation(ev: object, classes: list[str]) -> None:
         print(f"  {name:>{width}}" + "".join(f"{v:>{cell}}" for v in row) + f"   ({i})")
 
 
-def _load_model(path: str) -> tuple[object, dict]:
+def _load_model(path: str) -> tuple[object, object]:
+    """The model in ``path`` and its checked metadata (``job.ModelSpec``)."""
     from . import io
+    from .train.job import model_spec
 
     model = io.load(path)
-    meta = io.read_metadata(path)
-    return model, meta
+    return model, model_spec(model, io.read_metadata(path), path)
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from . import nn
-    from .data import DataLoader, DatasetNotFoundError
-    from .io import ModelFileError
+    from .data import DataLoader, TensorDataset
+    from .io import read_metadata
     from .train.fit import evaluate
     from .train.job import load_data
 
+    model, spec = _load_model(args.model)
+    bundle = load_data(args.data or read_metadata(args.model).get("data", "digits"),
+                       target=args.target, val_fraction=args.val_fraction, seed=args.seed)
+    x, y = bundle.test.tensors
+    if x[0].size != int(np.prod(spec.input_shape)):
+        return _error(f"{args.model} takes inputs of shape {list(spec.input_shape)} but the "
+                      f"data {bundle.name!r} has {list(bundle.input_shape)}")
+    classes = spec.classes or bundle.classes
+    if len(classes) != spec.num_outputs:
+        return _error(f"{args.model} has {spec.num_outputs} outputs but the data "
+                      f"{bundle.name!r} has {len(classes)} classes")
+    if len(y) and int(y.max()) >= spec.num_outputs:
+        return _error(f"the data {bundle.name!r} has labels up to {int(y.max())} but "
+                      f"{args.model} has only {spec.num_outputs} outputs")
+    test = TensorDataset(x.reshape(len(x), *spec.input_shape), y)
     try:
-        model, meta = _load_model(args.model)
-        bundle = load_data(args.data or meta.get("data", "digits"), target=args.target,
-                           val_fraction=args.val_fraction, seed=args.seed)
-    except (ModelFileError, DatasetNotFoundError, ValueError, FileNotFoundError) as error:
-        return _error(str(error))
-    classes = json.loads(meta["classes"]) if "classes" in meta else bundle.classes
-    try:
-        ev = evaluate(model, DataLoader(bundle.test, batch_size=1000), nn.CrossEntropyLoss(),
+        ev = evaluate(model, DataLoader(test, batch_size=1000), nn.CrossEntropyLoss(),
                       len(classes))
     except ValueError as error:
         return _error(f"{args.model} does not fit the data {bundle.name!r}: {error}")
@@ -105,32 +117,43 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _image_side(path: str, shape: tuple[int, ...]) -> int:
+    """The side of the square grayscale picture a model of input ``shape`` takes."""
+    import math
+
+    if len(shape) == 1:
+        side = math.isqrt(shape[0])
+        if side * side == shape[0]:
+            return side
+        raise ValueError(f"{path} takes {shape[0]} features, not a square image; predict needs "
+                         f"a model trained on images")
+    if shape[-1] != shape[-2] or math.prod(shape[:-2]) != 1:
+        raise ValueError(f"{path} takes inputs of shape {list(shape)}; predict needs a model of "
+                         f"square grayscale images (1×N×N)")
+    return shape[-1]
+
+
 def _cmd_predict(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .autograd.grad_mode import no_grad
     from .imaging import load_digit_image
-    from .io import ModelFileError
     from .tensor import Tensor
 
-    try:
-        model, meta = _load_model(args.model)
-    except (ModelFileError, FileNotFoundError) as error:
-        return _error(str(error))
-    shape = tuple(json.loads(meta.get("input_shape", "[1, 28, 28]")))
-    classes = json.loads(meta["classes"]) if "classes" in meta else None
+    model, spec = _load_model(args.model)
+    side = _image_side(args.model, spec.input_shape)
+    classes = spec.classes or [str(i) for i in range(spec.num_outputs)]
     status = 0
     for image_path in args.images:
         try:
-            image = load_digit_image(image_path, size=shape[-1]).reshape(shape)
-        except (ValueError, FileNotFoundError) as error:
+            image = load_digit_image(image_path, size=side).reshape(spec.input_shape)
+        except (ValueError, OSError) as error:
             status = _error(str(error))
             continue
         with no_grad():
             probs = model(Tensor(image[None])).softmax(axis=1).numpy()[0]
         top = np.argsort(probs)[::-1][:3]
-        names = [classes[i] if classes else str(i) for i in top]
-        print(f"{image_path}: " + ", ".join(f"{n} {probs[i]:.1%}" for n, i in zip(names, top)))
+        print(f"{image_path}: " + ", ".join(f"{classes[i]} {probs[i]:.1%}" for i in top))
     return status
 
 
@@ -138,6 +161,7 @@ def _cmd_lab(args: argparse.Namespace) -> int:
     from .lab import EXPERIMENTS, run_experiment
     from .lab.claims import CLAIMS
     from .lab.report import tour_order
+    from .train.job import prepare_out_dir
 
     if not args.name:
         print("experiments (run one with: neuralab lab NAME --out DIR):")
@@ -149,6 +173,7 @@ def _cmd_lab(args: argparse.Namespace) -> int:
     if args.name not in EXPERIMENTS:
         return _error(f"no experiment named {args.name!r}; `neuralab lab` lists them", 2)
     out = Path(args.out or f"lab/{args.name}")
+    prepare_out_dir(out)
     run = run_experiment(args.name, out, quick=args.quick)
     print(f"{args.name} ({', '.join(run.experiment.claims)}): {run.experiment.title(args.lang)}"
           f" — {run.seconds:.1f} s")
@@ -161,7 +186,9 @@ def _cmd_lab(args: argparse.Namespace) -> int:
 
 def _cmd_tour(args: argparse.Namespace) -> int:
     from .lab.report import run_tour
+    from .train.job import prepare_out_dir
 
+    prepare_out_dir(args.out)
     result = run_tour(args.out, lang=args.lang, quick=not args.full)
     print(f"report: {result.report} ({len(result.runs)} experiments, {result.seconds:.0f} s)")
     if result.errors:
@@ -169,29 +196,60 @@ def _cmd_tour(args: argparse.Namespace) -> int:
     return 0
 
 
-def _int_list(text: str) -> tuple[int, ...]:
-    try:
-        sizes = tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers like 256,128, "
-                                         f"got {text!r}") from None
-    if any(size <= 0 for size in sizes):
-        raise argparse.ArgumentTypeError(f"hidden sizes must be positive, got {text!r}")
-    return sizes
+# Far above any sensible run, low enough that nothing huge is allocated or looped over.
+MAX_EPOCHS = 1_000_000
+MAX_BATCH_SIZE = 10_000_000
+MAX_HIDDEN_LAYERS = 1000
+MAX_SEED = 2 ** 63 - 1
 
 
-def _positive(kind: type) -> object:
-    def parse(text: str) -> object:
+def _number(kind: type, low: float | None = None, high: float | None = None, *,
+            low_open: bool = False, high_open: bool = False) -> Callable[[str], Any]:
+    """An argparse type: a finite ``kind`` (int or float) in the interval from ``low`` to
+    ``high`` (open ends with ``*_open``). nan and inf are refused; argparse turns the error
+    into its usage line plus ``argument --option: ...`` and exit code 2."""
+    def show(bound: float) -> str:
+        return f"{bound:,}" if kind is int else f"{bound:g}"
+
+    parts = []
+    if low is not None:
+        parts.append(f"{'>' if low_open else '>='} {show(low)}")
+    if high is not None:
+        parts.append(f"{'<' if high_open else '<='} {show(high)}")
+    wanted = f"{'an integer' if kind is int else 'a finite number'} {' and '.join(parts)}".strip()
+
+    def parse(text: str) -> Any:
         try:
             value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a {kind.__name__}, got {text!r}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+        except (ValueError, OverflowError):
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}") from None
+        if not math.isfinite(value) or (low is not None and (
+                value < low or (low_open and value == low))) or (high is not None and (
+                value > high or (high_open and value == high))):
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}")
         return value
 
     parse.__name__ = kind.__name__
     return parse
+
+
+_positive_int = _number(int, 1)
+_positive = _number(float, 0, low_open=True)
+_fraction = _number(float, 0, 1, high_open=True)  # [0, 1): dropout, momentum
+_layer_width = _number(int, 1, MAX_PARAMETERS)
+
+
+def _int_list(text: str) -> tuple[int, ...]:
+    parts = [part for part in text.split(",") if part.strip()]
+    if len(parts) > MAX_HIDDEN_LAYERS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_HIDDEN_LAYERS} hidden layers, got "
+                                         f"{len(parts)}")
+    try:
+        return tuple(_layer_width(part) for part in parts)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers from 1 to {MAX_PARAMETERS:,} like 256,128, "
+            f"got {text[:80]!r}") from None
 
 
 def _add_data_arguments(parser: argparse.ArgumentParser, default: str | None) -> None:
@@ -199,7 +257,8 @@ def _add_data_arguments(parser: argparse.ArgumentParser, default: str | None) ->
                         help="mnist, fashion-mnist, digits (offline), or a .csv/.npz file"
                         + (f" (default {default})" if default else ""))
     parser.add_argument("--target", default="label", help="the label column of a CSV file")
-    parser.add_argument("--val-fraction", type=float, default=0.2,
+    parser.add_argument("--val-fraction", type=_number(float, 0, 1, low_open=True, high_open=True),
+                        default=0.2,
                         help="validation share of a CSV/npz file (default 0.2)")
 
 
@@ -210,12 +269,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands.required = True
 
     xor = commands.add_parser("xor", help="train a small MLP on XOR and print its truth table")
-    xor.add_argument("--hidden", type=_positive(int), default=4, help="hidden units (default 4)")
+    xor.add_argument("--hidden", type=_number(int, 1, 10_000), default=4,
+                     help="hidden units (default 4)")
     xor.add_argument("--activation", default="tanh",
                      choices=["sigmoid", "tanh", "relu", "leaky_relu"])
-    xor.add_argument("--epochs", type=_positive(int), default=2000)
-    xor.add_argument("--lr", type=_positive(float), default=0.1)
-    xor.add_argument("--seed", type=int, default=0)
+    xor.add_argument("--epochs", type=_number(int, 1, MAX_EPOCHS), default=2000)
+    xor.add_argument("--lr", type=_positive, default=0.1)
+    xor.add_argument("--seed", type=_number(int, 0, MAX_SEED), default=0)
     xor.set_defaults(handler=_cmd_xor)
 
     train = commands.add_parser(
@@ -227,30 +287,30 @@ def build_parser() -> argparse.ArgumentParser:
                        help="hidden layer sizes (default 256,128)")
     train.add_argument("--activation", default="relu",
                        choices=["relu", "leaky_relu", "sigmoid", "tanh"])
-    train.add_argument("--dropout", type=float, default=0.0)
+    train.add_argument("--dropout", type=_fraction, default=0.0)
     train.add_argument("--optimizer", default="sgd", choices=["sgd", "adam", "adamw"])
-    train.add_argument("--lr", type=_positive(float), default=0.05)
-    train.add_argument("--momentum", type=float, default=0.9)
-    train.add_argument("--weight-decay", type=float, default=0.0)
+    train.add_argument("--lr", type=_positive, default=0.05)
+    train.add_argument("--momentum", type=_fraction, default=0.9)
+    train.add_argument("--weight-decay", type=_number(float, 0), default=0.0)
     train.add_argument("--schedule", default="cosine", choices=["cosine", "step", "none"],
                        help="learning-rate schedule (default cosine annealing)")
-    train.add_argument("--epochs", type=_positive(int), default=10)
-    train.add_argument("--batch-size", type=_positive(int), default=None,
+    train.add_argument("--epochs", type=_number(int, 1, MAX_EPOCHS), default=10)
+    train.add_argument("--batch-size", type=_number(int, 1, MAX_BATCH_SIZE), default=None,
                        help="default 128 (32 for data sets under 5,000 examples, e.g. digits)")
-    train.add_argument("--clip-grad-norm", type=_positive(float), default=None)
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--clip-grad-norm", type=_positive, default=None)
+    train.add_argument("--seed", type=_number(int, 0, MAX_SEED), default=0)
     train.add_argument("--out", default=None, help="output folder (default runs/<data>)")
     train.add_argument("--resume", action="store_true",
                        help="continue from OUT/checkpoint.safetensors")
     train.add_argument("--quiet", action="store_true", help="no progress or per-epoch lines")
     train.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
-    train.set_defaults(handler=_cmd_train)
+    train.set_defaults(handler=_cmd_train, parser=train)
 
     evaluate = commands.add_parser(
         "evaluate", help="accuracy, per-class accuracy and confusion matrix of a saved model")
     evaluate.add_argument("model", help="a model file written by neuralab train")
     _add_data_arguments(evaluate, None)
-    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--seed", type=_number(int, 0, MAX_SEED), default=0)
     evaluate.set_defaults(handler=_cmd_evaluate)
 
     predict = commands.add_parser("predict", help="top-3 classes for images (PNG, JPEG...)")
@@ -274,16 +334,45 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _failure_line(error: BaseException) -> str:
+    """One line for an error the user can act on (the file or option is in the message)."""
+    if isinstance(error, OSError) and not str(error).startswith(("could not", "cannot")):
+        if error.filename is not None and error.strerror:
+            return f"{error.filename}: {error.strerror}"
+    if isinstance(error, MemoryError):
+        return f"out of memory{': ' + str(error) if str(error) else ''}"
+    return " ".join(str(error).split()) or type(error).__name__
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from .models import ModelTooLargeError
+
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
+    except ModelTooLargeError as error:  # an argument (--hidden) asks for too much: usage, 2
+        args.parser.error(str(error))
     except KeyboardInterrupt:  # training handles Ctrl-C itself; elsewhere just stop quietly
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `neuralab lab | head`: the reader left, nothing to report
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as error:
+        if not _is_user_error(error):
+            raise
+        return _error(_failure_line(error))
+
+
+def _is_user_error(error: Exception) -> bool:
+    """Everything a user's input or machine can cause — bad files and data (ValueError,
+    ModelFileError), a missing data set, disk full, no memory, a NaN loss: one line, exit 1."""
+    from .data import DatasetNotFoundError
+    from .data.download import DownloadError
+    from .train.fit import NonFiniteLossError
+
+    return isinstance(error, (ValueError, OSError, MemoryError, ImportError, NonFiniteLossError,
+                              DatasetNotFoundError, DownloadError))
 
 
 if __name__ == "__main__":

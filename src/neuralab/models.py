@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -89,20 +90,72 @@ def lenet(input_shape: Sequence[int], num_classes: int) -> nn.Sequential:
 
 MODELS = ("mlp", "cnn", "cnn-bn", "lenet")
 
+# About 0.4 GB of float32 weights, and three to four times that with gradients and optimizer
+# state: far more than these architectures need, small enough to refuse before allocating.
+MAX_PARAMETERS = 100_000_000
+
+
+class ModelTooLargeError(ValueError):
+    """The requested architecture would exceed ``MAX_PARAMETERS``; raised before allocating."""
+
+
+def _linear(n_in: int, n_out: int) -> int:
+    return n_in * n_out + n_out
+
+
+def count_parameters(name: str, input_shape: Sequence[int], num_classes: int,
+                     hidden: Sequence[int] = (256, 128)) -> int:
+    """The parameter count ``build_model`` would give, computed without allocating anything."""
+    if name == "mlp":
+        widths = [math.prod(input_shape), *hidden, num_classes]
+        return sum(_linear(a, b) for a, b in zip(widths, widths[1:]))
+    channels = input_shape[0] if len(input_shape) == 3 else 1
+    if name in ("cnn", "cnn-bn"):
+        height, width = _spatial_after(input_shape, [(3, 0, 1), (2, 0, 2), (3, 0, 1), (2, 0, 2)],
+                                       "the cnn model")
+        count = (_linear(channels * 9, 32) + _linear(32 * 9, 64)
+                 + _linear(64 * height * width, 128) + _linear(128, num_classes))
+        return count + (2 * (32 + 64 + 128) if name == "cnn-bn" else 0)  # BatchNorm affine
+    if name == "lenet":
+        height, width = _spatial_after(input_shape, [(5, 2, 1), (2, 0, 2), (5, 0, 1), (2, 0, 2)],
+                                       "the lenet model")
+        return (_linear(channels * 25, 6) + _linear(6 * 25, 16) + _linear(16 * height * width, 120)
+                + _linear(120, 84) + _linear(84, num_classes))
+    raise ValueError(f"unknown model {name!r}: choose from {', '.join(MODELS)}")
+
+
+def check_size(name: str, input_shape: Sequence[int], num_classes: int,
+               hidden: Sequence[int] = (256, 128), limit: int = MAX_PARAMETERS) -> int:
+    """The parameter count of the model, or ``ModelTooLargeError`` if it exceeds ``limit``."""
+    count = count_parameters(name, input_shape, num_classes, hidden)
+    if count > limit:
+        what = (f"--hidden {','.join(map(str, hidden))} on {math.prod(input_shape):,} input "
+                f"features and {num_classes} classes" if name == "mlp"
+                else f"on inputs of shape {tuple(input_shape)}")
+        raise ModelTooLargeError(
+            f"the {name} model ({what}) would need {count:,} parameters "
+            f"({count * 4 / 1e9:.1f} GB as float32), more than the limit of {limit:,}"
+            + ("; choose smaller --hidden sizes" if name == "mlp" else ""))
+    return count
+
 
 def build_model(name: str, input_shape: Sequence[int], num_classes: int,
                 hidden: Sequence[int] = (256, 128), activation: str = "relu",
                 dropout: float = 0.0) -> nn.Sequential:
-    """One of ``MODELS`` for inputs of ``input_shape`` (C, H, W) or (features,)."""
-    if name == "mlp":
-        return mlp(input_shape, hidden, num_classes, activation, dropout)
-    if len(input_shape) < 2:
+    """One of ``MODELS`` for inputs of ``input_shape`` (C, H, W) or (features,).
+
+    The size is checked first (``check_size``): a model over ``MAX_PARAMETERS`` raises
+    ``ModelTooLargeError`` before any weight is allocated."""
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}: choose from {', '.join(MODELS)}")
+    if name != "mlp" and len(input_shape) < 2:
         raise ValueError(f"the {name} model needs images (C, H, W); this data has flat "
                          f"features of shape {tuple(input_shape)} — use --model mlp")
+    check_size(name, input_shape, num_classes, hidden)
+    if name == "mlp":
+        return mlp(input_shape, hidden, num_classes, activation, dropout)
     if name == "cnn":
         return cnn(input_shape, num_classes, dropout=dropout)
     if name == "cnn-bn":
         return cnn(input_shape, num_classes, batch_norm=True, dropout=dropout or 0.25)
-    if name == "lenet":
-        return lenet(input_shape, num_classes)
-    raise ValueError(f"unknown model {name!r}: choose from {', '.join(MODELS)}")
+    return lenet(input_shape, num_classes)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
+import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -11,6 +15,19 @@ from typing import Any
 import numpy as np
 
 BUILTIN_DATA = ("mnist", "fashion-mnist", "digits")
+
+# What a run writes into its folder, by the keys of ``TrainResult.files``.
+RUN_FILES = {"checkpoint": "checkpoint.safetensors", "history": "history.json",
+             "model": "model.safetensors", "curves": "loss_accuracy.png",
+             "confusion": "confusion_matrix.png", "misclassified": "misclassified.png"}
+STAGING_PREFIX = ".neuralab-staging-"
+
+
+class OutputError(OSError):
+    """A run's folder or file could not be created or written; the message names it."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 @dataclass
@@ -39,9 +56,13 @@ def load_data(name: str, *, target: str = "label", val_fraction: float = 0.2, se
         train, test = data.digits(train=True, seed=seed), data.digits(train=False, seed=seed)
         label = "test"
     elif Path(name).suffix.lower() in (".csv", ".npz"):
+        _check_readable(Path(name))
         table = data.load_table(name, target=target)
         train, test = data.train_val_split(table, val_fraction, seed=seed)  # keeps .classes
         label = "validation"
+    elif Path(name).is_dir():
+        raise ValueError(f"{name}: is a folder; --data takes {', '.join(BUILTIN_DATA)} or a "
+                         f".csv or .npz file")
     else:
         raise ValueError(f"unknown data set {name!r}: use one of {', '.join(BUILTIN_DATA)} or "
                          f"a path to a .csv or .npz file")
@@ -49,6 +70,104 @@ def load_data(name: str, *, target: str = "label", val_fraction: float = 0.2, se
     classes = getattr(train, "classes", None) or [  # labels 0..max when nothing names them
         str(c) for c in range(int(np.concatenate([y_train, test.tensors[1]]).max()) + 1)]
     return DataBundle(name, train, test, list(classes), tuple(x_train.shape[1:]), label)
+
+
+def _check_readable(path: Path) -> None:
+    """A clear line for a data path that is missing, a folder or unreadable."""
+    if path.is_dir():
+        raise ValueError(f"{path}: is a folder, not a .csv or .npz file")
+    try:
+        with open(path, "rb"):
+            pass
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file") from None
+    except OSError as error:
+        raise ValueError(f"{path}: cannot read the file ({error.strerror or error})") from None
+
+
+# Bounds for a model file's metadata: far above any model here, small enough to allocate.
+MAX_INPUT_ELEMENTS = 2 ** 24
+MAX_INPUT_DIMS = 3
+
+
+@dataclass
+class ModelSpec:
+    """What a model file's metadata says, checked against the model itself."""
+
+    classes: list[str] | None  # None when the file names no classes
+    input_shape: tuple[int, ...]  # one example, without the batch dimension
+    num_outputs: int
+    inferred: bool  # input_shape came from the first layer, not from the metadata
+
+
+def _infer_input_shape(model: Any, path: str) -> tuple[int, ...]:
+    """The input of a model whose file has no ``input_shape``: from its first weighted layer
+    (Linear: a flat vector; Conv2d: C×28×28 images, the size the CNNs here are made for)."""
+    from .. import nn
+
+    for module in model.modules():
+        if isinstance(module, nn.Linear):
+            return (module.in_features,)
+        if isinstance(module, nn.Conv2d):
+            return (module.in_channels, 28, 28)
+    raise ValueError(f"{path}: metadata has no 'input_shape' and the model has no Linear or "
+                     f"Conv2d layer to tell its input from")
+
+
+def _parse_meta(path: str, meta: dict[str, str], key: str) -> Any:
+    try:
+        return json.loads(meta[key])
+    except (ValueError, RecursionError):
+        raise ValueError(f"{path}: metadata {key!r} is not valid JSON: "
+                         f"{meta[key][:60]!r}") from None
+
+
+def model_spec(model: Any, meta: dict[str, str], path: str) -> ModelSpec:
+    """Validate a loaded model file's ``classes`` and ``input_shape`` metadata (or infer the
+    shape from the first layer when absent): shapes are 1–3 positive ints with at most
+    ``MAX_INPUT_ELEMENTS`` elements, one zero example must pass through the model to a row of
+    scores, and ``classes`` must be strings, one per output. Errors name the file and the key.
+    """
+    from ..autograd.grad_mode import no_grad
+    from ..tensor import Tensor
+
+    if "input_shape" in meta:
+        shape = _parse_meta(path, meta, "input_shape")
+        if not (isinstance(shape, list) and 1 <= len(shape) <= MAX_INPUT_DIMS
+                and all(type(d) is int and d > 0 for d in shape)):
+            raise ValueError(f"{path}: metadata 'input_shape' must be a list of 1 to "
+                             f"{MAX_INPUT_DIMS} positive integers, got "
+                             f"{meta['input_shape'][:60]!r}")
+        shape, inferred = tuple(shape), False
+    else:
+        shape, inferred = _infer_input_shape(model, path), True
+    if math.prod(shape) > MAX_INPUT_ELEMENTS:
+        raise ValueError(f"{path}: metadata 'input_shape' {list(shape)} has {math.prod(shape):,} "
+                         f"elements per example, more than the limit of {MAX_INPUT_ELEMENTS:,}")
+    where = "the input shape inferred from its first layer" if inferred else \
+        "metadata 'input_shape'"
+    dtype = next((p.dtype for p in model.parameters()), np.float32)
+    model.eval()
+    try:
+        with no_grad():
+            out = model(Tensor(np.zeros((1, *shape), dtype=dtype)))
+    except (ValueError, TypeError, IndexError) as error:
+        raise ValueError(f"{path}: {where} {list(shape)} does not fit the model: "
+                         f"{error}") from None
+    if out.ndim != 2 or out.shape[0] != 1:
+        raise ValueError(f"{path}: the model maps one example of shape {list(shape)} to shape "
+                         f"{list(out.shape)}, not to one row of class scores")
+    outputs = int(out.shape[1])
+    classes = None
+    if "classes" in meta:
+        classes = _parse_meta(path, meta, "classes")
+        if not (isinstance(classes, list) and all(isinstance(c, str) for c in classes)):
+            raise ValueError(f"{path}: metadata 'classes' must be a JSON list of strings, got "
+                             f"{meta['classes'][:60]!r}")
+        if len(classes) != outputs:
+            raise ValueError(f"{path}: metadata 'classes' names {len(classes)} classes but the "
+                             f"model has {outputs} outputs")
+    return ModelSpec(classes, shape, outputs, inferred)
 
 
 @dataclass
@@ -103,8 +222,111 @@ def build_optimizer(name: str, params: Any, lr: float, momentum: float,
     raise ValueError(f"unknown optimizer {name!r}: use sgd, adam or adamw")
 
 
+def _write_error(path: Path, error: OSError) -> OutputError:
+    return OutputError(f"could not write {path}: {error.strerror or error}")
+
+
+def prepare_out_dir(path: str | Path) -> list[Path]:
+    """Create the output folder ``path`` (and its parents) and prove it writable by writing and
+    removing a probe file — before any data is loaded or any training is done. Returns the
+    folders it created (so a failed run can remove them while still empty); raises
+    ``OutputError`` naming the folder if it cannot be created or written."""
+    out = Path(path)
+    missing = [p for p in (out, *out.parents) if not p.exists() and not p.is_symlink()]
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"cannot use {out} as the output folder: it is a file, not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"cannot create the output folder {out}: "
+                          f"{error.strerror or error}") from None
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".neuralab-probe-", dir=out)
+        try:
+            os.write(fd, b"probe")
+        finally:
+            os.close(fd)
+            os.unlink(probe)
+    except OSError as error:
+        _remove_empty(missing)
+        raise OutputError(f"cannot write in the output folder {out}: "
+                          f"{error.strerror or error}") from None
+    return missing
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    for folder in folders:  # deepest first: parents come after their children
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+
+
+def commit_files(out: Path, writers: dict[str, Callable[[Path], Any]]) -> dict[str, Path]:
+    """Write a finished run's files into ``out`` all together or not at all.
+
+    Each writer gets a path in a hidden staging folder inside ``out``; only when every file has
+    been written are they renamed into place (a rename needs no space), ``model`` last, so a
+    ``model.safetensors`` in ``out`` always has its run's history and plots beside it. Outputs of
+    an earlier run that this run does not produce (say its plots, under ``--no-plots``) are
+    removed then, so the folder never mixes two runs' results. If a write fails (disk full),
+    the staging folder is removed, ``out`` is left byte-for-byte as it was and ``OutputError``
+    names the file that could not be written.
+    """
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
+    except OSError as error:
+        raise _write_error(out / RUN_FILES[next(iter(writers))], error) from None
+    try:
+        for key, write in writers.items():
+            try:
+                write(staging / RUN_FILES[key])
+            except OSError as error:
+                raise _write_error(out / RUN_FILES[key], error) from None
+        for key in sorted(writers, key=lambda k: k == "model"):
+            os.replace(staging / RUN_FILES[key], out / RUN_FILES[key])
+        for key, name in RUN_FILES.items():
+            if key not in writers and key != "checkpoint":
+                (out / name).unlink(missing_ok=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return {key: out / RUN_FILES[key] for key in writers}
+
+
 def run_training(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResult:
-    """Train, evaluate on the held-out split, and write model, history and plots to ``out``."""
+    """Train, evaluate on the held-out split, and write model, history and plots to ``out``.
+
+    Before anything is loaded: ``--resume`` needs ``out/checkpoint.safetensors``; the folder
+    must be creatable and writable (``prepare_out_dir``); the model must fit ``MAX_PARAMETERS``.
+    Files: ``checkpoint.safetensors`` is the run's working state, rewritten atomically after
+    every epoch and on Ctrl-C (so ``--resume`` continues even after a crash); ``history.json``,
+    ``model.safetensors`` and the plots are the finished run's results, written together by
+    ``commit_files`` at the end. So a run that fails or is interrupted leaves an earlier run's
+    model, history and plots untouched — never a new history beside an old model — and only
+    the checkpoint is new (``--resume`` then finishes the run without redoing its epochs). A
+    file that cannot be written raises ``OutputError`` naming it.
+    """
+    out = Path(config.out)
+    checkpoint = out / RUN_FILES["checkpoint"]
+    if config.resume and not checkpoint.is_file():
+        raise ValueError(f"--resume: there is no checkpoint to resume from ({checkpoint} does "
+                         f"not exist); run without --resume to start a new run")
+    if config.plots:
+        from ..plot import _pyplot
+
+        _pyplot()  # a missing matplotlib is said now, not after training
+    created = prepare_out_dir(out)
+    for stale in out.glob(STAGING_PREFIX + "*"):  # left by a run that was killed
+        shutil.rmtree(stale, ignore_errors=True)
+    try:
+        return _train(config, out, checkpoint, log)
+    except BaseException:
+        _remove_empty(created)  # only while still empty: a run that wrote something keeps it
+        raise
+
+
+def _train(config: TrainConfig, out: Path, checkpoint: Path,
+           log: Callable[[str], None]) -> TrainResult:
     from .. import io, nn
     from ..data import DataLoader
     from ..models import build_model
@@ -115,8 +337,6 @@ def run_training(config: TrainConfig, log: Callable[[str], None] = print) -> Tra
     manual_seed(config.seed)
     bundle = load_data(config.data, target=config.target, val_fraction=config.val_fraction,
                        seed=config.seed)
-    out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
     model = build_model(config.model, bundle.input_shape, len(bundle.classes), config.hidden,
                         config.activation, config.dropout)
     optimizer = build_optimizer(config.optimizer, model.parameters(), config.lr,
@@ -134,29 +354,32 @@ def run_training(config: TrainConfig, log: Callable[[str], None] = print) -> Tra
     log(f"model: {model!r}")
     log(f"training: {config.optimizer} lr {config.lr}, batch {batch_size}, {config.epochs} epochs, "
         f"{config.schedule} schedule, seed {config.seed}")
-    history = fit(model, nn.CrossEntropyLoss(), optimizer, train_loader, config.epochs,
-                  val_loader=test_loader, scheduler=scheduler,
-                  clip_grad_norm=config.clip_grad_norm, checkpoint=out / "checkpoint.safetensors",
-                  resume=config.resume, verbose=config.verbose, log=log)
-    files = {"checkpoint": out / "checkpoint.safetensors"}
-    history.save(out / "history.json")
-    files["history"] = out / "history.json"
+    try:
+        history = fit(model, nn.CrossEntropyLoss(), optimizer, train_loader, config.epochs,
+                      val_loader=test_loader, scheduler=scheduler,
+                      clip_grad_norm=config.clip_grad_norm, checkpoint=checkpoint,
+                      resume=config.resume, verbose=config.verbose, log=log)
+    except OSError as error:  # the checkpoint is the only file fit writes
+        raise _write_error(Path(error.filename or checkpoint), error) from None
     evaluation = evaluate(model, test_loader, nn.CrossEntropyLoss(), len(bundle.classes))
-    if history.interrupted:
+    if history.interrupted:  # the checkpoint holds the partial history; nothing else changes
+        files = {"checkpoint": checkpoint} if checkpoint.is_file() else {}
         return TrainResult(history, evaluation, files, bundle)
     meta = {"classes": json.dumps(bundle.classes), "input_shape": json.dumps(bundle.input_shape),
             "data": bundle.name, "config": json.dumps(asdict(config), default=str)}
-    io.save(model, out / "model.safetensors", metadata=meta)
-    files["model"] = out / "model.safetensors"
+    writers: dict[str, Callable[[Path], Any]] = {
+        "history": history.save,
+        "model": lambda path: io.save(model, path, metadata=meta)}
     if config.plots:
         from .. import plot
 
-        files["curves"] = plot.plot_history(history, out / "loss_accuracy.png",
-                                            f"{bundle.name}: {_describe(config)}")
-        files["confusion"] = plot.plot_confusion_matrix(
-            evaluation.confusion, bundle.classes, out / "confusion_matrix.png",
+        writers["curves"] = lambda path: plot.plot_history(
+            history, path, f"{bundle.name}: {_describe(config)}")
+        writers["confusion"] = lambda path: plot.plot_confusion_matrix(
+            evaluation.confusion, bundle.classes, path,
             f"Confusion matrix ({bundle.test_label}, accuracy {evaluation.accuracy:.2%})")
-        files["misclassified"] = plot.plot_misclassified(
+        writers["misclassified"] = lambda path: plot.plot_misclassified(
             bundle.test.tensors[0], evaluation.targets, evaluation.predictions, bundle.classes,
-            out / "misclassified.png")
+            path)
+    files = {"checkpoint": checkpoint, **commit_files(out, writers)}
     return TrainResult(history, evaluation, files, bundle)
