@@ -144,7 +144,7 @@ def test_param_groups_use_their_own_hyper_parameters() -> None:
     [
         (lambda p: optim.SGD(p, lr=-1), "learning rate"),
         (lambda p: optim.SGD(p, lr=0.1, nesterov=True), "Nesterov"),
-        (lambda p: optim.Adam(p, betas=(1.0, 0.9)), "betas"),
+        (lambda p: optim.Adam(p, betas=(1.0, 0.9)), "beta parameter at index 0"),
         (lambda p: optim.SGD([], lr=0.1), "empty parameter list"),
     ],
 )

@@ -278,7 +278,7 @@ class Module:
         for key, target in targets.items():
             if key not in state_dict:
                 continue
-            array, error = _convert_state_value(state_dict[key], target.dtype)
+            array, error = convert_state_value(state_dict[key], target.dtype)
             if error is not None:
                 problems.append(f'While copying the parameter named "{key}", expected a tensor '
                                 f"or numeric array from checkpoint but received {error}")
@@ -351,7 +351,7 @@ class Module:
         return f"{self!r}\nTotal parameters: {self.num_parameters():,}"
 
 
-def _convert_state_value(value: Any, dtype: np.dtype) -> tuple[np.ndarray, str | None]:
+def convert_state_value(value: Any, dtype: np.dtype) -> tuple[np.ndarray, str | None]:
     """(``value`` as a new array of ``dtype``, None), or (empty, what is wrong with it)."""
     if value is None or isinstance(value, (str, bytes)):
         return np.empty(0), type(value).__name__

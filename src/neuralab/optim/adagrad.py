@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_non_negative
+from .optimizer import Optimizer, check_number
 
 
 class Adagrad(Optimizer):
@@ -17,13 +17,18 @@ class Adagrad(Optimizer):
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
                  eps: float = 1e-10) -> None:
-        for what, value in (("learning rate", lr), ("lr_decay", lr_decay),
-                            ("weight_decay", weight_decay),
-                            ("initial_accumulator_value", initial_accumulator_value),
-                            ("epsilon", eps)):
-            check_non_negative("Adagrad", value, what)
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, eps=eps))
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        super()._check_group(group)
+        for key, what in (("lr_decay", "lr_decay"), ("weight_decay", "weight_decay"),
+                          ("initial_accumulator_value", "initial_accumulator_value"),
+                          ("eps", "epsilon")):
+            check_number(self, group, key, what, minimum=0.0)
+
+    def _state_names(self, group: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        return ("step", "sum"), ()
 
     def _update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_non_negative
+from .optimizer import Optimizer, check_flag, check_number
 
 
 class Adam(Optimizer):
@@ -21,14 +21,26 @@ class Adam(Optimizer):
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False) -> None:
-        name = type(self).__name__
-        check_non_negative(name, lr, "learning rate")
-        check_non_negative(name, eps, "epsilon")
-        check_non_negative(name, weight_decay, "weight_decay")
-        if not all(0.0 <= b < 1.0 for b in betas):
-            raise ValueError(f"{name}: betas must be in [0, 1), got {betas}")
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+        betas = tuple(betas) if isinstance(betas, (list, tuple)) else betas
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad))
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        super()._check_group(group)
+        check_number(self, group, "eps", "epsilon", minimum=0.0)
+        check_number(self, group, "weight_decay", "weight_decay", minimum=0.0)
+        betas = group.get("betas")
+        if not isinstance(betas, tuple) or len(betas) != 2:
+            raise TypeError(f"{type(self).__name__}: betas must be a pair of numbers, got "
+                            f"{betas!r:.60}")
+        for i, beta in enumerate(betas):
+            check_number(self, {"b": beta}, "b", f"beta parameter at index {i}", minimum=0.0,
+                         below=1.0)
+        check_flag(self, group, "amsgrad")
+
+    def _state_names(self, group: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        names = ("step", "exp_avg", "exp_avg_sq")
+        return names + (("max_exp_avg_sq",) if group["amsgrad"] else ()), ()
 
     def _update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:

@@ -8,7 +8,8 @@ PyTorch's layout (``{'state': {index: {...}}, 'param_groups': [...]}``) carries 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+import numbers
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -17,32 +18,81 @@ from ..tensor import Tensor
 
 
 class Optimizer:
-    """Base class. Subclasses implement ``_update(param, grad, state, group)``."""
+    """Base class. Subclasses implement ``_update(param, grad, state, group)``, and
+    ``_check_group`` / ``_state_names`` so that every way in (constructor, ``add_param_group``,
+    ``load_state_dict``) validates hyper-parameters and state the same way before changing
+    anything."""
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
+        if isinstance(params, Tensor):
+            raise TypeError(f"params argument given to the optimizer should be an iterable of "
+                            f"Tensors or dicts, but got {type(params).__name__}")
         params = list(params)
         if not params:
             raise ValueError(f"{type(self).__name__} got an empty parameter list")
-        groups = params if isinstance(params[0], dict) else [{"params": params}]
+        groups = params if isinstance(params[0], Mapping) else [{"params": params}]
         self.param_groups: list[dict[str, Any]] = []
         for group in groups:
             self.add_param_group(group)
 
-    def add_param_group(self, group: dict[str, Any]) -> None:
-        group = dict(group)
-        params = group["params"]
-        group["params"] = [params] if isinstance(params, Tensor) else list(params)
+    # -------------------------------------------------------------------- validation
+    def _check_group(self, group: dict[str, Any]) -> None:
+        """Raise TypeError/ValueError if a group's hyper-parameters are not usable."""
+        check_number(self, group, "lr", "learning rate", minimum=0.0)
+        if "initial_lr" in group:  # set by a learning-rate scheduler
+            check_number(self, group, "initial_lr", "initial_lr")
+
+    def _state_names(self, group: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(required, optional) names in a parameter's non-empty state; ``step`` is a count,
+        every other name an array of the parameter's shape."""
+        return (), ()
+
+    def add_param_group(self, param_group: Mapping[str, Any]) -> None:
+        """Add a group of parameters with its own hyper-parameters (defaults fill the rest).
+
+        Checked in full first: parameters must be tensors, in an ordered collection, each in
+        one place only (PyTorch refuses repeats across groups and warns that repeats within a
+        group will become an error; here both are errors, since a repeat would be updated
+        twice); the hyper-parameters get the constructor's checks.
+        """
+        name = type(self).__name__
+        if not isinstance(param_group, Mapping):
+            raise TypeError(f"{name}.add_param_group: param_group must be a dict, got "
+                            f"{type(param_group).__name__}")
+        if "params" not in param_group:
+            raise ValueError(f"{name}.add_param_group: the group has no 'params' entry")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, (set, frozenset)):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, "
+                            "but the ordering of tensors in sets will change between runs. "
+                            "Please use a list instead.")
+        else:
+            try:
+                params = list(params)
+            except TypeError:
+                raise TypeError(f"{name}.add_param_group: 'params' must be a tensor or an "
+                                f"iterable of tensors, got {type(params).__name__}") from None
         seen = {id(p) for g in self.param_groups for p in g["params"]}
-        for param in group["params"]:
-            if not isinstance(param, Tensor) or not param.requires_grad:
-                raise TypeError(f"{type(self).__name__} can only optimize tensors that require "
-                                f"grad, got {type(param).__name__}")
+        in_group: set[int] = set()
+        for param in params:
+            if not isinstance(param, Tensor):
+                raise TypeError(f"{name} can only optimize Tensors, but one of the params is "
+                                f"{type(param).__name__}")
+            if not param.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
             if id(param) in seen:
-                raise ValueError("a parameter appears in more than one parameter group")
-        for key, value in self.defaults.items():
-            group.setdefault(key, value)
-        group["state"] = [{} for _ in group["params"]]
+                raise ValueError("some parameters appear in more than one parameter group")
+            if id(param) in in_group:
+                raise ValueError(f"{name}: a parameter group lists the same parameter twice")
+            in_group.add(id(param))
+        group = {**copy.deepcopy(self.defaults),
+                 **{k: v for k, v in param_group.items() if k != "params"}}
+        self._check_group(group)
+        group["params"] = params
+        group["state"] = [{} for _ in params]
         self.param_groups.append(group)
 
     # -------------------------------------------------------------------- updating
@@ -83,35 +133,80 @@ class Optimizer:
             groups.append({**copy.deepcopy(hyper), "params": indices})
         return {"state": state, "param_groups": groups}
 
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore hyper-parameters and state; everything is checked before anything changes."""
-        groups = state_dict["param_groups"]
-        if len(groups) != len(self.param_groups):
-            raise ValueError(f"{type(self).__name__}.load_state_dict: the saved state has "
-                             f"{len(groups)} parameter groups, this optimizer has "
-                             f"{len(self.param_groups)}")
-        new_states = []
-        for saved, group in zip(groups, self.param_groups):
-            if len(saved["params"]) != len(group["params"]):
-                raise ValueError(
-                    f"{type(self).__name__}.load_state_dict: a saved group has "
-                    f"{len(saved['params'])} parameters, this optimizer's has "
-                    f"{len(group['params'])}")
+    def check_state_dict(self, state_dict: Any) -> list[tuple[dict[str, Any], list[dict]]]:
+        """Validate a saved state against this optimizer without changing anything.
+
+        Returns, per group, the new hyper-parameters and per-parameter states (fresh copies,
+        arrays cast to each parameter's dtype). Raises ValueError (TypeError for a wrong type)
+        naming the group, parameter index and entry: group or parameter counts that differ
+        (PyTorch's ValueError), state arrays of another shape, state names of another optimizer
+        class, hyper-parameters that the constructor would refuse.
+        """
+        name = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"{name}: expected a dict, got {type(state_dict).__name__}")
+        for key in ("state", "param_groups"):
+            if key not in state_dict:
+                raise ValueError(f"{name}: the saved state has no {key!r} entry (not an "
+                                 f"optimizer state_dict?)")
+        saved_groups, saved_state = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(saved_groups, (list, tuple)) or not all(
+                isinstance(g, Mapping) for g in saved_groups):
+            raise TypeError(f"{name}: 'param_groups' must be a list of dicts")
+        if not isinstance(saved_state, Mapping):
+            raise TypeError(f"{name}: 'state' must be a dict, got {type(saved_state).__name__}")
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"loaded state dict has a different number of parameter groups "
+                             f"({len(saved_groups)}; this {type(self).__name__} has "
+                             f"{len(self.param_groups)})")
+        result = []
+        seen: set[Any] = set()
+        for g, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            indices = saved.get("params")
+            if not isinstance(indices, (list, tuple)) or not all(
+                    isinstance(i, (int, np.integer)) and not isinstance(i, bool)
+                    for i in indices):
+                raise TypeError(f"{name}: group {g}'s 'params' must be a list of integer "
+                                f"indices, got {indices!r:.80}")
+            if len(indices) != len(group["params"]):
+                raise ValueError(f"loaded state dict contains a parameter group that doesn't "
+                                 f"match the size of optimizer's group (group {g}: "
+                                 f"{len(indices)} parameters saved, {len(group['params'])} here)")
+            if seen.intersection(int(i) for i in indices) or len(set(indices)) != len(indices):
+                raise ValueError(f"{name}: group {g} repeats a parameter index")
+            seen.update(int(i) for i in indices)
+            hyper = {k: v for k, v in group.items() if k not in ("params", "state")}
+            for key, value in saved.items():
+                if key in ("params", "state"):
+                    continue
+                # JSON (checkpoints) turns tuples into lists: keep tuples tuples (betas).
+                if isinstance(hyper.get(key), tuple) and isinstance(value, (list, tuple)):
+                    value = tuple(value)
+                hyper[key] = copy.deepcopy(value)
+            try:
+                self._check_group(hyper)
+            except (TypeError, ValueError) as error:
+                raise type(error)(f"{name}: group {g}: {error}") from None
+            required, optional = self._state_names(hyper)
             states = []
-            for index, param in zip(saved["params"], group["params"]):
-                param_state = copy.deepcopy(dict(state_dict["state"].get(index, {})))
-                for name, value in param_state.items():
-                    if isinstance(value, np.ndarray) and value.shape not in ((), param.shape):
-                        raise ValueError(
-                            f"{type(self).__name__}.load_state_dict: state {name!r} of "
-                            f"parameter {index} has shape {value.shape}, the parameter has "
-                            f"shape {param.shape}")
-                states.append(param_state)
-            new_states.append(states)
-        for saved, group, states in zip(groups, self.param_groups, new_states):
-            # Sequences come back from JSON (checkpoints) as lists: keep tuples tuples (betas).
-            group.update({k: tuple(v) if isinstance(group.get(k), tuple) else v
-                          for k, v in saved.items() if k != "params"})
+            for index, param in zip(indices, group["params"]):
+                entry = saved_state.get(int(index), {})
+                try:
+                    states.append(_check_param_state(entry, param, required, optional))
+                except (TypeError, ValueError) as error:
+                    raise type(error)(f"{name}: state of parameter {int(index)}: "
+                                      f"{error}") from None
+            result.append((hyper, states))
+        return result
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore hyper-parameters and state; everything is checked before anything changes
+        (see ``check_state_dict``)."""
+        self._apply_state(self.check_state_dict(state_dict))
+
+    def _apply_state(self, checked: list[tuple[dict[str, Any], list[dict]]]) -> None:
+        for group, (hyper, states) in zip(self.param_groups, checked):
+            group.update(hyper)
             group["state"] = states
 
     def __repr__(self) -> str:
@@ -123,6 +218,72 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
 
-def check_non_negative(name: str, value: float, what: str) -> None:
-    if value < 0:
-        raise ValueError(f"{name}: invalid {what}: {value} (must be >= 0)")
+_MAX_STEP = 2**53  # step counts are exact integers in a float64 up to here
+
+
+def _check_param_state(entry: Any, param: Tensor, required: tuple[str, ...],
+                       optional: tuple[str, ...]) -> dict[str, Any]:
+    """A fresh, validated copy of one parameter's saved state."""
+    from ..nn.module import convert_state_value
+
+    if not isinstance(entry, Mapping):
+        raise TypeError(f"expected a dict, got {type(entry).__name__}")
+    entry = {k: v for k, v in entry.items() if v is not None}  # torch saves absent as None
+    if not entry:
+        return {}  # not stepped yet
+    missing = [k for k in required if k not in entry]
+    unknown = [k for k in entry if k not in required and k not in optional]
+    if missing or unknown:
+        expected = ", ".join(required + optional) or "nothing"
+        raise ValueError(f"has {', '.join(map(str, entry))} but this optimizer keeps "
+                         f"{expected} (saved by another optimizer or other settings?)")
+    state: dict[str, Any] = {}
+    for key, value in entry.items():
+        if key == "step":
+            state[key] = _check_step(value)
+            continue
+        array, problem = convert_state_value(value, param.dtype)
+        if problem is not None:
+            raise TypeError(f"{key!r} must be a numeric array, got {problem}")
+        if array.shape != param.shape:
+            raise ValueError(f"{key!r} has shape {array.shape}, the parameter has shape "
+                             f"{param.shape}")
+        state[key] = array
+    return state
+
+
+def _check_step(value: Any) -> int:
+    try:
+        number = float(np.asarray(value).item()) if not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not (0 <= number <= _MAX_STEP) or number != int(number):
+        raise ValueError(f"'step' must be a whole number in [0, 2**53], got {value!r:.60}")
+    return int(number)
+
+
+def check_number(owner: Any, group: Mapping[str, Any], key: str, what: str,
+                 minimum: float | None = None, below: float | None = None) -> float:
+    """The group's ``key`` as a real number (TypeError otherwise) within the bounds
+    (ValueError otherwise; NaN passes, as in PyTorch, whose checks are ``x < minimum``)."""
+    name = owner if isinstance(owner, str) else type(owner).__name__
+    value = group.get(key)
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: {what} must be a number, got {type(value).__name__} "
+                        f"{value!r:.40}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name}: invalid {what}: {value} (must be >= {minimum:g})")
+    if below is not None and value >= below:
+        raise ValueError(f"{name}: invalid {what}: {value} (must be < {below:g})")
+    return value
+
+
+def check_flag(owner: Any, group: Mapping[str, Any], key: str) -> bool:
+    """The group's ``key`` as a bool (True/False, or 0/1 as PyTorch's truthiness allows)."""
+    value = group.get(key)
+    if isinstance(value, (bool, np.bool_)) or (isinstance(value, (int, np.integer))
+                                               and value in (0, 1)):
+        return bool(value)
+    raise TypeError(f"{type(owner).__name__}: {key} must be True or False, got {value!r:.40}")

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_non_negative
+from .optimizer import Optimizer, check_flag, check_number
 
 
 class RMSprop(Optimizer):
@@ -18,11 +18,19 @@ class RMSprop(Optimizer):
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
                  centered: bool = False) -> None:
-        for what, value in (("learning rate", lr), ("alpha", alpha), ("epsilon", eps),
-                            ("weight_decay", weight_decay), ("momentum", momentum)):
-            check_non_negative("RMSprop", value, what)
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered))
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        super()._check_group(group)
+        for key, what in (("alpha", "alpha"), ("eps", "epsilon"),
+                          ("weight_decay", "weight_decay"), ("momentum", "momentum")):
+            check_number(self, group, key, what, minimum=0.0)
+        check_flag(self, group, "centered")
+
+    def _state_names(self, group: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        return ("step", "square_avg") + (("momentum_buffer",) if group["momentum"] > 0 else ()) \
+            + (("grad_avg",) if group["centered"] else ()), ()
 
     def _update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_non_negative
+from .optimizer import Optimizer, check_flag, check_number
 
 
 class SGD(Optimizer):
@@ -17,13 +17,19 @@ class SGD(Optimizer):
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0.0,
                  dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False) -> None:
-        for what, value in (("learning rate", lr), ("momentum", momentum),
-                            ("weight_decay", weight_decay)):
-            check_non_negative("SGD", value, what)
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("SGD: Nesterov momentum requires momentum > 0 and dampening = 0")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov))
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        super()._check_group(group)
+        momentum = check_number(self, group, "momentum", "momentum", minimum=0.0)
+        check_number(self, group, "weight_decay", "weight_decay", minimum=0.0)
+        dampening = check_number(self, group, "dampening", "dampening")
+        if check_flag(self, group, "nesterov") and (momentum <= 0 or dampening != 0):
+            raise ValueError("SGD: Nesterov momentum requires momentum > 0 and dampening = 0")
+
+    def _state_names(self, group: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        return (), ("momentum_buffer",)
 
     def _update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
