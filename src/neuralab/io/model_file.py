@@ -180,8 +180,8 @@ class ModuleConfig:
     def get_pair(self, key: str, default: Any = _MISSING, *, minimum: int = _INT64[0],
                  maximum: int = _INT64[1]) -> tuple[int, int]:
         """A list of two integers, each from ``minimum`` to ``maximum``."""
-        each = _int_range(minimum, maximum).replace("an integer", "each", 1)
-        value = self._get(key, default, f"a pair of integers{'' if each == 'each' else ', ' + each}",
+        each = _int_range(minimum, maximum).replace("an integer", ", each", 1)
+        value = self._get(key, default, f"a pair of integers{'' if each == ', each' else each}",
                           lambda v: isinstance(v, list) and len(v) == 2 and all(
                               type(i) is int and minimum <= i <= maximum for i in v))
         return value[0], value[1]
