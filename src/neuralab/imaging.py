@@ -1,29 +1,42 @@
-"""Turning a user's picture into an MNIST-style input (Pillow, imported lazily)."""
+"""Turning a user's picture into an MNIST-style input (Pillow, imported lazily).
+
+The picture is an untrusted file: only regular files are opened, the pixel count is checked
+from the header before anything is decoded (a small PNG can declare 100000×100000 pixels), and
+whatever the decoder raises becomes one ``ValueError`` that names the file.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+import warnings
+from typing import Any
 
 import numpy as np
 
+# Digit pictures are small; even a 40-megapixel phone photo fits. Pillow's own limit (89M
+# pixels warns, 179M raises) is far above what a digit needs and still costs gigabytes.
+MAX_IMAGE_PIXELS = 40_000_000
 
-def load_digit_image(path: str | Path, size: int = 28) -> np.ndarray:
+
+def load_digit_image(path: str | os.PathLike, size: int = 28) -> np.ndarray:
     """Read an image as MNIST prepares digits: grayscale, bright strokes on black, cropped to the
     strokes, scaled so the longer side is 20/28 of ``size`` and centred by centre of mass in a
-    ``size``×``size`` frame, values in [0, 1]. Returns float32 of shape (1, size, size)."""
+    ``size``×``size`` frame, values in [0, 1]. Returns float32 of shape (1, size, size).
+
+    Transparent pixels count as white paper; 16-bit images keep their full range; a
+    multi-frame file (GIF, TIFF) gives its first frame. Raises ``FileNotFoundError`` for a
+    missing file and ``ValueError`` naming the file for anything that is not a readable image
+    of at most ``MAX_IMAGE_PIXELS`` pixels.
+    """
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+        raise ValueError(f"load_digit_image: size must be a positive integer, got {size!r}")
+    size = int(size)
     try:
-        from PIL import Image, UnidentifiedImageError
+        from PIL import Image
     except ImportError:
         raise ImportError('predicting from images needs Pillow: pip install "neuralab[plot]"') \
             from None
-    path = Path(path)
-    try:
-        with Image.open(path) as image:
-            gray = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: no such image file") from None
-    except (UnidentifiedImageError, OSError) as error:
-        raise ValueError(f"{path}: cannot read this file as an image ({error})") from None
+    gray = _read_gray(os.fspath(path))
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     if border.mean() > 0.5:  # dark ink on light paper: MNIST digits are light on black
         gray, border = 1.0 - gray, 1.0 - border
@@ -53,6 +66,69 @@ def load_digit_image(path: str | Path, size: int = 28) -> np.ndarray:
     left = int(np.clip(round(size / 2 - cx), 0, size - width))
     frame[top:top + height, left:left + width] = resized
     return frame[None]
+
+
+def _read_gray(path: str) -> np.ndarray:
+    """The first frame as float32 gray in [0, 1], as it looks on white paper."""
+    from PIL import Image, ImageOps
+
+    from .io.files import ModelFileError, file_label, open_regular
+
+    name = file_label(path)
+    if not os.path.lexists(path):
+        raise FileNotFoundError(f"{name}: no such image file")
+    try:
+        file = open_regular(path)
+    except ModelFileError as error:  # a directory, a device, a FIFO, unreadable
+        raise ValueError(str(error).replace("the file", "the image file")) from None
+    with file, warnings.catch_warnings():
+        # Images past Pillow's warning threshold are refused below anyway.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(file)  # reads the header only
+        except Image.DecompressionBombError as error:
+            raise ValueError(f"{name}: image is too large ({error}); a digit picture may have "
+                             f"at most {MAX_IMAGE_PIXELS:,} pixels") from None
+        except Exception as error:  # noqa: BLE001 - a decoder fed untrusted bytes raises anything
+            raise _unreadable(name, error) from None
+        with image:
+            width, height = image.size
+            if width * height > MAX_IMAGE_PIXELS:
+                raise ValueError(f"{name}: image is {width}×{height} pixels, more than the "
+                                 f"{MAX_IMAGE_PIXELS:,} a digit picture may have")
+            if width < 1 or height < 1:
+                raise ValueError(f"{name}: image has no pixels ({width}×{height})")
+            try:
+                return _gray(ImageOps.exif_transpose(image))
+            except Exception as error:  # noqa: BLE001 - as above
+                raise _unreadable(name, error) from None
+
+
+def _unreadable(name: str, error: Exception) -> ValueError:
+    from PIL import UnidentifiedImageError
+
+    if isinstance(error, UnidentifiedImageError):  # its text names the descriptor, not the file
+        detail = "not in an image format Pillow knows"
+    else:
+        detail = " ".join(str(error).split())[:200] or type(error).__name__
+    return ValueError(f"{name}: cannot read this file as an image ({detail})")
+
+
+def _gray(image: Any) -> np.ndarray:
+    from PIL import Image
+
+    if image.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
+        # 16-bit gray: convert("L") would clip at 255 and turn nearly every pixel white.
+        return np.clip(np.asarray(image, dtype=np.float64) / 65535.0, 0, 1).astype(np.float32)
+    if image.mode == "F":  # floating-point TIFF: Pillow's own convention is 0..255
+        values = np.nan_to_num(np.asarray(image, dtype=np.float32), nan=0.0)
+        return np.clip(values / 255.0, 0, 1)
+    if "A" in image.mode or "a" in image.mode or "transparency" in image.info:
+        # A digit drawn on a transparent page often has black (invisible) "paper": composite
+        # it over white, as an image viewer shows it.
+        rgba = image.convert("RGBA")
+        image = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+    return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
 
 
 def _resize(image: np.ndarray, shape: tuple[int, int], method: int) -> np.ndarray:
