@@ -16,6 +16,9 @@ import numpy as np
 # Digit pictures are small; even a 40-megapixel phone photo fits. Pillow's own limit (89M
 # pixels warns, 179M raises) is far above what a digit needs and still costs gigabytes.
 MAX_IMAGE_PIXELS = 40_000_000
+# A big picture is box-reduced to at most this many pixels a side before it is processed in
+# float32 (the digit ends up 20 pixels tall anyway): memory stays small whatever the photo.
+WORK_SIDE = 1024
 
 
 def load_digit_image(path: str | os.PathLike, size: int = 28) -> np.ndarray:
@@ -70,7 +73,7 @@ def load_digit_image(path: str | os.PathLike, size: int = 28) -> np.ndarray:
 
 def _read_gray(path: str) -> np.ndarray:
     """The first frame as float32 gray in [0, 1], as it looks on white paper."""
-    from PIL import Image, ImageOps
+    from PIL import Image
 
     from .io.files import ModelFileError, file_label, open_regular
 
@@ -99,7 +102,7 @@ def _read_gray(path: str) -> np.ndarray:
             if width < 1 or height < 1:
                 raise ValueError(f"{name}: image has no pixels ({width}×{height})")
             try:
-                return _gray(ImageOps.exif_transpose(image))
+                return _gray(_upright(_shrink(image), image))
             except Exception as error:  # noqa: BLE001 - as above
                 raise _unreadable(name, error) from None
 
@@ -112,6 +115,32 @@ def _unreadable(name: str, error: Exception) -> ValueError:
     else:
         detail = " ".join(str(error).split())[:200] or type(error).__name__
     return ValueError(f"{name}: cannot read this file as an image ({detail})")
+
+
+def _shrink(image: Any) -> Any:
+    factor = -(-max(image.size) // WORK_SIDE)
+    if factor <= 1:
+        return image
+    # reduce() averages pixel values: palettes and 1-bit images are converted first, and
+    # 16-bit gray goes to 32-bit ("I"), whose values _gray reads the same way.
+    if image.mode in ("1", "P", "PA") or "transparency" in image.info:
+        transparent = image.mode == "PA" or "transparency" in image.info
+        image = image.convert("RGBA" if transparent else "L")
+    elif image.mode.startswith("I;16"):
+        image = image.convert("I")
+    return image.reduce(factor)
+
+
+# EXIF orientation tag -> the transpose that shows the picture upright (as viewers do).
+_ORIENTATION = {2: "FLIP_LEFT_RIGHT", 3: "ROTATE_180", 4: "FLIP_TOP_BOTTOM", 5: "TRANSPOSE",
+                6: "ROTATE_270", 7: "TRANSVERSE", 8: "ROTATE_90"}
+
+
+def _upright(image: Any, original: Any) -> Any:
+    from PIL import Image
+
+    method = _ORIENTATION.get(original.getexif().get(0x0112))
+    return image if method is None else image.transpose(getattr(Image.Transpose, method))
 
 
 def _gray(image: Any) -> np.ndarray:
