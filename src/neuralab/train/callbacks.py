@@ -21,6 +21,13 @@ class Callback:
     def state_dict(self) -> dict[str, Any]:
         return {}
 
+    def check_state_dict(self, state: dict[str, Any]) -> None:
+        """Raise ValueError/TypeError if ``load_state_dict(state)`` would fail; change nothing.
+
+        ``fit(resume=True)`` calls it before restoring anything from a checkpoint."""
+        if not isinstance(state, dict):
+            raise TypeError(f"a callback state must be a dict, got {type(state).__name__}")
+
     def load_state_dict(self, state: dict[str, Any]) -> None:
         pass
 
@@ -68,5 +75,19 @@ class EarlyStopping(Callback):
     def state_dict(self) -> dict[str, Any]:
         return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait}
 
+    def check_state_dict(self, state: dict[str, Any]) -> None:
+        super().check_state_dict(state)
+        if set(state) != {"best", "best_epoch", "wait"}:
+            raise ValueError(f"EarlyStopping state must have best, best_epoch and wait, got "
+                             f"{sorted(map(str, state))}")
+        best, best_epoch, wait = state["best"], state["best_epoch"], state["wait"]
+        if not isinstance(best, (int, float)) or isinstance(best, bool) or math.isnan(best):
+            raise ValueError(f"EarlyStopping 'best' must be a number, got {best!r:.40}")
+        for key, value in (("best_epoch", best_epoch), ("wait", wait)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"EarlyStopping {key!r} must be a whole number >= 0, got "
+                                 f"{value!r:.40}")
+
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.check_state_dict(state)
         self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], state["wait"]

@@ -19,10 +19,10 @@ from ..autograd.grad_mode import no_grad
 from ..nn.module import Module
 from ..nn.utils import clip_grad_norm_
 from ..ops.activation import softmax
-from ..random import get_rng_state, set_rng_state
+from ..random import get_rng_state
 from ..tensor import Tensor, to_array
 from .callbacks import Callback
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .history import History
 from .metrics import confusion_matrix, per_class_accuracy
 
@@ -138,6 +138,12 @@ def fit(model: Module, loss_fn: Callable, optimizer: Any, train_loader: Any, epo
     equal those of an uninterrupted run. Ctrl-C finishes the current batch, saves a checkpoint
     and returns with ``history.interrupted = True``. A NaN/inf loss raises
     ``NonFiniteLossError`` naming the epoch and batch; the last checkpoint is left intact.
+
+    ``resume=True`` with no checkpoint file yet starts a fresh run (so the same call both
+    starts and continues a run). A checkpoint that does not fit this run (another model,
+    optimizer, scheduler, loader or callbacks, or a damaged/hand-edited file) raises
+    ``CheckpointError`` (a ``ValueError``) naming the file and the mismatch, before anything —
+    weights, optimizer, scheduler, loader, callbacks, RNG — has changed.
     """
     if epochs < 0:
         raise ValueError(f"fit: epochs must be >= 0, got {epochs}")
@@ -146,17 +152,18 @@ def fit(model: Module, loss_fn: Callable, optimizer: Any, train_loader: Any, epo
     checkpoint = Path(checkpoint) if checkpoint is not None else None
     has_loader_state = hasattr(train_loader, "state_dict")
     if resume and checkpoint is not None and checkpoint.exists():
-        meta = load_checkpoint(checkpoint, model=model, optimizer=optimizer)
+        # Checked in full against this run first; a bad or foreign checkpoint raises
+        # CheckpointError naming the file and changes nothing.
+        meta = load_checkpoint(checkpoint, model=model, optimizer=optimizer,
+                               scheduler=scheduler,
+                               loader=train_loader if has_loader_state else None,
+                               callbacks=callbacks, restore_rng=True)
+        if "epoch" not in meta:
+            raise CheckpointError(f"{checkpoint}: not a checkpoint written by fit (no "
+                                  f"training position)")
         history = History.from_dict(meta["history"])
         history.interrupted = False
         start_epoch, start_batch, partial = meta["epoch"], meta["batch"], meta["partial"]
-        set_rng_state(meta["rng"])
-        if has_loader_state and meta.get("loader") is not None:
-            train_loader.load_state_dict(meta["loader"])
-        if scheduler is not None and meta.get("scheduler") is not None:
-            scheduler.load_state_dict(meta["scheduler"])
-        for callback, saved in zip(callbacks, meta.get("callbacks", [])):
-            callback.load_state_dict(saved)
         if verbose:
             where = f"epoch {start_epoch + 1}"
             if start_batch:
@@ -170,7 +177,9 @@ def fit(model: Module, loss_fn: Callable, optimizer: Any, train_loader: Any, epo
             "epoch": epoch, "batch": batch, "partial": sums, "rng": get_rng_state(),
             "loader": loader_state, "history": history.to_dict(),
             "scheduler": scheduler.state_dict() if scheduler is not None else None,
+            "scheduler_class": type(scheduler).__name__ if scheduler is not None else None,
             "callbacks": [c.state_dict() for c in callbacks],
+            "callback_classes": [type(c).__name__ for c in callbacks],
         }
         save_checkpoint(checkpoint, model=model, optimizer=optimizer, state=state)
 

@@ -31,8 +31,20 @@ class History:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> History:
-        return cls(list(data.get("epochs", [])), list(data.get("batch_losses", [])),
-                   bool(data.get("interrupted", False)), bool(data.get("stopped_early", False)))
+        """The inverse of ``to_dict``; a value of the wrong type raises ValueError naming it."""
+        if not isinstance(data, dict):
+            raise ValueError(f"a history must be an object, got {type(data).__name__}")
+        epochs, losses = data.get("epochs", []), data.get("batch_losses", [])
+        if not isinstance(epochs, list) or not all(
+                isinstance(r, dict) and all(isinstance(k, str) and _is_number(v)
+                                            for k, v in r.items()) for r in epochs):
+            raise ValueError("history 'epochs' must be a list of objects of numbers")
+        if not isinstance(losses, list) or not all(_is_number(v) for v in losses):
+            raise ValueError("history 'batch_losses' must be a list of numbers")
+        flags = [data.get("interrupted", False), data.get("stopped_early", False)]
+        if not all(isinstance(f, bool) for f in flags):
+            raise ValueError("history 'interrupted' and 'stopped_early' must be true or false")
+        return cls([dict(r) for r in epochs], list(losses), *flags)
 
     def save(self, path: str | Path) -> None:
         """Write as JSON, atomically."""
@@ -43,3 +55,7 @@ class History:
     @classmethod
     def load(cls, path: str | Path) -> History:
         return cls.from_dict(json.loads(Path(path).read_text()))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
