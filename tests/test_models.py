@@ -8,7 +8,14 @@ import torch
 
 import neuralab as nl
 from neuralab.cli import main
-from neuralab.models import MODELS, build_model
+from neuralab.models import (
+    MAX_PARAMETERS,
+    MODELS,
+    ModelTooLargeError,
+    build_model,
+    check_size,
+    count_parameters,
+)
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -52,3 +59,35 @@ def test_cnn_bn_round_trips_through_a_model_file(tmp_path) -> None:
 def test_cnn_on_8x8_digits_is_refused_clearly(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
     assert main(["train", "--data", "digits", "--model", "cnn", "--out", str(tmp_path)]) == 1
     assert "use the mlp model for the 8×8 digits" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name, shape, hidden", [
+    ("mlp", (1, 8, 8), (256, 128)), ("mlp", (5,), ()), ("mlp", (3, 28, 28), (7, 3, 2)),
+    ("cnn", (1, 28, 28), ()), ("cnn-bn", (3, 32, 32), ()), ("lenet", (1, 28, 28), ()),
+    ("lenet", (2, 36, 30), ()),
+])
+def test_count_parameters_matches_the_built_model(name: str, shape: tuple, hidden: tuple) -> None:
+    model = build_model(name, shape, 7, hidden)
+    assert count_parameters(name, shape, 7, hidden) == model.num_parameters()
+
+
+def test_a_model_over_the_limit_is_refused_before_allocating(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import neuralab.models as models
+
+    def never(*args, **kwargs):
+        raise AssertionError("the model was built")
+
+    monkeypatch.setattr(models, "mlp", never)
+    hidden = (MAX_PARAMETERS // 64,)  # 64·h + h + 10·h + 10 > the limit
+    with pytest.raises(ModelTooLargeError) as error:
+        build_model("mlp", (1, 8, 8), 10, hidden)
+    need = 64 * hidden[0] + hidden[0] + 10 * hidden[0] + 10
+    message = str(error.value)
+    assert f"--hidden {hidden[0]}" in message and f"{need:,} parameters" in message
+    monkeypatch.undo()
+    # Exactly at the limit is allowed: 1·h + h + 1·h + 1 parameters for one feature and class.
+    h = (MAX_PARAMETERS - 1) // 3
+    assert check_size("mlp", (1,), 1, (h,)) == 3 * h + 1 <= MAX_PARAMETERS
+    with pytest.raises(ModelTooLargeError):
+        check_size("mlp", (1,), 1, (h,), limit=3 * h)
