@@ -38,6 +38,7 @@ import stat
 import struct
 import zipfile
 import zlib
+from array import array
 from collections import Counter
 from pathlib import Path
 
@@ -51,7 +52,7 @@ MAX_CLASSES = 10_000
 MAX_RECORD_CHARS = 4 * 2**20
 MAX_NPZ_BYTES = 4 * 2**30
 
-_BLOCK_BYTES = 2**20  # CSV rows are gathered in float32 blocks of about this size
+_BLOCK_VALUES = 2**16  # CSV feature cells converted per NumPy call
 _BAD_TEXT = re.compile("[\x00\udc80-\udcff]")  # NUL, or a byte that was not UTF-8 (escaped)
 _NPY_MAGIC = b"\x93NUMPY"
 _ZIP_ERRORS: tuple[type[BaseException], ...] = (
@@ -206,17 +207,59 @@ def _parse_header(reader, path: Path, target: str) -> list[str]:
     return header
 
 
+class _Features:
+    """Feature rows gathered as text, converted and checked a block at a time (one NumPy call
+    per block, not per row), into a float32 array that grows in place (``ndarray.resize``
+    reallocates; large blocks move without a copy)."""
+
+    def __init__(self, path: Path, header: list[str], t: int) -> None:
+        self.path, self.header, self.t = path, header, t
+        self.width = len(header) - 1
+        self.block_rows = max(1, _BLOCK_VALUES // self.width)
+        self.cells: list[str] = []  # the pending rows' feature cells, row after row
+        self.lines: list[int] = []  # the pending rows' line numbers
+        self.x = np.empty((self.block_rows, self.width), np.float32)
+        self.rows = 0
+
+    def add(self, cells: list[str], line: int) -> None:
+        self.cells.extend(cells)
+        self.lines.append(line)
+        if len(self.lines) == self.block_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        """Convert the pending rows; raise for the first bad cell, naming its line."""
+        k = len(self.lines)
+        if not k:
+            return
+        try:  # float() strips spaces and reads 1e400 as inf; float32 overflow gives inf too
+            values = np.fromiter(map(float, self.cells), np.float32, count=len(self.cells))
+        except ValueError:
+            values = None
+        if values is None or not np.isfinite(values).all():
+            for i, line in enumerate(self.lines):
+                row = self.cells[i * self.width:(i + 1) * self.width]
+                _check_features(self.path, line, self.header, self.t, row)
+        if self.rows + k > len(self.x):
+            self.x.resize((max(self.rows + k, len(self.x) * 3 // 2), self.width), refcheck=False)
+        self.x[self.rows:self.rows + k] = values.reshape(k, self.width)
+        self.rows += k
+        self.cells.clear()
+        self.lines.clear()
+
+    def array(self) -> np.ndarray:
+        self.flush()
+        self.x.resize((self.rows, self.width), refcheck=False)
+        return self.x
+
+
 def _parse_csv(
     reader, lines: _Lines, path: Path, target: str
 ) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
     header = _parse_header(reader, path, target)
     t = header.index(target)
-    n_features = len(header) - 1
-    block_rows = max(1, _BLOCK_BYTES // (4 * n_features))
-    blocks: list[tuple[np.ndarray, np.ndarray]] = []
-    block = np.empty((block_rows, n_features), np.float32)
-    codes = np.empty(block_rows, np.int32)  # index into `spellings`, decoded at the end
-    filled = 0
+    features = _Features(path, header, t)
+    codes = array("i")  # per row, an index into `spellings`; decoded at the end
     spellings: dict[str, int] = {}  # label text -> code, in order of first appearance
     first_lines: list[int] = []  # the line where each label text first appears
     lines.record_chars = 0
@@ -226,51 +269,33 @@ def _parse_csv(
         if not row or (not row[0].strip() and not any(cell.strip() for cell in row)):
             continue  # blank line
         if len(row) != len(header):
+            features.flush()  # an earlier line's bad value is reported first
             raise ValueError(f"{path}, line {line}: expected {len(header)} fields as in the "
                              f"header, found {len(row)}")
         label = row.pop(t).strip()
-        try:  # float() strips spaces and reads 1e400 as inf; float32 overflow gives inf too
-            values = np.fromiter(map(float, row), np.float32, count=n_features)
-        except ValueError:
-            values = None
-        if values is None or not np.isfinite(values).all():
-            _refuse_feature(path, line, header, t, row)
         if not label:
+            features.flush()
             raise ValueError(f"{path}, line {line}, column {target!r}: empty label")
         code = spellings.get(label)
         if code is None:
             if len(spellings) == MAX_CLASSES:
+                features.flush()
                 raise ValueError(
                     f"{path}, line {line}, column {target!r}: more than {MAX_CLASSES:,} "
                     f"distinct labels (the limit MAX_CLASSES); is {target!r} an id column?"
                 )
             code = spellings[label] = len(spellings)
             first_lines.append(line)
-        if filled == block_rows:
-            blocks.append((block, codes))
-            block = np.empty((block_rows, n_features), np.float32)
-            codes = np.empty(block_rows, np.int32)
-            filled = 0
-        block[filled] = values
-        codes[filled] = code
-        filled += 1
-    blocks.append((block[:filled], codes[:filled]))
-    n = sum(len(c) for _, c in blocks)
-    if n == 0:
+        features.add(row, line)
+        codes.append(code)
+    x = features.array()
+    if len(x) == 0:
         raise ValueError(f"{path}: a header but no data rows")
-    x = np.empty((n, n_features), np.float32)
-    all_codes = np.empty(n, np.int32)
-    start = 0
-    while blocks:  # copy block by block, freeing each, so the peak is x plus one block
-        part, part_codes = blocks.pop(0)
-        x[start:start + len(part)] = part
-        all_codes[start:start + len(part)] = part_codes
-        start += len(part)
     lookup, classes = _encode_labels(list(spellings), first_lines, path, target)
-    return x, lookup[all_codes], classes
+    return x, lookup[np.frombuffer(codes, np.int32)], classes
 
 
-def _refuse_feature(path: Path, line: int, header: list[str], t: int, row: list[str]) -> None:
+def _check_features(path: Path, line: int, header: list[str], t: int, row: list[str]) -> None:
     """Raise for the first feature cell of ``row`` (target removed) that is not a finite
     float32 number."""
     for j, cell in enumerate(row):
@@ -285,7 +310,6 @@ def _refuse_feature(path: Path, line: int, header: list[str], t: int, row: list[
         if not np.isfinite(np.float32(value)):
             raise ValueError(f"{where}: {_show(cell.strip())} overflows float32 (largest "
                              f"{float(np.finfo(np.float32).max):.6g})")
-    raise AssertionError("unreachable: every cell was a finite float32")  # pragma: no cover
 
 
 def _encode_labels(
