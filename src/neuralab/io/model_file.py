@@ -62,7 +62,7 @@ _MAX_DEPTH = 100
 # bound, see _Budget): the number of modules, and the spatial settings of convolution and
 # pooling (kernel, stride, padding, dilation, output size), which set how much a forward pass
 # allocates (padded input, output). No image model comes near them.
-MAX_MODULES = 100_000
+MAX_MODULES = 10_000  # ~20 times a ResNet-152; building 10,000 modules takes ~0.5 s
 MAX_SPATIAL = 1024
 MAX_DIM = 64  # NumPy arrays have at most 64 axes: a larger dim (or below -64) is never valid
 _INT64 = (-2**63, 2**63 - 1)
