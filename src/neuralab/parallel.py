@@ -14,7 +14,16 @@ compare, maximum, ...) then finds its intermediates still in cache, instead of s
 whole 11 MB activation through memory once per step.
 
 ``set_num_threads(1)`` makes every op serial (the chunks still run, one after another) and
-leaves BLAS's thread count alone.
+leaves BLAS's thread count alone. With more threads, BLAS never runs its own threads inside an
+op: they would busy-wait on the cores our next op needs, and the BLAS kernel (hence the
+rounding) may depend on its thread count.
+
+Determinism: every choice of code path (serial or threaded, how a batch or a product is cut,
+how many BLAS threads) is a function of the shapes, the dtypes and ``get_num_threads()`` only,
+never of timing, and chunk results are combined in a fixed order. So for a given
+``set_num_threads`` on a given machine (CPU, BLAS library and its thread count) the same inputs
+give bitwise-identical results, whatever ran before. Across thread counts, results are equal
+up to rounding: a product or a reduction may be cut or summed in another order.
 """
 
 from __future__ import annotations
@@ -23,10 +32,9 @@ import itertools
 import os
 import queue
 import threading
-import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import numpy as np
@@ -40,8 +48,6 @@ CHUNK_BYTES = 3 << 20  # at most this much input per chunk: stays in L2/L3 with 
 # 4 MB max-pooling pass was faster shared (forward 0.71 vs 0.90 ms, backward 1.04 vs 1.31).
 MIN_PARALLEL_BYTES = 2 << 20
 MIN_PARALLEL_FLOPS = 4_000_000  # the same for a matrix product (2·m·k·n)
-_BLAS_ONE_THREAD_WORK = 262_144  # m·k·n below which OpenBLAS uses one thread anyway
-BLAS_SPIN_SECONDS = 0.1  # how long OpenBLAS's idle threads busy-wait after a product
 
 
 def _default_threads() -> int:
@@ -59,7 +65,6 @@ def _default_threads() -> int:
 
 
 _num_threads = _default_threads()
-_last_parallel = -float("inf")  # perf_counter() when our threads last ran tasks
 _workers: _Workers | None = None
 _workers_lock = threading.Lock()
 _local = threading.local()  # .busy: this thread is already running a chunk (no nesting)
@@ -163,29 +168,23 @@ def _single_threaded_blas() -> Iterator[None]:
                 lib.set_num_threads(count)
 
 
-def _threads_active() -> bool:
-    """Whether neuralab's threads ran a task in the last BLAS_SPIN_SECONDS: then BLAS must stay
-    one-threaded, or its idle threads would spin on the cores our next op needs."""
-    return time.perf_counter() - _last_parallel < BLAS_SPIN_SECONDS
-
-
 def run_parallel(fn: Callable[..., T], tasks: Sequence[tuple]) -> list[T]:
     """``[fn(*args) for args in tasks]``, the tasks shared by the calling thread and the pool.
 
     Each thread takes the next task until none is left, so uneven tasks balance themselves and
     the caller works instead of waiting; it waits only for tasks that a helper has started.
-    Serial with one thread or one task, or when called from inside a task."""
-    return _run(fn, tasks, mark=True)
+    Serial with one thread or one task, or when called from inside a task. With more than one
+    thread, BLAS is held at one thread while the tasks run, even serially (see the module
+    docstring)."""
+    return _run(fn, tasks)
 
 
-def _run(fn: Callable[..., T], tasks: Sequence[tuple], mark: bool,
-         share: bool = True) -> list[T]:
-    global _last_parallel
+def _run(fn: Callable[..., T], tasks: Sequence[tuple], share: bool = True) -> list[T]:
     count = len(tasks)
     if _num_threads == 1 or getattr(_local, "busy", False):
-        return [fn(*args) for args in tasks]
+        return [fn(*args) for args in tasks]  # BLAS as the user set it / already one-threaded
     if count < 2 or not share:
-        with _single_threaded_blas() if _threads_active() else nullcontext():
+        with _single_threaded_blas():
             return [fn(*args) for args in tasks]
     results: list[Any] = [None] * count
     errors: list[BaseException] = []
@@ -215,8 +214,6 @@ def _run(fn: Callable[..., T], tasks: Sequence[tuple], mark: bool,
             workers.jobs.put(work)
         work()
         all_done.acquire()  # a helper may still be finishing the task it took
-    if mark:
-        _last_parallel = time.perf_counter()
     if errors:
         raise errors[0]
     return results
@@ -250,8 +247,7 @@ def over_batch(fn: Callable[[int, int], T], n: int, bytes_per_item: int,
     threads when there are at least ``min_parallel_bytes`` (default MIN_PARALLEL_BYTES) in
     all, else one after another on the calling thread (still cache-sized)."""
     share = n * max(1, bytes_per_item) >= _min_bytes(min_parallel_bytes)
-    return _run(fn, batch_ranges(n, bytes_per_item, chunk_bytes, min_parallel_bytes), True,
-                share)
+    return _run(fn, batch_ranges(n, bytes_per_item, chunk_bytes, min_parallel_bytes), share)
 
 
 def elementwise(fn: Callable[..., Any], *arrays: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -283,21 +279,19 @@ def contiguous(x: np.ndarray) -> np.ndarray:
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``a @ b`` (NumPy's semantics), threaded by BLAS or by neuralab but never both at once.
 
-    After a product, OpenBLAS's idle threads busy-wait for ~0.1 s; if neuralab's threads run in
-    that time they share the cores with the spinning ones (the CNN benchmark's step: 28 → 42
-    ms). So while our threads are active (they ran in the last BLAS_SPIN_SECONDS), a product
-    with a 2-D ``b`` has the rows of ``a`` split over them, each a one-threaded BLAS call into
-    its slice of the result, and any other product runs on one-threaded BLAS. Otherwise (an
-    MLP, whose activations are too small to thread) BLAS threads it: it splits small products
-    better than we can."""
+    With one thread (or inside a task) this is NumPy's ``a @ b``, BLAS threaded as the user
+    set it. With more, BLAS is held at one thread: a product with a 2-D ``b`` and at least
+    MIN_PARALLEL_FLOPS has the rows of ``a`` split over our threads, each a one-threaded BLAS
+    call into its slice of the result; any other product is one one-threaded BLAS call. The
+    path depends on the shapes and the thread count only, so results are reproducible (an
+    earlier rule that let BLAS thread a product while our threads were idle gave float32
+    results that depended on what had run in the last 0.1 s)."""
+    if _num_threads == 1 or getattr(_local, "busy", False):
+        return a @ b
     rows_a = a.shape[-2] if a.ndim > 1 else 1
     cols_b = b.shape[-1] if b.ndim > 1 else 1
     work = max(a.size * cols_b, b.size * rows_a)  # multiply-adds
-    if _num_threads == 1 or getattr(_local, "busy", False) or work < _BLAS_ONE_THREAD_WORK \
-            or not _threads_active():
-        return a @ b  # BLAS one-threaded already, or the product is small, or nothing of ours
-        # runs nearby: BLAS's own threads split small products better than ours (an MLP)
-    if b.ndim != 2 or a.ndim < 2 or 2 * work < MIN_PARALLEL_FLOPS:
+    if b.ndim != 2 or a.ndim < 2 or work == 0 or 2 * work < MIN_PARALLEL_FLOPS:
         with _single_threaded_blas():
             return a @ b
     a2 = a.reshape(-1, a.shape[-1])  # a view unless a is a non-contiguous stack
@@ -308,5 +302,5 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     def rows(lo: int, hi: int) -> None:
         np.matmul(a2[lo:hi], b, out=out[lo:hi])
 
-    _run(rows, [(lo, min(lo + step, m)) for lo in range(0, m, step)], mark=False)
+    _run(rows, [(lo, min(lo + step, m)) for lo in range(0, m, step)])
     return out.reshape(*a.shape[:-1], n)
