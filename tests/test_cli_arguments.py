@@ -302,3 +302,23 @@ def test_evaluate_a_plain_model_file_on_digits(capsys: pytest.CaptureFixture[str
     code, out, err = run(capsys, ["evaluate", str(path), "--data", "digits"])
     assert code == 0 and err == "", err
     assert out.count("examples)") == 10
+
+
+def test_end_to_end_refusals_in_a_subprocess(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    def neuralab(*argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "neuralab.cli", *argv], capture_output=True,
+                              text=True, timeout=120)
+
+    result = neuralab("train", "--lr", "nan", "--out", str(tmp_path / "r"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1] == ("neuralab train: error: argument --lr: expected a "
+                                              "finite number > 0, got 'nan'")
+    bad = tmp_path / "m.safetensors"
+    nl.save(nn.Sequential(nn.Linear(64, 10)), bad, metadata={"classes": "[oops"})
+    result = neuralab("predict", str(bad), str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr == (f"neuralab: error: {bad}: metadata 'classes' is not valid JSON: "
+                             f"'[oops'\n")
