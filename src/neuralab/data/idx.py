@@ -7,6 +7,7 @@ then ``ndim`` sizes as 32-bit unsigned ints; then the values, C order.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
 import zlib
@@ -29,6 +30,10 @@ IDX_DTYPES: dict[int, np.dtype] = {
 }
 _CODES = {dtype.newbyteorder("="): code for code, dtype in IDX_DTYPES.items()}
 GZIP_MAGIC = b"\x1f\x8b"
+# The largest IDX content we decompress or read: MNIST's biggest file is 47 MB; a header asking
+# for more than this is refused before anything that size is allocated.
+MAX_IDX_BYTES = 1 << 31
+_MAX_HEADER = 4 + 4 * 255  # the magic number and up to 255 sizes
 
 
 class IDXError(ValueError):
@@ -40,11 +45,37 @@ def is_gzip(data: bytes) -> bool:
 
 
 def decompress(data: bytes, source: str) -> bytes:
-    """Gunzip ``data``; a corrupt or cut stream raises IDXError naming ``source``."""
+    """Gunzip the IDX file ``data``, never to more bytes than its own header says it holds.
+
+    The header is decompressed first; the body only up to the size it implies (plus one byte,
+    so trailing bytes are still reported by ``parse_idx``). A gzip bomb, or a header asking for
+    more than MAX_IDX_BYTES, raises IDXError naming ``source`` before that memory is taken; so
+    does a corrupt or cut stream.
+    """
+    stream = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # gzip framing
     try:
-        return gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as err:
+        out = bytearray(stream.decompress(data, _MAX_HEADER))
+        limit = _content_size(bytes(out), source) + 1 if len(out) >= 4 else len(out) + 1
+        while stream.unconsumed_tail and len(out) < limit:
+            out += stream.decompress(stream.unconsumed_tail, limit - len(out))
+        if len(out) < limit and not stream.eof:
+            raise EOFError("the stream ends before its end-of-stream marker")
+    except (EOFError, zlib.error) as err:
         raise IDXError(f"{source}: corrupt or truncated gzip stream ({err})") from None
+    return bytes(out[:limit])
+
+
+def _content_size(head: bytes, source: str) -> int:
+    """The total size an IDX file with this header must have (header + values), bounded."""
+    ndim = head[3]
+    if len(head) < 4 + 4 * ndim or head[2] not in IDX_DTYPES:
+        return len(head)  # parse_idx reports what is wrong with it
+    shape = struct.unpack(f">{ndim}I", head[4:4 + 4 * ndim])
+    size = 4 + 4 * ndim + math.prod(shape) * IDX_DTYPES[head[2]].itemsize  # Python ints
+    if size > MAX_IDX_BYTES:
+        raise IDXError(f"{source}: the header asks for shape {shape} ({size:,} bytes), more "
+                       f"than the {MAX_IDX_BYTES:,} bytes neuralab reads from an IDX file")
+    return size
 
 
 def parse_idx(data: bytes, source: str = "<bytes>", copy: bool = True) -> np.ndarray:
@@ -73,7 +104,7 @@ def parse_idx(data: bytes, source: str = "<bytes>", copy: bool = True) -> np.nda
         )
     shape = struct.unpack(f">{ndim}I", data[4:header])
     dtype = IDX_DTYPES[code]
-    count = int(np.prod(shape, dtype=np.int64))
+    count = math.prod(shape)  # a Python int: cannot overflow
     expected = header + count * dtype.itemsize
     if len(data) != expected:
         what = "truncated" if len(data) < expected else "trailing bytes"
