@@ -2,7 +2,8 @@
 
 ``save(model, path)`` / ``load(path)`` write and read whole models; ``save_tensors`` /
 ``load_tensors`` and ``atomic_write_bytes`` are the building blocks checkpoints reuse. The
-``safetensors`` package is imported only when a file is actually read or written.
+``safetensors`` package is imported only when a file is written; reading is our own, bounded
+by the file's real size.
 """
 
 from .files import (

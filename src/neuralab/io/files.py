@@ -3,11 +3,13 @@
 Writes are atomic (temporary file + ``os.replace``), so a crash never leaves a half-written file
 where a good one was. Tensors are stored in the safetensors format: an 8-byte little-endian
 header length, a JSON header (dtype, shape and byte offsets of each tensor, plus an optional
-``__metadata__`` table of strings), then the raw little-endian data. Reading validates the header
-here before the ``safetensors`` package sees the bytes, so a damaged file gives a message that
-says what is wrong instead of a traceback from deep inside a library.
+``__metadata__`` table of strings), then the raw little-endian data. Reading is done here, not
+by the ``safetensors`` package: the header is validated (bounded length, strict JSON, entries
+that tile the data exactly) before any tensor is allocated, and only regular files are opened,
+so a damaged or hostile file gives one message naming the file and what is wrong.
 
-``safetensors`` is imported inside the functions: ``import neuralab`` needs NumPy only.
+``safetensors`` (for writing) is imported inside ``save_tensors``: ``import neuralab`` needs
+NumPy only.
 """
 
 from __future__ import annotations
