@@ -8,7 +8,7 @@ from _lab_checks import HANGUL, assert_pngs
 
 from neuralab import nn
 from neuralab.lab import activations_lab
-from neuralab.lab.registry import EXPERIMENTS, VERDICTS, run_experiment
+from neuralab.lab.registry import EXPERIMENTS, run_experiment
 from neuralab.tensor import Tensor
 
 
@@ -71,8 +71,11 @@ def test_findings(result: activations_lab.ActivationsResult) -> None:
     assert findings["S7"].verdict == "corrected"
     assert "dead-relu" in findings["S7"].evidence_en
     assert findings["S17"].verdict == "context"
+    # The exact verdicts: "in VERDICTS" alone is already enforced when a Finding is built.
+    assert {c: f.verdict for c, f in findings.items()} == {
+        "S3": "confirmed", "S4": "confirmed", "S5": "confirmed", "S7": "corrected",
+        "S17": "context"}
     for f in findings.values():
-        assert f.verdict in VERDICTS
         assert f.evidence_en and HANGUL.search(f.evidence_ko)
         assert f.figures
 

@@ -8,7 +8,7 @@ from _lab_checks import HANGUL, assert_pngs
 
 from neuralab.lab import dead_relu_lab
 from neuralab.lab._classify import flat_digits as digits_arrays
-from neuralab.lab.registry import EXPERIMENTS, VERDICTS
+from neuralab.lab.registry import EXPERIMENTS
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +73,9 @@ def test_one_run_is_reproducible() -> None:
 def test_findings_and_figures(result: dead_relu_lab.DeadReluResult, tmp_path) -> None:
     findings = result.findings()
     assert [f.claim for f in findings] == ["S6", "S7", "S18"]
+    # The exact verdicts: "in VERDICTS" alone is already enforced when a Finding is built.
+    assert [f.verdict for f in findings] == ["confirmed"] * 3
     for f in findings:
-        assert f.verdict in VERDICTS
         assert f.evidence_en and HANGUL.search(f.evidence_ko)
     assert "activations" in findings[1].evidence_en  # the sign error is corrected there
     paths = result.draw(tmp_path)

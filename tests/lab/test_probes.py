@@ -91,7 +91,7 @@ def test_probe_leaves_training_mode_alone() -> None:
 
 
 def test_grad_norms_match_torch_on_a_deeper_net() -> None:
-    torch = pytest.importorskip("torch")
+    import torch  # a hard test dependency: its absence must fail, not skip
     rng = np.random.default_rng(0)
     model = nn.Sequential(nn.Linear(4, 5, dtype=np.float64, generator=rng), nn.Sigmoid(),
                           nn.Linear(5, 5, dtype=np.float64, generator=rng), nn.Sigmoid(),
