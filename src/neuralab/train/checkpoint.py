@@ -64,7 +64,11 @@ def load_checkpoint(path: str | Path, *, model: Any, optimizer: Any, scheduler: 
     ``ValueError``) names the file and the mismatch, and nothing was modified.
     """
     def fail(message: str) -> CheckpointError:
-        return CheckpointError(f"{path}: {message}")
+        # One line: Module's PyTorch-style multi-line message becomes "; "-separated.
+        lines = [line.strip() for line in message.splitlines()]
+        return CheckpointError(f"{path}: " + " ".join(
+            line + (";" if i < len(lines) - 1 and not line.endswith(":") else "")
+            for i, line in enumerate(lines) if line))
 
     tensors, metadata = load_tensors(Path(path))  # ModelFileError naming the file if damaged
     if _META not in metadata:
@@ -88,7 +92,8 @@ def load_checkpoint(path: str | Path, *, model: Any, optimizer: Any, scheduler: 
     try:
         model_values, _ = model.check_state_dict(model_state)
     except (RuntimeError, TypeError, ValueError) as error:
-        raise fail(f"the saved model does not match this {type(model).__name__}: {error}; "
+        raise fail(f"the saved model does not match this {type(model).__name__}: "
+                   f"{str(error).rstrip('.')}; "
                    f"{_HINT} model") from None
 
     # ---- optimizer
