@@ -1,7 +1,7 @@
 """Make every op take its threaded path, even on tiny test tensors.
 
 Imported as a plain module (``from _threads import every_op_threaded``; tests/ is on
-``sys.path``, see ``_tolerance``). Each test file wraps it in its own ``force_parallel`` fixture.
+``sys.path``, see ``_tolerance``). The root conftest wraps it in the ``force_parallel`` fixture.
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 import torch
-from _threads import every_op_threaded
 from _tolerance import assert_normwise_close, assert_product_close
 from threadpoolctl import threadpool_info
 
@@ -23,13 +22,6 @@ from neuralab import parallel
 
 def blas_threads() -> list[int]:
     return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
-
-
-@pytest.fixture
-def force_parallel() -> Iterator[None]:
-    """Every op on its threaded path (this file's own: it replaces the root conftest's)."""
-    with every_op_threaded():
-        yield
 
 
 @pytest.fixture

@@ -8,27 +8,19 @@ float64 (rtol 1e-6) and float32 (rtol 1e-4), each with a random read-only upstre
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
-from _threads import every_op_threaded
 
 import neuralab as nl
 import neuralab.nn.functional as F
 
 pytestmark = [pytest.mark.filterwarnings("error"),  # torch's note on its own 'same' padding:
               pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")]
-
-
-@pytest.fixture
-def force_parallel() -> Iterator[None]:
-    """Every op on its threaded path (this file's own: it replaces the root conftest's)."""
-    with every_op_threaded():
-        yield
 
 
 @pytest.fixture(autouse=True, params=["serial", "threaded"])
