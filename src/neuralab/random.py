@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 import numpy as np
 
 _generator = np.random.default_rng()
@@ -23,8 +26,27 @@ def default_generator() -> np.random.Generator:
 
 
 def get_rng_state() -> dict:
+    """The default generator's state (a JSON-able dict); restore it with ``set_rng_state``."""
     return _generator.bit_generator.state
 
 
 def set_rng_state(state: dict) -> None:
-    _generator.bit_generator.state = state
+    """Restore a state from ``get_rng_state``; a bad one raises ValueError, changing nothing."""
+    set_generator_state(_generator, state, "set_rng_state: the state")
+
+
+def check_generator_state(state: Any, generator: np.random.Generator, what: str) -> None:
+    """Raise ValueError naming ``what`` unless ``state`` is a valid state for ``generator``'s
+    kind of bit generator. NumPy checks it on a scratch generator, so nothing changes."""
+    scratch = type(generator.bit_generator)()
+    try:
+        scratch.state = copy.deepcopy(state)
+    except (TypeError, ValueError, KeyError, OverflowError, AttributeError) as error:
+        raise ValueError(f"{what} is not a valid {type(scratch).__name__} state "
+                         f"({type(error).__name__}: {error})") from None
+
+
+def set_generator_state(generator: np.random.Generator, state: Any, what: str) -> None:
+    """Set ``generator``'s state all or nothing (checked first by ``check_generator_state``)."""
+    check_generator_state(state, generator, what)
+    generator.bit_generator.state = copy.deepcopy(state)

@@ -147,6 +147,9 @@ def test_damaged_files_name_the_file(saved, tmp_path) -> None:
     path = tmp_path / "checkpoint.safetensors"
     write(path, saved[0], "{not json")
     assert "not valid JSON" in str(resume(path))
+    text = saved[1][META]  # the same key twice: json would silently keep the second
+    write(path, saved[0], text[:-1] + ', "epoch": 0}')
+    assert "not valid JSON (duplicate key 'epoch')" in str(resume(path))
     write(path, *edited(saved, lambda t, m: None))
     path.write_bytes(path.read_bytes()[:-10])
     assert isinstance(resume(path), ModelFileError)
@@ -219,3 +222,46 @@ def test_random_json_edits_resume_exactly_or_change_nothing(saved, tmp_path, dat
         assert_same(snapshot(model, opt, loader, sched), before)
     except NonFiniteLossError:
         pass  # a valid but wild edit (lr=1e19, say) loaded, then training diverged
+
+
+def test_nan_loss_says_whether_a_checkpoint_was_written(tmp_path) -> None:
+    model, opt, loader, sched = run()
+    opt.param_groups[0]["lr"] = 1e30  # diverges within the first epoch
+    path = tmp_path / "checkpoint.safetensors"
+    with pytest.raises(NonFiniteLossError, match="no checkpoint was written yet"):
+        fit(model, nn.CrossEntropyLoss(), opt, loader, 3, checkpoint=path, verbose=0)
+    assert not path.exists()
+    model, opt, loader, sched = run()
+    fit(model, nn.CrossEntropyLoss(), opt, loader, 1, checkpoint=path, verbose=0)
+    saved = path.read_bytes()
+
+    def nan_loss(out, y):
+        return nn.CrossEntropyLoss()(out, y) * float("nan")
+
+    with pytest.raises(NonFiniteLossError, match=f"the last checkpoint in {path} is intact"):
+        fit(model, nan_loss, opt, loader, 3, checkpoint=path, verbose=0)
+    assert path.read_bytes() == saved
+
+
+BAD_GENERATOR_STATES = [None, "x", {}, {"bit_generator": "MT19937"},
+                        {"bit_generator": "PCG64", "state": {"state": -1, "inc": 1},
+                         "has_uint32": 0, "uinteger": 0}]
+
+
+@pytest.mark.parametrize("state", BAD_GENERATOR_STATES)
+def test_set_rng_state_refuses_a_bad_state_and_changes_nothing(state) -> None:
+    nl.manual_seed(3)
+    before = copy.deepcopy(get_rng_state())
+    with pytest.raises(ValueError, match="set_rng_state: the state is not a valid PCG64 state"):
+        nl.random.set_rng_state(state)
+    assert get_rng_state() == before
+
+
+@pytest.mark.parametrize("state", [*BAD_GENERATOR_STATES[1:], {"generator": "x", "more": 1}])
+def test_loader_load_state_dict_refuses_a_bad_state_and_changes_nothing(state) -> None:
+    loader = run()[2]
+    before = copy.deepcopy(loader.state_dict())
+    wrapped = state if isinstance(state, dict) and "generator" in state else {"generator": state}
+    with pytest.raises(ValueError, match="DataLoader.load_state_dict"):
+        loader.load_state_dict(wrapped)
+    assert loader.state_dict() == before

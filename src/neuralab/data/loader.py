@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..random import default_generator
+from ..random import default_generator, set_generator_state
 from ..tensor import Tensor, get_default_dtype
 from .dataset import Dataset, TensorDataset, collate
 
@@ -95,7 +95,12 @@ class DataLoader:
         return {"generator": copy.deepcopy(self.generator.bit_generator.state)}
 
     def load_state_dict(self, state: dict) -> None:
-        self.generator.bit_generator.state = copy.deepcopy(state["generator"])
+        """Restore a ``state_dict()``; a bad state raises ValueError and changes nothing."""
+        if not isinstance(state, dict) or set(state) != {"generator"}:
+            raise ValueError(f"DataLoader.load_state_dict: expected {{'generator': ...}} as "
+                             f"returned by state_dict(), got {state!r:.80}")
+        set_generator_state(self.generator, state["generator"],
+                            "DataLoader.load_state_dict: the generator state")
 
     def __repr__(self) -> str:
         return (

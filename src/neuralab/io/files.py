@@ -186,8 +186,9 @@ def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def parse_json(text: str | bytes) -> Any:
-    """Strict JSON from an untrusted file: no NaN/Infinity, no duplicate keys.
+def parse_json(text: str | bytes, *, allow_nan: bool = False) -> Any:
+    """Strict JSON from an untrusted file: no duplicate keys, no NaN/Infinity (unless
+    ``allow_nan``: a training history may hold a NaN loss).
 
     Raises ``ValueError`` (also for UTF-8 errors and nesting too deep for the parser).
     """
@@ -198,7 +199,8 @@ def parse_json(text: str | bytes) -> Any:
     try:
         if isinstance(text, bytes):
             text = text.decode("utf-8")
-        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_object)
+        return json.loads(text, object_pairs_hook=_unique_object,
+                          parse_constant=float if allow_nan else _reject_constant)
     except RecursionError:
         raise ValueError("nested too deeply") from None
     except MemoryError:

@@ -204,8 +204,10 @@ def fit(model: Module, loss_fn: Callable, optimizer: Any, train_loader: Any, epo
                 value = loss.item()
                 if not math.isfinite(value):
                     bar.close()
-                    saved = (f"the last checkpoint in {checkpoint} is intact" if checkpoint
-                             else "no checkpoint was requested")
+                    saved = (f"the last checkpoint in {checkpoint} is intact"
+                             if checkpoint and Path(checkpoint).exists() else
+                             "no checkpoint was written yet" if checkpoint else
+                             "no checkpoint was requested")
                     raise NonFiniteLossError(
                         f"loss is {value} at epoch {epoch + 1}, batch {batch + 1} of "
                         f"{len(train_loader)}; training stopped before this batch changed the "
