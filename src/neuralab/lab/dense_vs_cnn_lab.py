@@ -6,8 +6,7 @@ Parameter counts come from the layer shapes, by formula:
   BatchNorm(C):                  2·C (γ and β)
   output size of conv/pool:      ⌊(H + 2·pad − k) / stride⌋ + 1
 A dense layer's weights grow with the input's size; a convolution's depend only on its channels
-and kernel. The experiment trains a dense net and (when ``nn.Conv2d`` exists) a LeNet-style CNN
-on 28×28 Fashion-MNIST.
+and kernel. The experiment trains a dense net and a LeNet-style CNN on 28×28 Fashion-MNIST.
 """
 
 from __future__ import annotations
@@ -174,14 +173,9 @@ LENET_28: tuple[Layer, ...] = (Conv(6, 5, pad=2), Pool(2), Conv(16, 5), Pool(2),
                                Dense(84), Dense(10))
 
 
-def conv_available() -> bool:
-    """Whether this neuralab has ``nn.Conv2d`` and ``nn.MaxPool2d`` (checked at run time)."""
-    return hasattr(nn, "Conv2d") and hasattr(nn, "MaxPool2d")
-
-
 def build(layers: tuple[Layer, ...], input_shape: tuple[int, int, int]) -> nn.Sequential:
     """A neuralab model for Conv/Pool/Dense layers: ReLU after every conv and hidden dense layer,
-    Flatten before the first dense layer. Conv and Pool need ``nn.Conv2d``/``nn.MaxPool2d``."""
+    Flatten before the first dense layer."""
     modules: list[nn.Module] = []
     c = input_shape[0]
     flat = False
@@ -245,20 +239,19 @@ class DenseVsCnnResult(ExperimentResult):
     quick: bool
     n_train: int
     n_test: int
-    conv_available: bool
     dense_params: int
     dense_first_layer: int
     dense_model_params: int  # counted on the built neuralab model
     cnn_params: int  # by formula
     cnn_conv_params: int
     cnn_dense_share: float
-    cnn_model_params: int | None  # counted on the built neuralab model (None without Conv2d)
+    cnn_model_params: int  # counted on the built neuralab model
     dense_epochs: int
     cnn_epochs: int
     dense_acc: list[float]  # test accuracy per epoch
-    cnn_acc: list[float] | None
+    cnn_acc: list[float]
     dense_seconds: float
-    cnn_seconds: float | None
+    cnn_seconds: float
     famous: dict[str, dict[str, float]]  # name -> params, dense params, dense share, year
     image_sizes: list[int]
     dense_first_by_size: list[int]  # first dense layer (256 units) on s×s grey images
@@ -288,34 +281,24 @@ class DenseVsCnnResult(ExperimentResult):
         size = self.image_sizes[-1]
         resnet = fam["ResNet-18"]["dense_share"]
         d_acc = self.dense_acc[-1]
-        if self.cnn_acc is not None:
-            acc_en = (f"Trained on {self.n_train:,} {self.dataset} images (Adam, lr {LR:g}), "
-                      f"test accuracy on {self.n_test:,}: dense net {d_acc:.1%} after "
-                      f"{self.dense_epochs} epochs, CNN {self.cnn_acc[-1]:.1%} after "
-                      f"{self.cnn_epochs}" + (
-                          f": the CNN is as accurate with {ratio:.1f}× fewer weights."
-                          if self.cnn_acc[-1] >= d_acc - 0.01 else
-                          ": with this little training the CNN has not caught up yet (the full "
-                          "run trains longer on more images)." if self.quick else
-                          ": at this training budget the dense net is ahead."))
-            acc_ko = (f"{self.dataset} 이미지 {self.n_train:,}장으로 학습(Adam, 학습률 {LR:g})한 뒤 "
-                      f"{self.n_test:,}장에서 잰 테스트 정확도: 완전 연결 신경망 {d_acc:.1%}"
-                      f"({self.dense_epochs} 에폭), CNN {self.cnn_acc[-1]:.1%}({self.cnn_epochs} "
-                      f"에폭)" + (
-                          f". CNN은 가중치가 {ratio:.1f}배 적은데도 정확도가 비슷하거나 더 높다."
-                          if self.cnn_acc[-1] >= d_acc - 0.01 else
-                          ". 학습이 이만큼 짧으면 CNN이 아직 따라잡지 못한다(전체 실행은 더 많은 "
-                          "이미지로 더 오래 학습한다)." if self.quick else
-                          ". 이 학습량에서는 완전 연결 신경망이 앞선다."))
-        else:
-            acc_en = (f"This neuralab has no nn.Conv2d yet, so only the dense net was trained "
-                      f"({d_acc:.1%} test accuracy on {self.n_test:,} {self.dataset} images after "
-                      f"{self.dense_epochs} epochs on {self.n_train:,}); the CNN's counts come "
-                      f"from the formula.")
-            acc_ko = (f"이 neuralab에는 아직 nn.Conv2d가 없어서 완전 연결 신경망만 학습했다"
-                      f"({self.dataset} {self.n_train:,}장으로 {self.dense_epochs} 에폭, 테스트 "
-                      f"{self.n_test:,}장에서 정확도 {d_acc:.1%}). CNN의 파라미터 수는 공식으로 "
-                      f"계산했다.")
+        acc_en = (f"Trained on {self.n_train:,} {self.dataset} images (Adam, lr {LR:g}), "
+                  f"test accuracy on {self.n_test:,}: dense net {d_acc:.1%} after "
+                  f"{self.dense_epochs} epochs, CNN {self.cnn_acc[-1]:.1%} after "
+                  f"{self.cnn_epochs}" + (
+                      f": the CNN is as accurate with {ratio:.1f}× fewer weights."
+                      if self.cnn_acc[-1] >= d_acc - 0.01 else
+                      ": with this little training the CNN has not caught up yet (the full "
+                      "run trains longer on more images)." if self.quick else
+                      ": at this training budget the dense net is ahead."))
+        acc_ko = (f"{self.dataset} 이미지 {self.n_train:,}장으로 학습(Adam, 학습률 {LR:g})한 뒤 "
+                  f"{self.n_test:,}장에서 잰 테스트 정확도: 완전 연결 신경망 {d_acc:.1%}"
+                  f"({self.dense_epochs} 에폭), CNN {self.cnn_acc[-1]:.1%}({self.cnn_epochs} "
+                  f"에폭)" + (
+                      f". CNN은 가중치가 {ratio:.1f}배 적은데도 정확도가 비슷하거나 더 높다."
+                      if self.cnn_acc[-1] >= d_acc - 0.01 else
+                      ". 학습이 이만큼 짧으면 CNN이 아직 따라잡지 못한다(전체 실행은 더 많은 "
+                      "이미지로 더 오래 학습한다)." if self.quick else
+                      ". 이 학습량에서는 완전 연결 신경망이 앞선다."))
         s20 = Finding(
             "S20", "confirmed",
             f"On 28×28 images a dense net 784-256-128-10 needs {self.dense_params:,} weights, "
@@ -391,9 +374,8 @@ class DenseVsCnnResult(ExperimentResult):
             fig, ax = plt.subplots(figsize=(6.5, 4))
             ax.plot(np.arange(1, len(self.dense_acc) + 1), np.array(self.dense_acc) * 100,
                     "o-", label=f"dense net ({self.dense_params:,} parameters)")
-            if self.cnn_acc is not None:
-                ax.plot(np.arange(1, len(self.cnn_acc) + 1), np.array(self.cnn_acc) * 100,
-                        "s-", label=f"CNN ({self.cnn_params:,} parameters)")
+            ax.plot(np.arange(1, len(self.cnn_acc) + 1), np.array(self.cnn_acc) * 100,
+                    "s-", label=f"CNN ({self.cnn_params:,} parameters)")
             ax.set(xlabel="epoch", ylabel="test accuracy (%)",
                    title=f"{self.dataset}, {self.n_train:,} training images")
             ax.grid(alpha=0.3)
@@ -419,15 +401,11 @@ def _fit(layers: tuple[Layer, ...], x: np.ndarray, y: np.ndarray, xt: np.ndarray
             title_en="Dense layers vs convolutions: parameters and accuracy",
             title_ko="완전 연결 층 대 합성곱: 파라미터 수와 정확도")
 def run_dense_vs_cnn(quick: bool = False, seed: int = 0) -> DenseVsCnnResult:
-    """Count parameters by formula; train a dense net and (if Conv2d exists) a LeNet-style CNN."""
+    """Count parameters by formula; train a dense net and a LeNet-style CNN."""
     dataset, x, y, xt, yt = images_28(quick, seed)
     dense_epochs, cnn_epochs = (3, 3) if quick else (8, 8)
     dense_model, dense_acc, dense_seconds = _fit(DENSE_NET, x, y, xt, yt, dense_epochs, seed)
-    cnn_acc = cnn_seconds = cnn_model_params = None
-    has_conv = conv_available()
-    if has_conv:
-        cnn_model, cnn_acc, cnn_seconds = _fit(LENET_28, x, y, xt, yt, cnn_epochs, seed)
-        cnn_model_params = cnn_model.num_parameters()
+    cnn_model, cnn_acc, cnn_seconds = _fit(LENET_28, x, y, xt, yt, cnn_epochs, seed)
 
     rows = layer_table(LENET_28, IMAGE)
     famous = {}
@@ -438,16 +416,17 @@ def run_dense_vs_cnn(quick: bool = False, seed: int = 0) -> DenseVsCnnResult:
                         "year": year}
     sizes = [28, 56, 112, 224]
     return DenseVsCnnResult(
-        dataset=dataset, quick=quick, n_train=len(y), n_test=len(yt), conv_available=has_conv,
+        dataset=dataset, quick=quick, n_train=len(y), n_test=len(yt),
         dense_params=count_parameters(DENSE_NET, IMAGE),
         dense_first_layer=layer_table(DENSE_NET, IMAGE)[0].params,
         dense_model_params=dense_model.num_parameters(),
         cnn_params=sum(t.params for t in rows),
         cnn_conv_params=sum(t.params for t in rows if not t.dense),
-        cnn_dense_share=r(dense_share(LENET_28, IMAGE)), cnn_model_params=cnn_model_params,
+        cnn_dense_share=r(dense_share(LENET_28, IMAGE)),
+        cnn_model_params=cnn_model.num_parameters(),
         dense_epochs=dense_epochs, cnn_epochs=cnn_epochs, dense_acc=dense_acc, cnn_acc=cnn_acc,
         dense_seconds=r(dense_seconds, 2),
-        cnn_seconds=None if cnn_seconds is None else r(cnn_seconds, 2),
+        cnn_seconds=r(cnn_seconds, 2),
         famous=famous, image_sizes=sizes,
         dense_first_by_size=[count_parameters((Dense(256),), (1, s, s)) for s in sizes],
         conv_first_by_size=[count_parameters((Conv(6, 5),), (1, s, s)) for s in sizes],
