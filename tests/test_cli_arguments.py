@@ -16,39 +16,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _cli import assert_one_line_error, assert_usage_error, run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import neuralab as nl
 from neuralab import nn
-from neuralab.cli import MAX_EPOCHS, build_parser, main
+from neuralab.cli import MAX_EPOCHS, build_parser
 from neuralab.models import MAX_PARAMETERS
-
-
-def run(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str, str]:
-    """(exit code, stdout, stderr) of ``neuralab argv``, argparse's SystemExit included."""
-    try:
-        code = main(argv)
-    except SystemExit as exit_info:
-        code = exit_info.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_usage_error(code: int, err: str, option: str) -> None:
-    assert code == 2, err
-    assert err.startswith("usage: neuralab"), err
-    last = err.strip().splitlines()[-1]
-    assert last.startswith("neuralab ") and ": error: " in last and option in last, err
-    assert "Traceback" not in err
-
-
-def assert_one_line_error(code: int, err: str, *culprits: str) -> None:
-    assert code == 1, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("neuralab: error: "), err
-    for culprit in culprits:
-        assert culprit in lines[0], (culprit, err)
 
 
 # ------------------------------------------------------------------------- numeric arguments
@@ -173,12 +148,12 @@ def test_data_path_that_is_a_folder_or_missing(capsys: pytest.CaptureFixture[str
     folder = tmp_path / "table.csv"
     folder.mkdir()
     code, _, err = run(capsys, ["train", "--data", str(folder), "--out", str(tmp_path / "r")])
-    assert_one_line_error(code, err, str(folder), "folder")
+    assert_usage_error(code, err, str(folder), "folder")
     code, _, err = run(capsys, ["train", "--data", str(tmp_path), "--out", str(tmp_path / "r")])
-    assert_one_line_error(code, err, str(tmp_path), "folder")
+    assert_usage_error(code, err, str(tmp_path), "folder")
     missing = tmp_path / "nope.csv"
     code, _, err = run(capsys, ["train", "--data", str(missing), "--out", str(tmp_path / "r")])
-    assert_one_line_error(code, err, str(missing), "no such file")
+    assert_usage_error(code, err, str(missing), "no such file")
     assert not (tmp_path / "r").exists()
 
 

@@ -276,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     xor.add_argument("--epochs", type=_number(int, 1, MAX_EPOCHS), default=2000)
     xor.add_argument("--lr", type=_positive, default=0.1)
     xor.add_argument("--seed", type=_number(int, 0, MAX_SEED), default=0)
-    xor.set_defaults(handler=_cmd_xor)
+    xor.set_defaults(handler=_cmd_xor, parser=xor)
 
     train = commands.add_parser(
         "train", help="train an MLP classifier; writes the model, history.json and plots")
@@ -311,18 +311,18 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("model", help="a model file written by neuralab train")
     _add_data_arguments(evaluate, None)
     evaluate.add_argument("--seed", type=_number(int, 0, MAX_SEED), default=0)
-    evaluate.set_defaults(handler=_cmd_evaluate)
+    evaluate.set_defaults(handler=_cmd_evaluate, parser=evaluate)
 
     predict = commands.add_parser("predict", help="top-3 classes for images (PNG, JPEG...)")
     predict.add_argument("model", help="a model file written by neuralab train")
     predict.add_argument("images", nargs="+", help="image files")
-    predict.set_defaults(handler=_cmd_predict)
+    predict.set_defaults(handler=_cmd_predict, parser=predict)
     lab = commands.add_parser("lab", help="list the seed-claim experiments, or run one")
     lab.add_argument("name", nargs="?", help="experiment to run (omit to list them)")
     lab.add_argument("--out", default=None, help="folder for PNGs and JSON (default lab/NAME)")
     lab.add_argument("--quick", action="store_true", help="the smaller, faster version")
     lab.add_argument("--lang", default="en", choices=["en", "ko"])
-    lab.set_defaults(handler=_cmd_lab)
+    lab.set_defaults(handler=_cmd_lab, parser=lab)
 
     tour = commands.add_parser(
         "tour", help="run every experiment in the notes' order; write one HTML report")
@@ -330,7 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
     tour.add_argument("--lang", default="en", choices=["en", "ko"], help="report language")
     tour.add_argument("--full", action="store_true",
                       help="the full-size experiments (minutes) instead of the quick ones")
-    tour.set_defaults(handler=_cmd_tour)
+    tour.set_defaults(handler=_cmd_tour, parser=tour)
     return parser
 
 
@@ -346,11 +346,12 @@ def _failure_line(error: BaseException) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from .models import ModelTooLargeError
+    from .train.job import UsageError
 
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except ModelTooLargeError as error:  # an argument (--hidden) asks for too much: usage, 2
+    except (ModelTooLargeError, UsageError) as error:  # an unusable argument: usage, exit 2
         args.parser.error(str(error))
     except KeyboardInterrupt:  # training handles Ctrl-C itself; elsewhere just stop quietly
         print("interrupted", file=sys.stderr)

@@ -14,28 +14,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
-from neuralab.cli import main
+from _cli import assert_one_line_error, assert_usage_error, run
 
 TRAIN = ["train", "--data", "digits", "--epochs", "1", "--quiet", "--no-plots"]
-
-
-def run(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str, str]:
-    try:
-        code = main(argv)
-    except SystemExit as exit_info:
-        code = exit_info.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_line_error(code: int, err: str, *culprits: str) -> None:
-    assert code == 1, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("neuralab: error: "), err
-    assert "Traceback" not in err
-    for culprit in culprits:
-        assert culprit in lines[0], (culprit, err)
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -104,7 +85,7 @@ def test_out_that_is_a_file_or_under_a_file(capsys: pytest.CaptureFixture[str],
         for argv in (TRAIN + ["--out", str(out)], ["tour", "--out", str(out)],
                      ["lab", "activations", "--quick", "--out", str(out)]):
             code, stdout, err = run(capsys, argv)
-            assert_one_line_error(code, err, str(out))
+            assert_usage_error(code, err, str(out), f"{afile} is a file")
             assert "[1/" not in stdout  # refused before the first experiment ran
     assert afile.read_text() == "keep me"
 
@@ -133,10 +114,10 @@ def test_resume_without_a_checkpoint_is_refused(capsys: pytest.CaptureFixture[st
     out = tmp_path / "run"
     before = old_run(out)
     code, _, err = run(capsys, TRAIN + ["--out", str(out), "--resume"])
-    assert_one_line_error(code, err, "--resume", str(out / "checkpoint.safetensors"))
+    assert_usage_error(code, err, "--resume", str(out / "checkpoint.safetensors"))
     assert snapshot(out) == before
     code, _, err = run(capsys, TRAIN + ["--out", str(tmp_path / "never"), "--resume"])
-    assert_one_line_error(code, err, "--resume")
+    assert_usage_error(code, err, "--resume")
     assert not (tmp_path / "never").exists()
 
 

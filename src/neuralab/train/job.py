@@ -23,6 +23,12 @@ RUN_FILES = {"checkpoint": "checkpoint.safetensors", "history": "history.json",
 STAGING_PREFIX = ".neuralab-staging-"
 
 
+class UsageError(ValueError):
+    """An option's value cannot be used — a folder where a file belongs, an unknown data set,
+    ``--resume`` with nothing to resume: the CLI answers with its usage line and exit code 2,
+    as for a malformed argument."""
+
+
 class OutputError(OSError):
     """A run's folder or file could not be created or written; the message names it."""
 
@@ -61,10 +67,10 @@ def load_data(name: str, *, target: str = "label", val_fraction: float = 0.2, se
         train, test = data.train_val_split(table, val_fraction, seed=seed)  # keeps .classes
         label = "validation"
     elif Path(name).is_dir():
-        raise ValueError(f"{name}: is a folder; --data takes {', '.join(BUILTIN_DATA)} or a "
+        raise UsageError(f"{name}: is a folder; --data takes {', '.join(BUILTIN_DATA)} or a "
                          f".csv or .npz file")
     else:
-        raise ValueError(f"unknown data set {name!r}: use one of {', '.join(BUILTIN_DATA)} or "
+        raise UsageError(f"unknown data set {name!r}: use one of {', '.join(BUILTIN_DATA)} or "
                          f"a path to a .csv or .npz file")
     x_train, y_train = train.tensors
     classes = getattr(train, "classes", None) or [  # labels 0..max when nothing names them
@@ -75,12 +81,12 @@ def load_data(name: str, *, target: str = "label", val_fraction: float = 0.2, se
 def _check_readable(path: Path) -> None:
     """A clear line for a data path that is missing, a folder or unreadable."""
     if path.is_dir():
-        raise ValueError(f"{path}: is a folder, not a .csv or .npz file")
+        raise UsageError(f"{path}: is a folder, not a .csv or .npz file")
     try:
         with open(path, "rb"):
             pass
     except FileNotFoundError:
-        raise ValueError(f"{path}: no such file") from None
+        raise UsageError(f"{path}: no such file") from None
     except OSError as error:
         raise ValueError(f"{path}: cannot read the file ({error.strerror or error})") from None
 
@@ -233,8 +239,10 @@ def prepare_out_dir(path: str | Path) -> list[Path]:
     ``OutputError`` naming the folder if it cannot be created or written."""
     out = Path(path)
     missing = [p for p in (out, *out.parents) if not p.exists() and not p.is_symlink()]
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"cannot use {out} as the output folder: it is a file, not a folder")
+    for folder in (out, *out.parents):
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(f"cannot use {out} as the output folder: {folder} is a file, "
+                             f"not a folder")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -309,7 +317,7 @@ def run_training(config: TrainConfig, log: Callable[[str], None] = print) -> Tra
     out = Path(config.out)
     checkpoint = out / RUN_FILES["checkpoint"]
     if config.resume and not checkpoint.is_file():
-        raise ValueError(f"--resume: there is no checkpoint to resume from ({checkpoint} does "
+        raise UsageError(f"--resume: there is no checkpoint to resume from ({checkpoint} does "
                          f"not exist); run without --resume to start a new run")
     if config.plots:
         from ..plot import _pyplot
