@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,3 +41,23 @@ fashion_mnist_installed = needs(
     "Debian's dataset-fashion-mnist is not installed (apt-get install dataset-fashion-mnist)")
 chromium_installed = needs(
     CHROMIUM is not None, "Debian's chromium is not installed (apt-get install chromium)")
+
+
+@contextmanager
+def mounted_tmpfs(directory: Path, size: str = "64k", read_only: bool = False) -> Iterator[Path]:
+    """A fresh tmpfs of ``size`` mounted on ``directory`` (created), unmounted afterwards: a
+    real 'No space left on device' or 'Read-only file system' (chmod is no bar to root).
+
+    Mounting needs root: without it the test is ``unavailable`` (skipped; failed in CI)."""
+    if os.geteuid() != 0:
+        unavailable("a small tmpfs (disk-full and read-only tests) needs root to mount")
+    directory.mkdir(parents=True)
+    options = f"size={size}" + (",ro" if read_only else "")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(directory)],
+                          capture_output=True, text=True)
+    if done.returncode:
+        unavailable(f"cannot mount a tmpfs here ({done.stderr.strip()})")
+    try:
+        yield directory
+    finally:
+        subprocess.run(["umount", str(directory)], check=False)

@@ -7,14 +7,17 @@ where they fail, so CI cannot pass them silently — and read-only folders use c
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 from _cli import assert_one_line_error, assert_usage_error, run
+from _system import mounted_tmpfs
 
 TRAIN = ["train", "--data", "digits", "--epochs", "1", "--quiet", "--no-plots"]
 
@@ -33,37 +36,13 @@ def old_run(folder: Path) -> dict[str, bytes]:
     return snapshot(folder)
 
 
-def _need_root(what: str) -> None:
-    if os.geteuid() != 0:
-        reason = f"{what} needs root to mount a small tmpfs"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason + " (CI=true: not skipping)")
-        pytest.skip(reason)
-
-
 @pytest.fixture
 def tmpfs(tmp_path: Path) -> Iterator[Callable[..., Path]]:
     """``tmpfs(size, read_only=False)`` mounts a fresh tmpfs and returns its folder."""
-    mounted: list[Path] = []
-
-    def mount(size: str, read_only: bool = False) -> Path:
-        _need_root("a full or read-only disk")
-        target = tmp_path / f"fs{len(mounted)}"
-        target.mkdir()
-        options = f"size={size}" + (",ro" if read_only else "")
-        result = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(target)],
-                                capture_output=True, text=True)
-        if result.returncode:
-            message = f"cannot mount a tmpfs here: {result.stderr.strip()}"
-            if os.environ.get("CI") == "true":
-                pytest.fail(message)
-            pytest.skip(message)
-        mounted.append(target)
-        return target
-
-    yield mount
-    for target in reversed(mounted):
-        subprocess.run(["umount", str(target)], check=False)
+    numbers = itertools.count()
+    with ExitStack() as mounts:
+        yield lambda size, read_only=False: mounts.enter_context(mounted_tmpfs(
+            tmp_path / f"fs{next(numbers)}", size, read_only))
 
 
 def read_only_folder(tmpfs: Callable[..., Path], tmp_path: Path) -> Path:
