@@ -14,6 +14,7 @@ orders of magnitude above these bounds for the sizes the tests use.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,9 @@ SAFETY = 4
 
 def eps(*dtypes: Any) -> float:
     """Machine epsilon of the least precise float dtype among ``dtypes`` (arrays or dtypes)."""
-    found = [np.dtype(getattr(d, "dtype", d)) for d in dtypes]
+    # a scalar type (np.float32) has a ``dtype`` attribute too, but not a dtype's value
+    found = [np.dtype(d if isinstance(d, (type, str, np.dtype)) else getattr(d, "dtype", d))
+             for d in dtypes]
     floats = [d for d in found if np.issubdtype(d, np.floating)] or [np.dtype(np.float64)]
     return max(float(np.finfo(d).eps) for d in floats)
 
@@ -52,6 +55,15 @@ def assert_close(actual: Any, expected: Any, *, scale: Any, terms: int = 1,
             f"{err_msg} {int(bad.sum())} of {bad.size} elements differ beyond the bound "
             f"{SAFETY}·{terms}·eps·scale; worst at {where}: actual {actual[where]!r}, expected "
             f"{expected[where]!r}, error {error[where]:.3g} > bound {bound[where]:.3g}")
+
+
+def pairwise_terms(n: int) -> int:
+    """The ``terms`` of a NumPy sum of ``n`` values along a contiguous axis: NumPy sums blocks
+    of up to 128 values with 8 accumulators (16 roundings each, 8 to combine them) and adds
+    the blocks pairwise (log2 of their count), so its error is at most about
+    (16 + 8 + log2(n/128)) · u · Σ|x|, not n · u · Σ|x|. For reductions built that way
+    (batch_norm's statistics: contiguous rows, chunks combined in float64)."""
+    return 24 + max(0, math.ceil(math.log2(max(n, 1) / 128)))
 
 
 def product_scale(a: np.ndarray, b: np.ndarray) -> np.ndarray:

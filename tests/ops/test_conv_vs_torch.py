@@ -3,7 +3,13 @@
 Every test runs serially and on the ops' threaded path (the ``execution`` fixture).
 A sweep over strides, paddings, dilations, kernel shapes, odd sizes, batch 1, both im2col paths
 (few and many channels) and input memory layouts (NCHW, channels-last, non-contiguous), in
-float64 (rtol 1e-6) and float32 (rtol 1e-4), each with a random read-only upstream gradient.
+float64 and float32, each with a random read-only upstream gradient.
+
+Tolerances come from each op's terms (``_tolerance``): every value and gradient element is
+compared within SAFETY · terms · eps · scale, where ``scale`` is the sum of the magnitudes of
+the terms that element is computed from (a per-op ``Scale`` function) and ``terms`` the longest
+reduction. An elementwise bound by |result| alone would not do: batch_norm's input gradient
+cancels terms far larger than itself.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
+from _tolerance import assert_close, eps, pairwise_terms
 
 import neuralab as nl
 import neuralab.nn.functional as F
@@ -31,7 +38,82 @@ def execution(request: pytest.FixtureRequest) -> None:
         request.getfixturevalue("force_parallel")
 
 
-DTYPES = {"float64": (np.float64, 1e-6, 1e-9), "float32": (np.float32, 1e-4, 1e-5)}
+DTYPES = {"float64": np.float64, "float32": np.float32}
+
+# (float64 inputs, float64 upstream gradient) -> (scale of the value, scale of each input's
+# gradient, number of terms of the longest reduction involved).
+Scale = Callable[[list[np.ndarray], np.ndarray], tuple[np.ndarray, list[np.ndarray], int]]
+
+
+def _abs_run(torch_fn: Callable[..., torch.Tensor], arrays: list[np.ndarray],
+             g: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """``torch_fn``'s value and input gradients in float64 for the upstream gradient |g|."""
+    ts = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in arrays]
+    y = torch_fn(*ts)
+    y.backward(torch.from_numpy(np.abs(g)))
+    return y.detach().numpy(), [t.grad.numpy() for t in ts]
+
+
+def multilinear(torch_fn: Callable[..., torch.Tensor], terms: int) -> Scale:
+    """Ops linear in each input (conv2d, average pooling): every value and gradient element is
+    a sum of products of input elements, so the same op on |inputs| with |g| gives exactly the
+    sums of |products| the rounding errors are relative to."""
+    def scale(arrays: list[np.ndarray], g: np.ndarray) -> tuple:
+        return (*_abs_run(torch_fn, [np.abs(a) for a in arrays], g), terms)
+    return scale
+
+
+def routing(torch_fn: Callable[..., torch.Tensor], terms: int) -> Scale:
+    """Max pooling: the value is a copy of one input element; the gradient sums the upstream
+    gradients routed to an element, so the same routing (the same input) with |g| gives the
+    sums of |terms|."""
+    def scale(arrays: list[np.ndarray], g: np.ndarray) -> tuple:
+        return (*_abs_run(torch_fn, arrays, g), terms)
+    return scale
+
+
+def conv_terms(x_shape: tuple, w_shape: tuple, y_shape: tuple) -> int:
+    """Longest reduction of conv2d: an output sums C_in·kh·kw products and the bias; an input
+    gradient at most C_out·kh·kw; a weight or bias gradient N·H_out·W_out."""
+    n, c_in, kh, kw = x_shape[0], *w_shape[1:]
+    return max(c_in * kh * kw + 1, w_shape[0] * kh * kw, n * y_shape[2] * y_shape[3])
+
+
+def conv_scale(torch_fn: Callable[..., torch.Tensor], x_shape: tuple, w_shape: tuple) -> Scale:
+    def scale(arrays: list[np.ndarray], g: np.ndarray) -> tuple:
+        return multilinear(torch_fn, conv_terms(x_shape, w_shape, g.shape))(arrays, g)
+    return scale
+
+
+def batch_norm_scale(running_mean: np.ndarray | None, running_var: np.ndarray | None,
+                     training: bool, eps: float = 1e-5) -> Scale:
+    """y = γ·(x − μ)/σ + β with the batch's (training) or the running (evaluation) μ and σ².
+    With X = (|x| + |μ|)/σ bounding |x̂| and its error: value ~ |γ|·X + |β|; in training the
+    input gradient γ/σ·(g − mean g − x̂·mean(g·x̂)) ~ |γ|/σ·(|g| + mean|g| + X·mean(|g|·X)),
+    whose result is far smaller than its terms; weight gradient Σ g·x̂ ~ Σ|g|·X; bias Σ|g|.
+    The statistics are reductions over the m values of a channel: terms = m."""
+    def scale(arrays: list[np.ndarray], g: np.ndarray) -> tuple:
+        x, *affine = arrays
+        axes = (0, *range(2, x.ndim))
+        shape = [1, -1] + [1] * (x.ndim - 2)
+        m = x.size // x.shape[1]
+        if training:
+            mu, var = x.mean(axis=axes), x.var(axis=axes)
+        else:
+            mu, var = running_mean, running_var
+        sigma = np.sqrt(var + eps).reshape(shape)
+        mu = mu.reshape(shape)
+        gamma = np.abs(affine[0]).reshape(shape) if affine else np.ones_like(sigma)
+        beta = np.abs(affine[1]).reshape(shape) if affine else np.zeros_like(sigma)
+        big_x = (np.abs(x) + np.abs(mu)) / sigma
+        g = np.abs(g)
+        value = gamma * big_x + beta
+        dx = gamma / sigma * (g + g.mean(axis=axes, keepdims=True)
+                              + big_x * (g * big_x).mean(axis=axes, keepdims=True)) \
+            if training else gamma / sigma * g
+        grads = [dx, (g * big_x).sum(axis=axes), g.sum(axis=axes)][:len(arrays)]
+        return value, grads, m
+    return scale
 
 
 def channels_last(x: np.ndarray) -> np.ndarray:
@@ -40,30 +122,32 @@ def channels_last(x: np.ndarray) -> np.ndarray:
 
 
 def compare(nl_fn: Callable[..., nl.Tensor], torch_fn: Callable[..., torch.Tensor],
-            arrays: list[np.ndarray], dtype_name: str, seed: int = 0,
+            arrays: list[np.ndarray], dtype_name: str, scale: Scale, seed: int = 0,
             layout: Callable[[np.ndarray], np.ndarray] | None = None) -> nl.Tensor:
-    """Check the value and every input gradient against torch, with a read-only upstream
-    gradient that must come back unchanged."""
-    # Generous fixed tolerances (~10^9 and ~10^3 eps): an elementwise bound would need each
-    # op's term magnitudes (batch_norm's input gradient cancels terms far larger than itself).
-    dtype, rtol, atol = DTYPES[dtype_name]
+    """Check the value and every input gradient against torch, each element within
+    SAFETY · terms · eps · scale from ``scale`` (both results carry rounding errors of that
+    size), with a read-only upstream gradient that must come back unchanged."""
+    dtype = DTYPES[dtype_name]
     arrays = [np.asarray(a, dtype=dtype) for a in arrays]
     ours = [nl.Tensor(layout(a) if layout and a.ndim == 4 else a.copy(), requires_grad=True)
             for a in arrays]
     theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
     y, expected = nl_fn(*ours), torch_fn(*theirs)
     assert y.shape == tuple(expected.shape) and y.dtype == dtype
-    np.testing.assert_allclose(y.data, expected.detach().numpy(), rtol=rtol, atol=atol)
     g = np.random.default_rng(seed).standard_normal(y.shape).astype(dtype)
+    value_scale, grad_scales, terms = scale([a.astype(np.float64) for a in arrays],
+                                            g.astype(np.float64))
+    assert_close(y.data, expected.detach().numpy(), scale=value_scale, terms=terms,
+                 err_msg="value")
     g.flags.writeable = False
     before = g.copy()
     y.backward(g)
     expected.backward(torch.from_numpy(before.copy()))
     np.testing.assert_array_equal(g, before)
-    for i, (a, b) in enumerate(zip(ours, theirs)):
+    for i, (a, b, grad_scale) in enumerate(zip(ours, theirs, grad_scales, strict=True)):
         assert a.grad is not None and a.grad.shape == a.shape and a.grad.dtype == dtype
-        np.testing.assert_allclose(a.grad, b.grad.numpy(), rtol=rtol, atol=atol,
-                                   err_msg=f"gradient of input {i}")
+        assert_close(a.grad, b.grad.numpy(), scale=grad_scale, terms=terms,
+                     err_msg=f"gradient of input {i}")
     return y
 
 
@@ -95,9 +179,9 @@ def test_conv2d_matches_torch(config: tuple, dtype_name: str) -> None:
     arrays = [rng.standard_normal(x_shape), rng.standard_normal(w_shape)]
     if bias:
         arrays.append(rng.standard_normal(w_shape[0]))
+    theirs = lambda *a: TF.conv2d(*a[:2], a[2] if bias else None, stride, padding, dilation)  # noqa: E731
     compare(lambda *a: F.conv2d(*a[:2], a[2] if bias else None, stride, padding, dilation),
-            lambda *a: TF.conv2d(*a[:2], a[2] if bias else None, stride, padding, dilation),
-            arrays, dtype_name)
+            theirs, arrays, dtype_name, conv_scale(theirs, x_shape, w_shape))
 
 
 @pytest.mark.parametrize("layout", ["channels_last", "non_contiguous"])
@@ -108,8 +192,9 @@ def test_conv2d_any_input_layout(layout: str, channels: int) -> None:
         rng.standard_normal(5)
     make = channels_last if layout == "channels_last" else (
         lambda a: np.repeat(a, 2, axis=3)[..., ::2])  # a strided view with the same values
-    compare(lambda *a: F.conv2d(*a, stride=1, padding=1), lambda *a: TF.conv2d(*a, padding=1),
-            [x, w, b], "float64", layout=make)
+    theirs = lambda *a: TF.conv2d(*a, padding=1)  # noqa: E731
+    compare(lambda *a: F.conv2d(*a, stride=1, padding=1), theirs, [x, w, b], "float64",
+            conv_scale(theirs, x.shape, w.shape), layout=make)
 
 
 def test_conv2d_output_is_channels_last_and_feeds_the_next_layer() -> None:
@@ -122,9 +207,25 @@ def test_conv2d_output_is_channels_last_and_feeds_the_next_layer() -> None:
         assert h.data.transpose(0, 2, 3, 1).flags.c_contiguous  # NHWC memory, NCHW shape
         return F.conv2d(h, w2, padding=1)
 
-    compare(ours, lambda x, w1, w2: TF.conv2d(TF.max_pool2d(torch.relu(TF.conv2d(x, w1)), 2), w2,
-                                              padding=1),
-            [x, w1, w2], "float32")
+    def theirs(x, w1, w2):
+        return TF.conv2d(TF.max_pool2d(torch.relu(TF.conv2d(x, w1)), 2), w2, padding=1)
+
+    def chain_scale(arrays: list[np.ndarray], g: np.ndarray) -> tuple:
+        """The chain on |x|, |w1|, |w2| through the real ReLU mask and max-pool routing."""
+        x, w1, w2 = (torch.from_numpy(a) for a in arrays)
+        h = TF.conv2d(x, w1)
+        _, where = TF.max_pool2d(torch.relu(h), 2, return_indices=True)
+
+        def absolute(x, w1, w2):
+            h_abs = TF.conv2d(x, w1) * (h > 0)
+            pooled = h_abs.flatten(2).gather(2, where.flatten(2)).view_as(where)
+            return TF.conv2d(pooled, w2, padding=1)
+
+        value, grads = _abs_run(absolute, [np.abs(a) for a in arrays], g)
+        # a chain: the fan-ins add up (3·9 + 8·9), and weight gradients sum over N·H·W = 200
+        return value, grads, 3 * 9 + 8 * 9 + 2 * 10 * 10
+
+    compare(ours, theirs, [x, w1, w2], "float32", chain_scale)
 
 
 def test_conv2d_gradient_only_for_inputs_that_need_it() -> None:
@@ -136,7 +237,10 @@ def test_conv2d_gradient_only_for_inputs_that_need_it() -> None:
     tw = torch.tensor(w.data, requires_grad=True)
     TF.conv2d(torch.tensor(x.data), tw, torch.tensor(b.data)).sum().backward()
     assert x.grad is None and b.grad is None
-    np.testing.assert_allclose(w.grad, tw.grad.numpy(), rtol=1e-10)
+    # Σ over N·H_out·W_out = 32 positions of x's patches: the same sums of |x|
+    _, (w_scale,) = _abs_run(lambda w: TF.conv2d(torch.from_numpy(np.abs(x.data)), w),
+                             [np.abs(w.data)], np.ones((2, 4, 4, 4)))
+    assert_close(w.grad, tw.grad.numpy(), scale=w_scale, terms=2 * 4 * 4)
 
 
 @pytest.mark.parametrize(("call", "message"), [
@@ -189,8 +293,9 @@ def test_max_pool2d_matches_torch(config: tuple, layout: Any, dtype_name: str) -
     shape, kernel, stride, padding = config
     rng = np.random.default_rng(len(str(config)))
     x = rng.permutation(np.prod(shape)).reshape(shape) * 0.01  # distinct values: no ties
-    compare(lambda x: F.max_pool2d(x, kernel, stride, padding),
-            lambda x: TF.max_pool2d(x, kernel, stride, padding), [x], dtype_name, layout=layout)
+    theirs = lambda x: TF.max_pool2d(x, kernel, stride, padding)  # noqa: E731
+    compare(lambda x: F.max_pool2d(x, kernel, stride, padding), theirs, [x], dtype_name,
+            routing(theirs, int(np.prod(kernel))), layout=layout)
 
 
 @pytest.mark.parametrize("layout", [None, channels_last], ids=["nchw", "nhwc"])
@@ -200,13 +305,15 @@ def test_max_pool2d_ties_route_to_the_first_maximum_as_torch(config: tuple, layo
     rng = np.random.default_rng(7)
     # Few distinct values and many zeros (as after ReLU): most windows hold tied maxima.
     x = np.maximum(rng.integers(-2, 3, shape), 0).astype(np.float64)
-    compare(lambda x: F.max_pool2d(x, kernel, stride, padding),
-            lambda x: TF.max_pool2d(x, kernel, stride, padding), [x], "float32", layout=layout)
+    theirs = lambda x: TF.max_pool2d(x, kernel, stride, padding)  # noqa: E731
+    compare(lambda x: F.max_pool2d(x, kernel, stride, padding), theirs, [x], "float32",
+            routing(theirs, int(np.prod(kernel))), layout=layout)
 
 
 def test_max_pool2d_of_constant_windows() -> None:
     for x in (np.zeros((1, 2, 4, 4)), np.full((1, 2, 4, 4), -3.0)):
-        compare(lambda x: F.max_pool2d(x, 2), lambda x: TF.max_pool2d(x, 2), [x], "float64")
+        compare(lambda x: F.max_pool2d(x, 2), lambda x: TF.max_pool2d(x, 2), [x], "float64",
+                routing(lambda x: TF.max_pool2d(x, 2), 4))
 
 
 @pytest.mark.parametrize("count_include_pad", [True, False])
@@ -216,10 +323,13 @@ def test_avg_pool2d_matches_torch(config: tuple, dtype_name: str,
                                   count_include_pad: bool) -> None:
     shape, kernel, stride, padding = config
     x = np.random.default_rng(len(str(config))).standard_normal(shape)
-    compare(lambda x: F.avg_pool2d(x, kernel, stride, padding, count_include_pad),
-            lambda x: TF.avg_pool2d(x, kernel, stride, padding,
-                                    count_include_pad=count_include_pad),
-            [x], dtype_name, layout=channels_last if count_include_pad else None)
+    def theirs(x):
+        return TF.avg_pool2d(x, kernel, stride, padding, count_include_pad=count_include_pad)
+
+    # a window's sum and its division; an input's gradient sums at most kh·kw windows' shares
+    compare(lambda x: F.avg_pool2d(x, kernel, stride, padding, count_include_pad), theirs,
+            [x], dtype_name, multilinear(theirs, int(np.prod(kernel)) + 1),
+            layout=channels_last if count_include_pad else None)
 
 
 @pytest.mark.parametrize("dtype_name", DTYPES)
@@ -234,8 +344,10 @@ def test_avg_pool2d_matches_torch(config: tuple, dtype_name: str,
 def test_adaptive_avg_pool2d_matches_torch(shape: tuple, output_size: Any,
                                            dtype_name: str) -> None:
     x = np.random.default_rng(len(shape)).standard_normal(shape)
-    compare(lambda x: F.adaptive_avg_pool2d(x, output_size),
-            lambda x: TF.adaptive_avg_pool2d(x, output_size), [x], dtype_name)
+    theirs = lambda x: TF.adaptive_avg_pool2d(x, output_size)  # noqa: E731
+    # a window is at most the whole image (plus the division)
+    compare(lambda x: F.adaptive_avg_pool2d(x, output_size), theirs, [x], dtype_name,
+            multilinear(theirs, shape[2] * shape[3] + 1))
 
 
 @pytest.mark.parametrize(("call", "message"), [
@@ -274,7 +386,7 @@ def test_pooling_errors(call: Callable, message: str) -> None:
 def test_batch_norm_matches_torch_and_updates_running_stats(shape: tuple, layout: Any,
                                                             training: bool, affine: bool,
                                                             dtype_name: str) -> None:
-    dtype = DTYPES[dtype_name][0]
+    dtype = DTYPES[dtype_name]
     channels = shape[1]
     rng = np.random.default_rng(len(shape))
     x = rng.standard_normal(shape) * 3 + 1
@@ -286,11 +398,20 @@ def test_batch_norm_matches_torch_and_updates_running_stats(shape: tuple, layout
     out = compare(
         lambda x, *wb: F.batch_norm(x, *ours_stats, *wb, training=training, momentum=0.3),
         lambda x, *wb: TF.batch_norm(x, *torch_stats, *wb, training=training, momentum=0.3),
-        arrays, dtype_name, layout=layout)
+        arrays, dtype_name, batch_norm_scale(mean.astype(np.float64), var.astype(np.float64),
+                                             training), layout=layout)
     if layout is channels_last:  # the output keeps the input's memory layout
         assert out.data.transpose(0, 2, 3, 1).flags.c_contiguous
-    for ours, theirs in zip(ours_stats, torch_stats):  # updated in place (training only)
-        np.testing.assert_allclose(ours, theirs.numpy(), rtol=DTYPES[dtype_name][1])
+    # updated in place (training only): (1 − momentum)·old + momentum·(a reduction over the
+    # m values of a channel: the mean of x, the unbiased variance of x)
+    x_rounded = np.abs(x.astype(dtype).astype(np.float64))
+    axes = (0, *range(2, x.ndim))
+    m = x.size // channels
+    mean_scale = 0.7 * np.abs(mean) + 0.3 * x_rounded.mean(axis=axes)
+    var_scale = 0.7 * var + 0.3 * m / (m - 1) * (
+        (x_rounded + x_rounded.mean(axis=axes, keepdims=True)) ** 2).mean(axis=axes)
+    for ours, theirs, stat_scale in zip(ours_stats, torch_stats, (mean_scale, var_scale)):
+        assert_close(ours, theirs.numpy(), scale=stat_scale, terms=m)
     assert training or np.array_equal(ours_stats[0], mean)
 
 
@@ -302,10 +423,17 @@ def test_batch_norm_statistics_are_accurate_in_float32() -> None:
     running_mean, running_var = np.zeros(2, np.float32), np.ones(2, np.float32)
     y = F.batch_norm(channels_last(x), running_mean, running_var, training=True, momentum=1.0)
     x64 = x.astype(np.float64)
-    np.testing.assert_allclose(running_mean, x64.mean(axis=(0, 2, 3)), rtol=1e-7)
-    np.testing.assert_allclose(running_var, x64.var(axis=(0, 2, 3), ddof=1), rtol=1e-4)
-    np.testing.assert_allclose(y.numpy().mean(axis=(0, 2, 3)), 0, atol=1e-4)
-    np.testing.assert_allclose(y.numpy().std(axis=(0, 2, 3)), 1, rtol=1e-4)
+    m = x.size // 2
+    mean, var = x64.mean(axis=(0, 2, 3)), x64.var(axis=(0, 2, 3), ddof=1)
+    # Within a summation's rounding relative to the result itself (a var of 1, not the Σx² of
+    # 10⁶ a value that the naive formula cancels: it would be off by ~10⁶·eps·log m ≫ 1).
+    assert_close(running_mean, mean, scale=mean, terms=pairwise_terms(m))
+    assert_close(running_var, var, scale=var, terms=pairwise_terms(m))
+    # Each output x·(1/σ) − μ/σ cancels two terms of ~1000/σ: its error is relative to those.
+    big_x = ((x64 + mean[:, None, None]) / np.sqrt(var)[:, None, None]).mean(axis=(0, 2, 3))
+    y64 = y.numpy().astype(np.float64)
+    assert_close(y64.mean(axis=(0, 2, 3)), np.zeros(2), scale=big_x, terms=2, dtype=np.float32)
+    assert_close(y64.std(axis=(0, 2, 3)), np.ones(2), scale=big_x, terms=2, dtype=np.float32)
 
 
 def test_batch_norm_in_float16_keeps_the_dtype_and_does_not_overflow() -> None:
@@ -317,9 +445,16 @@ def test_batch_norm_in_float16_keeps_the_dtype_and_does_not_overflow() -> None:
     y = F.batch_norm(x, running_mean, running_var, training=True, momentum=1.0)
     expected = TF.batch_norm(torch.from_numpy(x).float(), None, None, training=True)
     assert y.dtype == np.float16 and np.isfinite(y.numpy()).all()
-    np.testing.assert_allclose(y.numpy().astype(np.float32), expected.numpy(), atol=0.01)
-    np.testing.assert_allclose(running_mean, x.astype(np.float64).mean(axis=(0, 2, 3)),
-                               rtol=1e-3)
+    # Computed in float32 (the statistics' and the cancelling affine's roundings, relative to
+    # |x|/σ ≈ 100), then rounded once to float16 (relative to |y|).
+    x64 = x.astype(np.float64)
+    big_x = np.abs(x64) / x64.std(axis=(0, 2, 3))[:, None, None]
+    f32_in_f16_ulps = eps(np.float32) / eps(np.float16)
+    assert_close(y.numpy(), expected.numpy(), dtype=np.float16,
+                 scale=np.abs(expected.numpy()) + pairwise_terms(x.size // 4) * f32_in_f16_ulps
+                 * big_x)
+    mean = x64.mean(axis=(0, 2, 3))  # accurate in float32, then one float16 rounding
+    assert_close(running_mean, mean, scale=mean, dtype=np.float16)
 
 
 def test_batch_norm_backward_uses_the_statistics_of_its_own_forward() -> None:
@@ -334,8 +469,9 @@ def test_batch_norm_backward_uses_the_statistics_of_its_own_forward() -> None:
     bn.train()
     bn(nl.Tensor(rng.standard_normal((8, 3, 4, 4)) * 5 + 9))  # moves the running statistics
     (y * nl.Tensor(expected)).sum().backward()
-    np.testing.assert_allclose(bn.weight.grad, (expected * expected).sum(axis=(0, 2, 3)),
-                               rtol=1e-12)
+    # Σ over 8·4·4 values of g·x̂, x̂ = (x − μ)/σ carrying errors relative to |x|/σ (μ = 0, σ ≈ 1)
+    assert_close(bn.weight.grad, (expected * expected).sum(axis=(0, 2, 3)), terms=8 * 4 * 4,
+                 scale=(np.abs(expected) * np.abs(x.numpy())).sum(axis=(0, 2, 3)))
 
 
 @pytest.mark.parametrize("layer", ["conv1", "conv8", "max_pool", "batch_norm_eval"])
@@ -355,7 +491,8 @@ def test_an_empty_batch_gives_empty_outputs_and_zero_parameter_gradients(layer: 
 def test_batch_norm_without_running_stats_uses_the_batch() -> None:
     x = np.random.default_rng(0).standard_normal((6, 2, 3))
     compare(lambda x: F.batch_norm(x, None, None, training=True),
-            lambda x: TF.batch_norm(x, None, None, training=True), [x], "float64")
+            lambda x: TF.batch_norm(x, None, None, training=True), [x], "float64",
+            batch_norm_scale(None, None, training=True))
 
 
 @pytest.mark.parametrize(("call", "message"), [
