@@ -163,6 +163,14 @@ def test_data_file_content_errors_are_one_line(capsys: pytest.CaptureFixture[str
     bad.write_bytes(b"a,b,label\n\xff\xfe,1,0\n")
     code, _, err = run(capsys, ["train", "--data", str(bad), "--out", str(tmp_path / "r")])
     assert_one_line_error(code, err, str(bad))
+    tiny = tmp_path / "tiny.csv"  # too small to leave a validation example
+    tiny.write_text("a,label\n1,0\n2,1\n")
+    code, _, err = run(capsys, ["train", "--data", str(tiny), "--out", str(tmp_path / "r")])
+    assert_one_line_error(code, err, str(tiny), "0 for validation")
+    big = tmp_path / "big.csv"  # one huge label would make a billion-entry class list
+    big.write_text("a,label\n1,0\n2,1000000000\n")
+    code, _, err = run(capsys, ["train", "--data", str(big), "--out", str(tmp_path / "r")])
+    assert_one_line_error(code, err, str(big), "line 3", "'label'", "too large")
 
 
 # ------------------------------------------------------------------- model files' metadata

@@ -63,21 +63,31 @@ def plot_history(history: Any, path: str | Path, title: str = "") -> Path:
     return save_figure(fig, path)
 
 
+MAX_LABELLED_CLASSES = 30
+
+
 def plot_confusion_matrix(matrix: np.ndarray, classes: Sequence[str], path: str | Path,
                           title: str = "Confusion matrix") -> Path:
-    """Counts of (true, predicted) pairs; rows are the true class."""
+    """Counts of (true, predicted) pairs; rows are the true class.
+
+    Up to ``MAX_LABELLED_CLASSES`` classes every cell shows its count and every class its name;
+    beyond that the figure stops growing and shows the matrix as an image only (a figure with a
+    label per cell of 1,000 classes would hold a million texts)."""
     plt = _pyplot()
-    size = max(5.0, 0.55 * len(classes) + 2)
+    labelled = len(classes) <= MAX_LABELLED_CLASSES
+    size = max(5.0, 0.55 * min(len(classes), MAX_LABELLED_CLASSES) + 2)
     fig, ax = plt.subplots(figsize=(size, size))
     ax.imshow(matrix, cmap="Blues")
-    ticks = np.arange(len(classes))
-    ax.set_xticks(ticks, classes, rotation=45, ha="right")
-    ax.set_yticks(ticks, classes)
-    ax.set(xlabel="predicted", ylabel="true", title=title)
-    threshold = matrix.max() / 2 if matrix.size else 0
-    for (i, j), count in np.ndenumerate(matrix):
-        ax.text(j, i, str(count), ha="center", va="center", fontsize=8,
-                color="white" if count > threshold else "black")
+    if labelled:
+        ticks = np.arange(len(classes))
+        ax.set_xticks(ticks, classes, rotation=45, ha="right")
+        ax.set_yticks(ticks, classes)
+        threshold = matrix.max() / 2 if matrix.size else 0
+        for (i, j), count in np.ndenumerate(matrix):
+            ax.text(j, i, str(count), ha="center", va="center", fontsize=8,
+                    color="white" if count > threshold else "black")
+    ax.set(xlabel="predicted" + ("" if labelled else " class index"),
+           ylabel="true" + ("" if labelled else " class index"), title=title)
     return save_figure(fig, path)
 
 

@@ -21,11 +21,12 @@ from .mnist import (
     load_idx_dataset,
     mnist,
 )
-from .tabular import load_table
+from .tabular import MAX_CLASSES, TableNotFoundError, load_table
 
 __all__ = [
-    "FASHION_MNIST", "MNIST", "ChecksumError", "DataLoader", "Dataset", "DatasetFile",
-    "DatasetNotFoundError", "DatasetSpec", "DownloadError", "IDXError", "TensorDataset",
+    "FASHION_MNIST", "MAX_CLASSES", "MNIST", "ChecksumError", "DataLoader", "Dataset",
+    "DatasetFile", "DatasetNotFoundError", "DatasetSpec", "DownloadError", "IDXError",
+    "TableNotFoundError", "TensorDataset",
     "data_root", "digits", "download", "fashion_mnist", "load_idx_dataset", "load_table",
     "mnist", "one_hot", "random_split", "read_idx", "train_val_split", "verify_file",
     "write_idx",

@@ -64,7 +64,10 @@ def load_data(name: str, *, target: str = "label", val_fraction: float = 0.2, se
     elif Path(name).suffix.lower() in (".csv", ".npz"):
         _check_readable(Path(name))
         table = data.load_table(name, target=target)
-        train, test = data.train_val_split(table, val_fraction, seed=seed)  # keeps .classes
+        try:
+            train, test = data.train_val_split(table, val_fraction, seed=seed)  # keeps .classes
+        except ValueError as error:
+            raise ValueError(f"{name}: {error}") from None
         label = "validation"
     elif Path(name).is_dir():
         raise UsageError(f"{name}: is a folder; --data takes {', '.join(BUILTIN_DATA)} or a "
