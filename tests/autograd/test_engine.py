@@ -7,6 +7,7 @@ import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
 import torch
+from _tolerance import assert_close
 from hypothesis import given, settings
 
 import neuralab as nl
@@ -15,6 +16,21 @@ from neuralab.autograd import Function
 
 def leaf(values, dtype=np.float64):
     return nl.Tensor(np.array(values, dtype=dtype), requires_grad=True)
+
+
+def sum_to(array, shape):
+    """``array`` summed over the axes broadcasting added or stretched to reach it from ``shape``
+    (the reduction each broadcast input's gradient goes through)."""
+    array = np.asarray(array)
+    lead = array.ndim - len(shape)
+    array = array.sum(axis=tuple(range(lead)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and array.shape[i] != 1)
+    return array.sum(axis=stretched, keepdims=True).reshape(shape)
+
+
+def broadcast_terms(shape, out_shape):
+    """How many elements of a broadcast result add up into one element of the input's gradient."""
+    return int(np.prod(out_shape)) // max(int(np.prod(shape)), 1) if np.prod(out_shape) else 1
 
 
 @pytest.fixture
@@ -38,7 +54,8 @@ def test_ten_thousand_op_multiply_chain():
     expected = 1.0
     for _ in range(10_000):
         expected *= 1.0001
-    np.testing.assert_allclose(x.grad, np.full(3, expected), rtol=1e-12)
+    # 10,000 products each way, each off by at most u
+    assert_close(x.grad, np.full(3, expected), scale=expected, terms=10_000)
     assert abs(expected - np.e) < 1e-3  # (1 + 1e-4)^1e4 ≈ e: the chain really was 10,000 long
 
 
@@ -72,8 +89,10 @@ def test_graph_is_freed_after_backward(gc_disabled):
     loss.backward()
     assert hidden_ref() is None, "intermediate tensor kept alive after backward()"
     assert op_ref() is None, "op (and its saved arrays) kept alive after backward()"
-    np.testing.assert_allclose(x.grad, 2 * (1 - np.tanh(2 * x.data) ** 2))
-    assert loss.item() == pytest.approx(np.tanh(2 * x.data).sum())  # loss itself still usable
+    th = np.tanh(2 * x.data)
+    # a few roundings (tanh, square, subtract, scale) relative to the terms 2·(1 + tanh²)
+    assert_close(x.grad, 2 * (1 - th ** 2), scale=2 * (1 + th ** 2), terms=4)
+    assert_close(loss.item(), th.sum(), scale=np.abs(th).sum(), terms=4)  # loss still usable
 
 
 def test_graph_without_backward_dies_with_the_loss(gc_disabled):
@@ -95,9 +114,9 @@ def test_retain_graph_keeps_graph_and_allows_second_backward(gc_disabled):
     del hidden
     loss.backward(retain_graph=True)
     assert hidden_ref() is not None
-    np.testing.assert_allclose(x.grad, 6 * x.data)
+    assert_close(x.grad, 6 * x.data, scale=6 * x.data, terms=3)  # 3·(x·1 + 1·x)
     loss.backward()  # allowed: the graph was retained; gradients accumulate
-    np.testing.assert_allclose(x.grad, 12 * x.data)
+    assert_close(x.grad, 12 * x.data, scale=12 * x.data, terms=4)
     assert hidden_ref() is None  # the second call did not retain it
     with pytest.raises(RuntimeError, match="retain_graph"):
         loss.backward()
@@ -109,7 +128,8 @@ def test_second_backward_without_retain_graph_raises():
     loss.backward()
     with pytest.raises(RuntimeError, match=r"second time.*retain_graph=True"):
         loss.backward()
-    np.testing.assert_allclose(x.grad, [2.0, 4.0])  # the failed call added nothing
+    np.testing.assert_array_equal(x.grad, [2.0, 4.0])  # the failed call added nothing (exact:
+    # small integers)
 
 
 def test_backward_through_a_shared_part_freed_by_another_loss_raises():
@@ -127,7 +147,7 @@ def test_shared_part_with_retain_graph_serves_two_losses():
     first, second = hidden.sum(), (hidden * 2.0).sum()
     first.backward(retain_graph=True)
     second.backward()
-    np.testing.assert_allclose(x.grad, 3 * np.exp(x.data))
+    assert_close(x.grad, 3 * np.exp(x.data), scale=3 * np.exp(x.data), terms=3)  # e^x·1 + e^x·2
 
 
 # ----------------------------------------------------------------------- incoming gradient
@@ -139,8 +159,11 @@ def test_read_only_incoming_gradient_is_accepted_and_untouched():
     (a * b + a.relu() - b.exp()).backward(grad)
     np.testing.assert_array_equal(grad, before)
     assert not grad.flags.writeable
-    np.testing.assert_allclose(a.grad, grad * (b.data + (a.data > 0)))
-    np.testing.assert_allclose(b.grad, grad * (a.data - np.exp(b.data)))
+    # pointwise: two or three roundings relative to the terms' magnitudes
+    assert_close(a.grad, grad * (b.data + (a.data > 0)), terms=3,
+                 scale=np.abs(grad) * (np.abs(b.data) + 1))
+    assert_close(b.grad, grad * (a.data - np.exp(b.data)), terms=3,
+                 scale=np.abs(grad) * (np.abs(a.data) + np.exp(b.data)))
 
 
 def test_leaf_grads_never_alias_each_other_or_the_callers_gradient():
@@ -211,7 +234,7 @@ def test_no_op_writes_into_a_read_only_gradient(name):
     grad = np.ones(out.shape)
     grad.setflags(write=False)
     fn(x).backward(grad)  # an op writing into grad_out would raise "read-only" here
-    np.testing.assert_allclose(x.grad, reference.grad)
+    np.testing.assert_array_equal(x.grad, reference.grad)  # the same computation: bitwise
 
 
 # ----------------------------------------------------------------------- conventions
@@ -234,10 +257,10 @@ def test_relu_module_derivative_at_zero_is_zero():
 def test_value_used_twice_in_one_op():
     x = leaf([1.0, -2.0, 3.0])
     (x * x).sum().backward()
-    np.testing.assert_allclose(x.grad, 2 * x.data)
+    np.testing.assert_array_equal(x.grad, 2 * x.data)  # small integers: exact
     y = leaf([1.0, -2.0, 3.0])
     (y + y).sum().backward()
-    np.testing.assert_allclose(y.grad, [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(y.grad, [2.0, 2.0, 2.0])
 
 
 def test_diamond_graph_sums_both_branches():
@@ -249,9 +272,11 @@ def test_diamond_graph_sums_both_branches():
     t = torch.tensor(values, requires_grad=True)
     th = t.exp()
     (th.tanh() + th * th).sum().backward()
-    np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-12)
     hv = np.exp(values)
-    np.testing.assert_allclose(x.grad, hv * ((1 - np.tanh(hv) ** 2) + 2 * hv), rtol=1e-12)
+    # Σ of the two branches' terms e^x·(1 − tanh²) and e^x·2e^x, a few roundings each
+    terms_scale = hv * ((1 + np.tanh(hv) ** 2) + 2 * hv)
+    assert_close(x.grad, t.grad.numpy(), scale=terms_scale, terms=6)
+    assert_close(x.grad, hv * ((1 - np.tanh(hv) ** 2) + 2 * hv), scale=terms_scale, terms=6)
 
 
 def test_matmul_with_itself_matches_torch():
@@ -260,18 +285,21 @@ def test_matmul_with_itself_matches_torch():
     (x @ x).sum().backward()
     t = torch.tensor(values, requires_grad=True)
     (t @ t).sum().backward()
-    np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-12)
+    # x.grad = 1·xᵀ + xᵀ·1: products of length 2, then the sum of the two
+    ones = np.ones_like(values)
+    scale = np.abs(ones @ np.abs(values).T) + np.abs(np.abs(values).T @ ones)
+    assert_close(x.grad, t.grad.numpy(), scale=scale, terms=3)
 
 
 def test_gradients_accumulate_across_backward_calls_until_zeroed():
     x = leaf([1.0, 2.0])
     (x * 3.0).sum().backward()
     (x * x).sum().backward()
-    np.testing.assert_allclose(x.grad, [3.0 + 2.0, 3.0 + 4.0])
+    np.testing.assert_array_equal(x.grad, [3.0 + 2.0, 3.0 + 4.0])  # small integers: exact
     x.zero_grad()
     assert x.grad is None
     (x * 3.0).sum().backward()
-    np.testing.assert_allclose(x.grad, [3.0, 3.0])
+    np.testing.assert_array_equal(x.grad, [3.0, 3.0])
 
 
 def test_intermediate_tensors_get_no_grad_and_constants_get_none():
@@ -281,13 +309,13 @@ def test_intermediate_tensors_get_no_grad_and_constants_get_none():
     h.sum().backward()
     assert h.grad is None
     assert c.grad is None
-    np.testing.assert_allclose(x.grad, [5.0, 6.0])
+    np.testing.assert_array_equal(x.grad, [5.0, 6.0])  # exact: 1·c
 
 
 def test_detach_stops_the_gradient():
     x = leaf([1.0, 2.0])
     (x * x.detach()).sum().backward()
-    np.testing.assert_allclose(x.grad, [1.0, 2.0])  # not 2x: the detached factor is constant
+    np.testing.assert_array_equal(x.grad, [1.0, 2.0])  # not 2x: the detached factor is constant
 
 
 # ----------------------------------------------------------------------- broadcasting
@@ -304,8 +332,13 @@ def test_broadcast_gradients_are_summed_back_to_input_shape(x_shape, b_shape):
     tx, tb = (torch.tensor(v, requires_grad=True) for v in (xv, bv))
     ((tx + tb) * (tx * tb)).sum().backward()
     assert x.grad.shape == x_shape and b.grad.shape == b_shape
-    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-12)
-    np.testing.assert_allclose(b.grad, tb.grad.numpy(), rtol=1e-12)
+    # d/dx = x·b + (x + b)·b, d/db = x·b + (x + b)·x, summed back over the broadcast axes
+    xs, bs = np.broadcast_arrays(xv, bv)
+    out = xs.shape
+    assert_close(x.grad, tx.grad.numpy(), terms=broadcast_terms(x_shape, out) + 4,
+                 scale=sum_to(np.abs(xs * bs) + np.abs(xs + bs) * np.abs(bs), x_shape))
+    assert_close(b.grad, tb.grad.numpy(), terms=broadcast_terms(b_shape, out) + 4,
+                 scale=sum_to(np.abs(xs * bs) + np.abs(xs + bs) * np.abs(xs), b_shape))
 
 
 def test_bias_gradient_is_sum_over_batch():
@@ -313,7 +346,7 @@ def test_bias_gradient_is_sum_over_batch():
     bias = leaf([0.0, 0.0, 0.0])
     grad = np.arange(15.0).reshape(5, 3)
     (x + bias).backward(grad)
-    np.testing.assert_allclose(bias.grad, grad.sum(axis=0))
+    np.testing.assert_array_equal(bias.grad, grad.sum(axis=0))  # integers: exact
 
 
 def test_keepdim_reduction_gradient_broadcasts_back():
@@ -323,7 +356,9 @@ def test_keepdim_reduction_gradient_broadcasts_back():
     (x / m).sum().backward()
     t = torch.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
     (t / t.sum(dim=1, keepdim=True)).sum().backward()
-    np.testing.assert_allclose(x.grad, t.grad.numpy(), atol=1e-15)
+    # d/dx_ij Σ_k x_ik/m_i = 1/m_i − Σ_k x_ik/m_i²: row sums of 3 terms of magnitude ≤ 1/m_i
+    m = np.arange(6.0).reshape(2, 3).sum(axis=1, keepdims=True)
+    assert_close(x.grad, t.grad.numpy(), scale=np.broadcast_to(2 / m, (2, 3)), terms=3 + 3)
 
 
 # ----------------------------------------------------------------------- errors
@@ -354,10 +389,10 @@ def test_backward_with_wrong_shaped_grad_raises():
 def test_backward_accepts_a_tensor_grad_and_single_element_non_scalar():
     x = leaf([[1.0, 2.0]])
     (x * 3.0).backward(nl.Tensor(np.array([[1.0, -1.0]])))
-    np.testing.assert_allclose(x.grad, [[3.0, -3.0]])
+    np.testing.assert_array_equal(x.grad, [[3.0, -3.0]])  # small integers: exact
     y = leaf([2.0])
     (y * y).backward()  # shape (1,) has one element, so the seed 1 is implied
-    np.testing.assert_allclose(y.grad, [4.0])
+    np.testing.assert_array_equal(y.grad, [4.0])
 
 
 class _WrongShape(Function):
@@ -421,5 +456,10 @@ def test_broadcast_gradients_match_torch_for_any_compatible_shapes(shapes):
     ta, tb = torch.tensor(av, requires_grad=True), torch.tensor(bv, requires_grad=True)
     (ta * tb - tb / (ta * ta + 1.0)).backward(torch.ones(shapes.result_shape, dtype=torch.float64))
     assert a.grad.shape == a_shape and b.grad.shape == b_shape
-    np.testing.assert_allclose(a.grad, ta.grad.numpy(), rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(b.grad, tb.grad.numpy(), rtol=1e-12, atol=1e-14)
+    # d/da = b + 2ab/(a² + 1)², d/db = a − 1/(a² + 1), summed back over the broadcast axes
+    a_s, b_s = np.broadcast_arrays(av, bv)
+    out = shapes.result_shape
+    assert_close(a.grad, ta.grad.numpy(), terms=broadcast_terms(a_shape, out) + 6,
+                 scale=sum_to(np.abs(b_s) + 2 * np.abs(a_s * b_s) / (a_s * a_s + 1) ** 2, a_shape))
+    assert_close(b.grad, tb.grad.numpy(), terms=broadcast_terms(b_shape, out) + 6,
+                 scale=sum_to(np.abs(a_s) + 1 / (a_s * a_s + 1), b_shape))
