@@ -4,10 +4,12 @@ model files, error messages, and a few training steps side by side with torch.""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
 import torch
+from _tolerance import assert_close, assert_normwise_close
 
 import neuralab as nl
 from neuralab import nn
@@ -28,6 +30,21 @@ def torch_cnn(dtype=torch.float32) -> torch.nn.Sequential:
 
 def images(dtype=np.float32, n=6, seed=0) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal((n, 1, 8, 8)).astype(dtype)
+
+
+# The CNN's longest chain of reductions: conv 1·3·3 (+ bias), the batch statistics over
+# 6·8·8 values, the linear layer's 4·4·4 inputs (+ bias).
+CNN_TERMS = 10 + 6 * 8 * 8 + 65
+
+
+def batch_norm_value_scale(x: np.ndarray, mean: np.ndarray, var: np.ndarray, weight: Any,
+                           bias: Any, eps: float) -> np.ndarray:
+    """|γ|·(|x| + |μ|)/σ + |β|: the terms of γ·(x − μ)/σ + β, which cancel when x ≈ μ."""
+    shape = [1, -1] + [1] * (x.ndim - 2)
+    sigma = np.sqrt(np.asarray(var) + eps).reshape(shape)
+    gamma = np.abs(weight).reshape(shape) if weight is not None else 1.0
+    beta = np.abs(bias).reshape(shape) if bias is not None else 0.0
+    return gamma * (np.abs(x) + np.abs(np.asarray(mean)).reshape(shape)) / sigma + beta
 
 
 # ---------------------------------------------------------------------------------- Conv2d
@@ -127,19 +144,37 @@ def test_batchnorm_train_and_eval_match_torch(cls, torch_cls, shape, options) ->
         ours.load_state_dict({**ours.state_dict(), **weights})
         theirs.load_state_dict({**theirs.state_dict(),
                                 **{k: torch.from_numpy(v) for k, v in weights.items()}})
+    eps = options.get("eps", 1e-5)
+    weight, bias = (theirs.weight.detach().numpy(), theirs.bias.detach().numpy()) \
+        if ours.affine else (None, None)
+    axes = (0, *range(2, len(shape)))
+    m = int(np.prod(shape)) // 3
+    biggest = 0.0
     for step in range(3):  # training: batch statistics, running estimates updated
         x = rng.standard_normal(shape) * (step + 1) + step
         y = ours(nl.Tensor(x, requires_grad=True))
         expected = theirs(torch.from_numpy(x))
-        np.testing.assert_allclose(y.data, expected.detach().numpy(), rtol=1e-9, atol=1e-12)
+        scale = batch_norm_value_scale(x, x.mean(axis=axes), x.var(axis=axes), weight, bias, eps)
+        assert_close(y.data, expected.detach().numpy(), scale=scale, terms=m)  # m-term stats
+        biggest = max(biggest, np.abs(x).max())
+    # Running estimates: blends of three batch statistics, each a reduction over m values of
+    # magnitude ≤ max|x| (mean) or ≤ (2·max|x|)² (variance); the count is an integer.
     for key, value in theirs.state_dict().items():
-        np.testing.assert_allclose(ours.state_dict()[key], value.numpy(), rtol=1e-12, err_msg=key)
+        stat_scale = {"running_mean": biggest, "running_var": 4 * biggest ** 2}.get(key, 0.0)
+        assert_close(ours.state_dict()[key], value.numpy(), scale=stat_scale, terms=3 * m,
+                     err_msg=key)
     ours.eval()
     theirs.eval()
     x = rng.standard_normal(shape)
     with torch.no_grad():
         expected = theirs(torch.from_numpy(x)).numpy()
-    np.testing.assert_allclose(ours(nl.Tensor(x)).data, expected, rtol=1e-9, atol=1e-12)
+    if ours.track_running_stats:
+        mean, var = theirs.running_mean.numpy(), theirs.running_var.numpy()
+        scale, terms = batch_norm_value_scale(x, mean, var, weight, bias, eps), 4  # pointwise
+    else:  # no running estimates: the batch's statistics even in evaluation
+        scale = batch_norm_value_scale(x, x.mean(axis=axes), x.var(axis=axes), weight, bias, eps)
+        terms = m
+    assert_close(ours(nl.Tensor(x)).data, expected, scale=scale, terms=terms)
     if ours.track_running_stats:  # eval leaves the running estimates alone
         assert int(ours.num_batches_tracked.data) == 3
 
@@ -165,7 +200,8 @@ def test_cnn_weights_move_both_ways_with_the_same_outputs(train_first: bool) -> 
     x = images(np.float64)
     with torch.no_grad():
         expected = theirs(torch.from_numpy(x)).numpy()
-    np.testing.assert_allclose(ours(nl.Tensor(x)).data, expected, rtol=1e-9)
+    # a whole network: normwise, the chain's reduction lengths added up
+    assert_normwise_close(ours(nl.Tensor(x)).data, expected, terms=CNN_TERMS)
 
     fresh, other = ours_cnn(np.float64).eval(), torch_cnn(torch.float64).eval()
     with torch.no_grad():  # the reverse direction, from a torch model with its own init
@@ -174,7 +210,7 @@ def test_cnn_weights_move_both_ways_with_the_same_outputs(train_first: bool) -> 
     assert fresh[1].num_batches_tracked.dtype == np.int64
     with torch.no_grad():
         expected = other(torch.from_numpy(x)).numpy()
-    np.testing.assert_allclose(fresh(nl.Tensor(x)).data, expected, rtol=1e-9)
+    assert_normwise_close(fresh(nl.Tensor(x)).data, expected, terms=CNN_TERMS)
 
 
 def test_cnn_model_file_round_trip(tmp_path) -> None:
@@ -217,7 +253,10 @@ def test_a_few_training_steps_follow_torch() -> None:
         topt.zero_grad()
         tloss.backward()
         topt.step()
-        assert loss.item() == pytest.approx(tloss.item(), rel=1e-9)
+        # the loss: the network's chain, then a log-sum-exp over 3 classes and a batch mean
+        assert_normwise_close(loss.item(), tloss.item(), terms=CNN_TERMS + 3 + 8)
+    # After 4 steps each tensor carries 4 steps' worth of forward/backward chains (normwise per
+    # tensor; the integer batch count exactly).
     for key, value in theirs.state_dict().items():
-        np.testing.assert_allclose(ours.state_dict()[key], value.numpy(), rtol=1e-7, atol=1e-12,
-                                   err_msg=key)
+        assert_normwise_close(ours.state_dict()[key], value.numpy(), terms=4 * 2 * CNN_TERMS,
+                              err_msg=key)
