@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 from _lab_checks import HANGUL, assert_pngs
+from _tolerance import SAFETY, assert_close, assert_normwise_close, eps
 
 import neuralab.lab.backprop_lab as lab
 from neuralab import nn
@@ -21,6 +22,20 @@ from neuralab.lab.textbook import (
     numerical_gradient,
 )
 from neuralab.tensor import Tensor
+
+
+def chain_terms(input_size: int, hidden_size: int, classes: int, batch: int) -> int:
+    """Reduction lengths along a two-layer net's loss and gradients: forward through both
+    affine layers (fan-in + bias) and back again, the softmax over the classes, the batch."""
+    return 2 * ((input_size + 1) + (hidden_size + 1)) + classes + batch
+
+
+# Central differences with step h = 1e-5 (textbook.numerical_gradient): rounding error about
+# eps·|L|/h ≈ 2e-11·|L| plus truncation h²/6·|f‴| ≈ 2e-12·|f‴|; for these O(1) losses and
+# derivatives ~1e-10. The tolerances below leave ×100 for larger third derivatives, and a
+# wrong gradient is off by the size of a gradient element (≥ 1e-3 here).
+FD_RTOL, FD_ATOL = 1e-6, 1e-8
+WALK_TERMS = chain_terms(2, 2, 1, 1) + 4  # the 2-2-1 walk: plus sigmoid and squared error
 
 
 @pytest.fixture(scope="module")
@@ -45,15 +60,19 @@ def test_textbook_gradients_match_autodiff_and_numerical(activation: str, seed: 
     numerical = net.numerical_gradient(x, t)
     for name in lab.PARAMS:
         assert textbook[name].shape == net.params[name].shape
-        np.testing.assert_allclose(textbook[name], autodiff[name], rtol=0, atol=1e-10)
-        np.testing.assert_allclose(textbook[name], numerical[name], rtol=1e-6, atol=1e-8)
+        assert_normwise_close(textbook[name], autodiff[name], terms=chain_terms(5, 7, 4, 9),
+                              err_msg=name)
+        np.testing.assert_allclose(textbook[name], numerical[name], rtol=FD_RTOL, atol=FD_ATOL)
 
 
 def test_gradient_check_report(result: lab.BackpropResult) -> None:
-    assert result.worst_abs["textbook_vs_autodiff"] <= 1e-10
-    assert result.worst_abs["textbook_vs_numerical"] <= 1e-6
-    assert result.worst_rel["textbook_vs_numerical"] <= 1e-6
+    assert result.worst_abs["textbook_vs_numerical"] <= FD_ATOL + FD_RTOL
+    assert result.worst_rel["textbook_vs_numerical"] <= FD_RTOL
     for check in result.checks:
+        # 'rel' is max|difference| / max|gradient|: the normwise bound of the chain
+        bound = SAFETY * chain_terms(*check["shape"], check["batch"]) * eps(np.float64)
+        for name, rel in check["rel"]["textbook_vs_autodiff"].items():
+            assert rel <= bound, (name, rel, bound)
         assert check["min_abs_preactivation"] > 1e-4  # no finite difference straddles a kink
 
 
@@ -82,10 +101,18 @@ def test_softmax_with_loss_matches_cross_entropy_and_derivative() -> None:
     s = Tensor(scores.copy(), requires_grad=True)
     ref = nn.functional.cross_entropy(s, t)
     ref.backward()
-    assert loss == pytest.approx(ref.item(), abs=1e-12)
-    np.testing.assert_allclose(layer.backward(), s.grad, atol=1e-14)
+    # each row's loss sums |s_t|, |max s| and ln Σ exp(s − max) (a 3-term sum), then the mean
+    m = scores.max(axis=1)
+    row_terms = np.abs(scores[np.arange(6), t]) + np.abs(m) + np.log(np.exp(scores.T - m).sum(0))
+    assert_close(loss, ref.item(), scale=row_terms.mean(), terms=3 + 6 + 4)
+    # (softmax − onehot)/N: the shift s − max rounds relative to |s| + |max s| and exp turns
+    # that into a relative error of softmax; then the 3-term sum, the division, the subtraction
+    y = nn.functional.softmax(Tensor(scores), dim=1).data
+    shift = np.abs(scores) + np.abs(m)[:, None]
+    assert_close(layer.backward(), s.grad, scale=(y * (1 + shift) + np.eye(3)[t]) / 6, terms=3 + 4)
     onehot = np.eye(3)[t]
-    assert SoftmaxWithLoss().forward(scores, onehot) == pytest.approx(loss, abs=1e-14)
+    # class indices become this very one-hot array: the same computation, equal exactly
+    assert SoftmaxWithLoss().forward(scores, onehot) == loss
 
 
 def test_mean_squared_loss_matches_mse_loss() -> None:
@@ -94,8 +121,10 @@ def test_mean_squared_loss_matches_mse_loss() -> None:
     yt = Tensor(y.copy(), requires_grad=True)
     ref = nn.functional.mse_loss(yt, t)
     ref.backward()
-    assert layer.forward(y, t) == pytest.approx(ref.item())
-    np.testing.assert_allclose(layer.backward(), yt.grad, atol=1e-15)
+    # a difference, a square, a 4-term mean; the gradient 2·(y − t)/4 a few roundings of |y|+|t|
+    terms_scale = np.abs(y) + np.abs(t)
+    assert_close(layer.forward(y, t), ref.item(), scale=np.mean(terms_scale ** 2), terms=4 + 3)
+    assert_close(layer.backward(), yt.grad, scale=2 * terms_scale / 4, terms=3)
 
 
 def test_numerical_gradient_restores_the_parameter() -> None:
@@ -103,15 +132,21 @@ def test_numerical_gradient_restores_the_parameter() -> None:
     before = p.copy()
     g = numerical_gradient(lambda: float(np.sum(p ** 2)), p)
     np.testing.assert_array_equal(p, before)
-    np.testing.assert_allclose(g, 2 * before, atol=1e-9)
+    # a quadratic has no truncation error: what is left is the 3-term sum's rounding divided by
+    # the step h = 1e-5, and p ± h rounding relative to |p| (which changes the step by u·|p|)
+    h = 1e-5
+    assert_close(g, 2 * before, scale=(np.sum(p ** 2) + 2 * p * p) / h, terms=3 + 2)
 
 
 def test_params_dict_is_the_network() -> None:
     net = TwoLayerNet(2, 3, 2)
     x = np.ones((1, 2))
     before = net.predict(x).copy()
+    b2 = net.params["b2"].copy()
     net.params["b2"] += 1.0  # editing the matrices edits the network (in place)
-    np.testing.assert_allclose(net.predict(x), before + 1.0)
+    # the same h @ W2, then (+ b2) + 1 against + (b2 + 1): two roundings of |h @ W2|, |b2|, 1
+    assert_close(net.predict(x), before + 1.0, scale=np.abs(before - b2) + np.abs(b2) + 1,
+                 terms=2)
 
 
 def test_walkthrough_steps_multiply_local_by_upstream_and_match_autodiff() -> None:
@@ -119,15 +154,17 @@ def test_walkthrough_steps_multiply_local_by_upstream_and_match_autodiff() -> No
     assert len(steps) == 15
     assert steps[0].upstream == 1.0 and steps[0].wrt == "y"  # dL/dL = 1 starts it
     for s in steps:
-        assert s.product == pytest.approx(s.local * s.upstream, abs=1e-15)
+        assert s.product == s.local * s.upstream  # the very multiplication the step made
     auto = lab.walkthrough_autodiff()
     for name in lab.PARAMS:
-        np.testing.assert_allclose(grads[name], auto[name], atol=1e-12)
-    # ∂L/∂w1_11 is the product of the local derivatives along its path
+        assert_normwise_close(grads[name], auto[name], terms=WALK_TERMS, err_msg=name)
+    # ∂L/∂w1_11 is the product of the local derivatives along its path: five factors
+    # multiplied in another order, four roundings each way
     by = {s.wrt: s for s in steps}
     path = ["y", "z2", "h_1", "z1_1", "w1_11"]
-    assert np.prod([by[k].local for k in path]) == pytest.approx(grads["W1"][0, 0], abs=1e-15)
-    assert forward["L"] == pytest.approx((forward["y"] - forward["t"]) ** 2)
+    assert_close(np.prod([by[k].local for k in path]), grads["W1"][0, 0],
+                 scale=abs(grads["W1"][0, 0]), terms=8)
+    assert forward["L"] == (forward["y"] - forward["t"]) ** 2  # the same floats, same formula
     assert "w1_11" in lab.format_walkthrough(steps)
 
 
@@ -139,14 +176,23 @@ def test_walkthrough_with_other_numbers() -> None:
     _, grads, _ = lab.chain_rule_walkthrough(x, t, params)
     auto = lab.walkthrough_autodiff(x, t, params)
     for name in lab.PARAMS:
-        np.testing.assert_allclose(grads[name], auto[name], atol=1e-12)
+        assert_normwise_close(grads[name], auto[name], terms=WALK_TERMS, err_msg=name)
 
 
 def test_batch_mean_gradient_is_mean_of_example_gradients() -> None:
     bm = lab.batch_mean_check()
-    assert bm["max_diff_batch_vs_mean_of_examples"] <= 1e-12
-    np.testing.assert_allclose(bm["grad_norm_sum_loss"],
-                               np.array(bm["grad_norm_mean_loss"]) * bm["batch_sizes"])
+    # The lab's batch (seed 0, a 4-6-3 net, the first 16 examples): the two ways differ by the
+    # rounding of the chain relative to the per-example gradients they average.
+    rng = np.random.default_rng(0)
+    net = TwoLayerNet(4, 6, 3, generator=rng)
+    x, t = rng.standard_normal((256, 4)), rng.integers(0, 3, 256)
+    largest = max(float(np.abs(g).max()) for i in range(bm["batch"])
+                  for g in net.gradient(x[i:i + 1], t[i:i + 1]).values())
+    bound = SAFETY * chain_terms(4, 6, 3, bm["batch"]) * eps(np.float64) * largest
+    assert bm["max_diff_batch_vs_mean_of_examples"] <= bound
+    # the summed loss's norms are the mean loss's times N, the same multiplication
+    np.testing.assert_array_equal(bm["grad_norm_sum_loss"],
+                                  np.array(bm["grad_norm_mean_loss"]) * bm["batch_sizes"])
     assert bm["grad_norm_mean_loss"][-1] < bm["grad_norm_sum_loss"][-1] / 10
 
 
@@ -157,7 +203,8 @@ def test_findings(result: lab.BackpropResult) -> None:
     for f in findings:
         assert f.verdict in VERDICTS and f.verdict == "confirmed"
         assert len(f.evidence_en) > 80 and HANGUL.search(f.evidence_ko)
-    assert result.walk_max_diff <= 1e-12
+    largest = max(np.abs(np.asarray(g)).max() for g in result.walk_autodiff.values())
+    assert result.walk_max_diff <= SAFETY * WALK_TERMS * eps(np.float64) * largest
 
 
 def test_draw_and_json(result: lab.BackpropResult, tmp_path) -> None:
