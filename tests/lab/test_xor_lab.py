@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 from _lab_checks import HANGUL, assert_pngs
+from _tolerance import assert_close, assert_normwise_close
 
 import neuralab.lab.xor_lab as lab
 from neuralab.autograd.grad_mode import no_grad
@@ -88,10 +89,12 @@ def test_layer_by_layer_equals_forward_for_an_untrained_net(activation: str) -> 
     lay = lab.layer_by_layer(model, activation, x)
     with no_grad():
         expected = model(Tensor(x)).numpy()
-    np.testing.assert_allclose(np.array(lay["z2"]), expected, atol=1e-5)
-    # the note's form input @ W1 + b1 with W1 = nn.Linear.weight.T
-    note_w1 = np.array(lay["W1"]).T
-    np.testing.assert_allclose(x @ note_w1 + np.array(lay["b1"]), lay["z1"], atol=1e-6)
+    # float32 through Linear(2, 4) and Linear(4, 1): fan-in + bias of each layer
+    assert_normwise_close(np.array(lay["z2"], dtype=np.float32), expected, terms=3 + 5)
+    # the note's form input @ W1 + b1 with W1 = nn.Linear.weight.T: a 2-term sum plus the bias
+    note_w1, b1 = np.array(lay["W1"], dtype=np.float32).T, np.array(lay["b1"], dtype=np.float32)
+    assert_close(x @ note_w1 + b1, np.array(lay["z1"], dtype=np.float32),
+                 scale=np.abs(x) @ np.abs(note_w1) + np.abs(b1), terms=3)
 
 
 def test_findings(result: lab.XorMlpResult) -> None:
