@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
+from _tolerance import assert_close
 
 from neuralab import nn, optim
 from neuralab.optim.lr_scheduler import CosineAnnealingLR, StepLR
@@ -33,7 +33,9 @@ def test_schedule_matches_torch(ours, theirs) -> None:
         topt.step()
         sched.step()
         tsched.step()
-    np.testing.assert_allclose(ours_lrs, theirs_lrs, rtol=1e-9, atol=1e-15)
+    # 12 steps of a few roundings each (a factor, a cosine, a quotient), relative to the largest
+    # rate in play, the base 0.05: torch updates recursively, we may use the closed form
+    assert_close(ours_lrs, theirs_lrs, scale=0.05, terms=12 * 8)
     assert sched.get_last_lr() == [opt.param_groups[0]["lr"]]
 
 
