@@ -22,13 +22,18 @@ import numpy as np
 SAFETY = 4
 
 
-def eps(*dtypes: Any) -> float:
-    """Machine epsilon of the least precise float dtype among ``dtypes`` (arrays or dtypes)."""
+def precision(*dtypes: Any) -> np.dtype:
+    """The least precise float dtype among ``dtypes`` (arrays or dtypes; float64 if none)."""
     # a scalar type (np.float32) has a ``dtype`` attribute too, but not a dtype's value
     found = [np.dtype(d if isinstance(d, (type, str, np.dtype)) else getattr(d, "dtype", d))
              for d in dtypes]
     floats = [d for d in found if np.issubdtype(d, np.floating)] or [np.dtype(np.float64)]
-    return max(float(np.finfo(d).eps) for d in floats)
+    return max(floats, key=lambda d: float(np.finfo(d).eps))
+
+
+def eps(*dtypes: Any) -> float:
+    """Machine epsilon of the least precise float dtype among ``dtypes`` (arrays or dtypes)."""
+    return float(np.finfo(precision(*dtypes)).eps)
 
 
 def assert_close(actual: Any, expected: Any, *, scale: Any, terms: int = 1,
@@ -38,13 +43,18 @@ def assert_close(actual: Any, expected: Any, *, scale: Any, terms: int = 1,
     ``scale`` is the magnitude the rounding errors are relative to (broadcastable: ``|a| @ |b|``
     for a product, ``|expected|`` for a pointwise function, a norm for a whole network);
     ``terms`` is the number of roundings each element accumulates (the reduction length);
-    ``dtype`` is the precision of the computation (default: the least precise operand's)."""
+    ``dtype`` is the precision of the computation (default: the least precise operand's).
+    Results below the smallest normal number may differ by about that number (underflow)."""
     actual = np.asarray(actual)
     expected = np.asarray(expected)
     if actual.shape != expected.shape:
         raise AssertionError(f"{err_msg} shapes differ: {actual.shape} vs {expected.shape}")
-    unit = eps(dtype) if dtype is not None else eps(actual, expected)
-    bound = SAFETY * max(terms, 1) * unit * np.abs(np.asarray(scale, dtype=np.float64))
+    info = np.finfo(precision(dtype) if dtype is not None else precision(actual, expected))
+    # The model's underflow term: fl(x op y) = (x op y)(1 + δ) + η, |η| up to the smallest
+    # normal number where a library flushes subnormal results to zero (torch's float32 kernels
+    # may); nothing for any result of normal size.
+    bound = SAFETY * max(terms, 1) * (float(info.eps) * np.abs(np.asarray(scale, np.float64))
+                                      + float(info.tiny))
     error = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
     bad = ~(error <= bound)  # NaN counts as a failure
     if bad.any():

@@ -5,11 +5,11 @@ A sweep over strides, paddings, dilations, kernel shapes, odd sizes, batch 1, bo
 (few and many channels) and input memory layouts (NCHW, channels-last, non-contiguous), in
 float64 and float32, each with a random read-only upstream gradient.
 
-Tolerances come from each op's terms (``_tolerance``): every value and gradient element is
-compared within SAFETY · terms · eps · scale, where ``scale`` is the sum of the magnitudes of
-the terms that element is computed from (a per-op ``Scale`` function) and ``terms`` the longest
-reduction. An elementwise bound by |result| alone would not do: batch_norm's input gradient
-cancels terms far larger than itself.
+Tolerances come from each op's terms (``_tolerance``, ``_scales``): every value and gradient
+element is compared within SAFETY · terms · eps · scale, where ``scale`` is the sum of the
+magnitudes of the terms that element is computed from (a per-op ``Scale`` function) and
+``terms`` the longest reduction. An elementwise bound by |result| alone would not do:
+batch_norm's input gradient cancels terms far larger than itself.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
+from _scales import Scale, batch_norm_scale, multilinear, routing, torch_run
 from _tolerance import assert_close, eps, pairwise_terms
 
 import neuralab as nl
@@ -40,38 +41,6 @@ def execution(request: pytest.FixtureRequest) -> None:
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
 
-# (float64 inputs, float64 upstream gradient) -> (scale of the value, scale of each input's
-# gradient, number of terms of the longest reduction involved).
-Scale = Callable[[list[np.ndarray], np.ndarray], tuple[np.ndarray, list[np.ndarray], int]]
-
-
-def _abs_run(torch_fn: Callable[..., torch.Tensor], arrays: list[np.ndarray],
-             g: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-    """``torch_fn``'s value and input gradients in float64 for the upstream gradient |g|."""
-    ts = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in arrays]
-    y = torch_fn(*ts)
-    y.backward(torch.from_numpy(np.abs(g)))
-    return y.detach().numpy(), [t.grad.numpy() for t in ts]
-
-
-def multilinear(torch_fn: Callable[..., torch.Tensor], terms: int) -> Scale:
-    """Ops linear in each input (conv2d, average pooling): every value and gradient element is
-    a sum of products of input elements, so the same op on |inputs| with |g| gives exactly the
-    sums of |products| the rounding errors are relative to."""
-    def scale(arrays: list[np.ndarray], g: np.ndarray) -> tuple:
-        return (*_abs_run(torch_fn, [np.abs(a) for a in arrays], g), terms)
-    return scale
-
-
-def routing(torch_fn: Callable[..., torch.Tensor], terms: int) -> Scale:
-    """Max pooling: the value is a copy of one input element; the gradient sums the upstream
-    gradients routed to an element, so the same routing (the same input) with |g| gives the
-    sums of |terms|."""
-    def scale(arrays: list[np.ndarray], g: np.ndarray) -> tuple:
-        return (*_abs_run(torch_fn, arrays, g), terms)
-    return scale
-
-
 def conv_terms(x_shape: tuple, w_shape: tuple, y_shape: tuple) -> int:
     """Longest reduction of conv2d: an output sums C_in·kh·kw products and the bias; an input
     gradient at most C_out·kh·kw; a weight or bias gradient N·H_out·W_out."""
@@ -80,39 +49,8 @@ def conv_terms(x_shape: tuple, w_shape: tuple, y_shape: tuple) -> int:
 
 
 def conv_scale(torch_fn: Callable[..., torch.Tensor], x_shape: tuple, w_shape: tuple) -> Scale:
-    def scale(arrays: list[np.ndarray], g: np.ndarray) -> tuple:
-        return multilinear(torch_fn, conv_terms(x_shape, w_shape, g.shape))(arrays, g)
-    return scale
-
-
-def batch_norm_scale(running_mean: np.ndarray | None, running_var: np.ndarray | None,
-                     training: bool, eps: float = 1e-5) -> Scale:
-    """y = γ·(x − μ)/σ + β with the batch's (training) or the running (evaluation) μ and σ².
-    With X = (|x| + |μ|)/σ bounding |x̂| and its error: value ~ |γ|·X + |β|; in training the
-    input gradient γ/σ·(g − mean g − x̂·mean(g·x̂)) ~ |γ|/σ·(|g| + mean|g| + X·mean(|g|·X)),
-    whose result is far smaller than its terms; weight gradient Σ g·x̂ ~ Σ|g|·X; bias Σ|g|.
-    The statistics are reductions over the m values of a channel: terms = m."""
-    def scale(arrays: list[np.ndarray], g: np.ndarray) -> tuple:
-        x, *affine = arrays
-        axes = (0, *range(2, x.ndim))
-        shape = [1, -1] + [1] * (x.ndim - 2)
-        m = x.size // x.shape[1]
-        if training:
-            mu, var = x.mean(axis=axes), x.var(axis=axes)
-        else:
-            mu, var = running_mean, running_var
-        sigma = np.sqrt(var + eps).reshape(shape)
-        mu = mu.reshape(shape)
-        gamma = np.abs(affine[0]).reshape(shape) if affine else np.ones_like(sigma)
-        beta = np.abs(affine[1]).reshape(shape) if affine else np.zeros_like(sigma)
-        big_x = (np.abs(x) + np.abs(mu)) / sigma
-        g = np.abs(g)
-        value = gamma * big_x + beta
-        dx = gamma / sigma * (g + g.mean(axis=axes, keepdims=True)
-                              + big_x * (g * big_x).mean(axis=axes, keepdims=True)) \
-            if training else gamma / sigma * g
-        grads = [dx, (g * big_x).sum(axis=axes), g.sum(axis=axes)][:len(arrays)]
-        return value, grads, m
+    def scale(arrays: list[np.ndarray], g: np.ndarray, leaves: list[bool]) -> tuple:
+        return multilinear(torch_fn, conv_terms(x_shape, w_shape, g.shape))(arrays, g, leaves)
     return scale
 
 
@@ -135,8 +73,8 @@ def compare(nl_fn: Callable[..., nl.Tensor], torch_fn: Callable[..., torch.Tenso
     y, expected = nl_fn(*ours), torch_fn(*theirs)
     assert y.shape == tuple(expected.shape) and y.dtype == dtype
     g = np.random.default_rng(seed).standard_normal(y.shape).astype(dtype)
-    value_scale, grad_scales, terms = scale([a.astype(np.float64) for a in arrays],
-                                            g.astype(np.float64))
+    value_scale, grad_scales, terms = scale([a.astype(np.float64) for a in arrays], g,
+                                            [True] * len(arrays))
     assert_close(y.data, expected.detach().numpy(), scale=value_scale, terms=terms,
                  err_msg="value")
     g.flags.writeable = False
@@ -210,7 +148,7 @@ def test_conv2d_output_is_channels_last_and_feeds_the_next_layer() -> None:
     def theirs(x, w1, w2):
         return TF.conv2d(TF.max_pool2d(torch.relu(TF.conv2d(x, w1)), 2), w2, padding=1)
 
-    def chain_scale(arrays: list[np.ndarray], g: np.ndarray) -> tuple:
+    def chain_scale(arrays: list[np.ndarray], g: np.ndarray, leaves: list[bool]) -> tuple:
         """The chain on |x|, |w1|, |w2| through the real ReLU mask and max-pool routing."""
         x, w1, w2 = (torch.from_numpy(a) for a in arrays)
         h = TF.conv2d(x, w1)
@@ -221,7 +159,7 @@ def test_conv2d_output_is_channels_last_and_feeds_the_next_layer() -> None:
             pooled = h_abs.flatten(2).gather(2, where.flatten(2)).view_as(where)
             return TF.conv2d(pooled, w2, padding=1)
 
-        value, grads = _abs_run(absolute, [np.abs(a) for a in arrays], g)
+        value, grads = torch_run(absolute, arrays, g, absolute=True)
         # a chain: the fan-ins add up (3·9 + 8·9), and weight gradients sum over N·H·W = 200
         return value, grads, 3 * 9 + 8 * 9 + 2 * 10 * 10
 
@@ -238,8 +176,8 @@ def test_conv2d_gradient_only_for_inputs_that_need_it() -> None:
     TF.conv2d(torch.tensor(x.data), tw, torch.tensor(b.data)).sum().backward()
     assert x.grad is None and b.grad is None
     # Σ over N·H_out·W_out = 32 positions of x's patches: the same sums of |x|
-    _, (w_scale,) = _abs_run(lambda w: TF.conv2d(torch.from_numpy(np.abs(x.data)), w),
-                             [np.abs(w.data)], np.ones((2, 4, 4, 4)))
+    _, (w_scale,) = torch_run(lambda w: TF.conv2d(torch.from_numpy(np.abs(x.data)), w),
+                              [w.data], np.ones((2, 4, 4, 4)), absolute=True)
     assert_close(w.grad, tw.grad.numpy(), scale=w_scale, terms=2 * 4 * 4)
 
 
