@@ -5,6 +5,7 @@ import copy
 import numpy as np
 import pytest
 import torch
+from _tolerance import assert_normwise_close
 
 import neuralab as nl
 from neuralab import nn
@@ -95,7 +96,8 @@ def test_assigning_a_plain_tensor_to_a_parameter_name_is_refused():
     assert [n for n, _ in layer.named_parameters()] == ["weight"]
     assert layer.bias is None
     out = layer(nl.Tensor(np.ones((1, 2), np.float32)))
-    np.testing.assert_allclose(out.data, layer.weight.data.sum(axis=1, keepdims=True).T)
+    # 1·w1 + 1·w2: the products are exact, so both are the one rounding of w1 + w2
+    np.testing.assert_array_equal(out.data, layer.weight.data.sum(axis=1, keepdims=True).T)
 
 
 def test_assigning_to_a_buffer_name_updates_the_buffer():
@@ -162,8 +164,11 @@ def test_backward_reaches_every_parameter_with_torch_values():
     x = np.random.default_rng(0).standard_normal((5, 4))
     model(nl.Tensor(x)).sum().backward()
     tmodel(torch.from_numpy(x)).sum().backward()
-    np.testing.assert_allclose(model.fc1.weight.grad, tmodel[0].weight.grad.numpy(), rtol=1e-10)
-    np.testing.assert_allclose(model.fc2.bias.grad, tmodel[2].bias.grad.numpy(), rtol=1e-10)
+    # through both layers (fan-in + bias) and back, then the batch of 5
+    assert_normwise_close(model.fc1.weight.grad, tmodel[0].weight.grad.numpy(),
+                          terms=2 * ((4 + 1) + (3 + 1)) + 5)
+    # the sum's gradient is 1 per row: the bias's is the row count, 5, exactly
+    np.testing.assert_array_equal(model.fc2.bias.grad, tmodel[2].bias.grad.numpy())
 
 
 def test_repr_lists_layers_and_parameter_count():

@@ -8,6 +8,7 @@ import signal
 import numpy as np
 import pytest
 import torch
+from _tolerance import assert_close
 
 import neuralab as nl
 from neuralab import nn, optim
@@ -112,9 +113,13 @@ def test_clip_grad_norm_matches_torch() -> None:
     for norm_type in (2.0, 1.0, float("inf")):
         total = clip_grad_norm_(ours, 1.5, norm_type=norm_type)
         ttotal = torch.nn.utils.clip_grad_norm_(theirs, 1.5, norm_type=norm_type)
-        assert total == pytest.approx(float(ttotal))
+        # a norm of 15 non-negative terms: its own scale
+        assert_close(total, float(ttotal), scale=float(ttotal), terms=15 + 2)
         for p, t in zip(ours, theirs):
-            np.testing.assert_allclose(p.grad, t.grad.numpy(), rtol=1e-10)
+            # g · 1.5/(norm + 1e-6), a few roundings on top of the norm's; the clipping is
+            # applied again for each norm type, so the differences add up over the 3 rounds
+            assert_close(p.grad, t.grad.numpy(), scale=np.abs(t.grad.numpy()),
+                         terms=3 * (15 + 4))
 
 
 def test_non_finite_loss_stops_with_epoch_and_batch_and_keeps_checkpoint(tmp_path) -> None:
