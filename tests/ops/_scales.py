@@ -190,7 +190,8 @@ def cross_entropy_scale(reduction: str, *, weighted: bool = False, ignore_index:
                         label_smoothing: float = 0.0) -> Scale:
     """Every form of cross_entropy is loss_n = Σ_c a_nc·(ln s_n − (x_nc − m_n)), with a_nc the
     (smoothed, class-weighted, ignore-masked) target weight; 'mean' divides by Σ w[t_n] (class
-    indices) or N (probabilities). Value terms: Σ_c a_nc·(|x_nc − m_n| + |ln s_n|); gradient
+    indices) or N (probabilities). Value terms: Σ_c a_nc·T_nc with T = |x − m| + |m| + |ln s|,
+    which bounds the terms of x − m − ln s and of an unshifted x − ln Σe^x alike; gradient
     dL/dx_nc = g_n·(p_nc·Σ_k a_nk − a_nc), p carrying the relative error of its exponent.
     Inputs: logits, target, then the class weight when ``weighted``. terms: C + N."""
     def scale(inputs: list[np.ndarray], g: np.ndarray, leaves: Sequence[bool]) -> tuple:
@@ -213,7 +214,7 @@ def cross_entropy_scale(reduction: str, *, weighted: bool = False, ignore_index:
             a = ((1 - label_smoothing) * np.eye(classes)[cols] + smooth) * w * valid[:, None]
             norm = float((w[cols] * valid).sum())
         shifted, log_s, _ = _shifted(rows, 1)
-        size = np.abs(shifted) + np.abs(log_s)
+        size = np.abs(shifted) + np.abs(rows.max(axis=1, keepdims=True)) + np.abs(log_s)
         loss_shape = x.shape[:1] + x.shape[2:]
         elements = (a * size).sum(axis=1).reshape(loss_shape)
         with np.errstate(invalid="ignore", divide="ignore"):  # every target ignored: nan

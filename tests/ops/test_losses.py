@@ -1,5 +1,9 @@
 """Losses: hand-computed values, stability for extreme logits, PyTorch's conventions for
-ignored targets, and the errors for bad targets and shapes."""
+ignored targets, and the errors for bad targets and shapes.
+
+Values are compared within bounds from their terms (``_scales``' loss scales: the magnitudes
+of the terms each loss and gradient element sums, and how many), exactly where every step is
+exact."""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
+from _scales import bce_with_logits_scale, binary_cross_entropy_scale, cross_entropy_scale
+from _tolerance import assert_close
 
 import neuralab as nl
 import neuralab.nn.functional as F
@@ -30,6 +36,19 @@ def _cee_by_hand(y: np.ndarray, t: np.ndarray) -> float:
     return -np.sum(t * np.log(y + 1e-7)) / y.shape[0]
 
 
+def _ce_scales(logits: np.ndarray, target: np.ndarray, reduction: str = "mean",
+               upstream: Any = 1.0, weight: np.ndarray | None = None,
+               **options: Any) -> tuple[np.ndarray, np.ndarray, int]:
+    """cross_entropy's value scale, gradient scale and terms (``cross_entropy_scale``)."""
+    inputs = [np.asarray(logits, np.float64), target]
+    if weight is not None:
+        inputs.append(weight)
+    value, (grad,), terms = cross_entropy_scale(reduction, weighted=weight is not None,
+                                                **options)(
+        inputs, np.asarray(upstream, np.float64), [True] + [False] * (len(inputs) - 1))
+    return value, grad, terms
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_cross_entropy_error_is_the_textbook_formula(dtype: type) -> None:
     y = np.array([[0.1, 0.05, 0.6, 0.0, 0.25], [0.8, 0.1, 0.0, 0.05, 0.05]], dtype=dtype)
@@ -38,27 +57,32 @@ def test_cross_entropy_error_is_the_textbook_formula(dtype: type) -> None:
     expected = _cee_by_hand(y.astype(np.float64), one_hot.astype(np.float64))
     # d/dy of −Σ t·ln(y + 1e-7)/N is −t / ((y + 1e-7)·N)
     expected_grad = -one_hot / ((y.astype(np.float64) + 1e-7) * 2)
-    rtol = 1e-6 if dtype == np.float64 else 1e-4
+    # Terms t·(|ln(y + 1e-7)| + 1) (1: the rounding of y + 1e-7 is an absolute error of its log)
+    # summed over all 10 elements; the gradient is a product and a quotient per element.
+    y64 = y.astype(np.float64)
+    scale = np.sum(one_hot * (np.abs(np.log(y64 + 1e-7)) + 1)) / 2
     for target in (one_hot, labels):
         p = leaf(y, dtype)
         loss = F.cross_entropy_error(p, target)
         assert loss.shape == () and loss.dtype == dtype
-        np.testing.assert_allclose(loss.item(), expected, rtol=rtol)
+        assert_close(loss.item(), expected, scale=scale, terms=y.size + 2, dtype=dtype)
         loss.backward()
-        np.testing.assert_allclose(p.grad, expected_grad, rtol=rtol)
+        assert_close(p.grad, expected_grad, scale=np.abs(expected_grad), terms=3)
 
 
 def test_cross_entropy_error_of_a_zero_probability_is_finite() -> None:
     # the correct class has probability 0: the 1e-7 keeps the loss at −ln(1e-7) ≈ 16.1
     loss = F.cross_entropy_error(leaf([[0.0, 1.0]]), np.array([0]))
-    np.testing.assert_allclose(loss.item(), -np.log(1e-7), rtol=1e-12)
+    # 0 + 1e-7, a log and a sign: a few roundings of the result itself
+    assert_close(loss.item(), -np.log(1e-7), scale=-np.log(1e-7), terms=3)
 
 
 def test_cross_entropy_error_of_one_unbatched_example() -> None:
     y = np.array([0.2, 0.7, 0.1])
     for target in (np.array(1), np.array([0.0, 1.0, 0.0])):
         loss = F.cross_entropy_error(leaf(y), target)
-        np.testing.assert_allclose(loss.item(), -np.log(0.7 + 1e-7), rtol=1e-12)
+        # 3 terms (two of them 0·log) and the rounding of 0.7 + 1e-7 (an absolute error of log)
+        assert_close(loss.item(), -np.log(0.7 + 1e-7), scale=-np.log(0.7 + 1e-7) + 1, terms=3)
 
 
 def test_cross_entropy_error_rejects_a_bad_class_index() -> None:
@@ -75,10 +99,11 @@ def test_cross_entropy_matches_a_hand_computed_value() -> None:
     expected = -log_p[np.arange(3), target].mean()
     x = leaf(LOGITS)
     loss = F.cross_entropy(x, target)
-    np.testing.assert_allclose(loss.item(), expected, rtol=1e-12)
+    value_scale, grad_scale, terms = _ce_scales(LOGITS, target)
+    assert_close(loss.item(), expected, scale=value_scale, terms=terms)
     loss.backward()
     softmax = np.exp(log_p)
-    np.testing.assert_allclose(x.grad, (softmax - np.eye(4)[target]) / 3, rtol=1e-10)
+    assert_close(x.grad, (softmax - np.eye(4)[target]) / 3, scale=grad_scale, terms=terms)
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
@@ -90,11 +115,14 @@ def test_cross_entropy_is_one_node_whose_gradient_is_softmax_minus_one_hot(
     assert loss._ctx.name == "CrossEntropy" and loss.dtype == np.float32
     upstream = np.array([1.0, 2.0, -0.5], np.float32) if reduction == "none" else None
     loss.backward(upstream)
-    softmax = np.exp(LOGITS) / np.exp(LOGITS).sum(axis=1, keepdims=True)
+    logits = LOGITS.astype(np.float32).astype(np.float64)  # the values the op saw
+    softmax = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     scale = {"mean": np.full(3, 1 / 3), "sum": np.ones(3), "none": upstream}[reduction]
     assert x.grad.dtype == np.float32
-    np.testing.assert_allclose(x.grad, (softmax - np.eye(4)[target]) * scale[:, None],
-                               rtol=1e-5, atol=1e-7)
+    _, grad_scale, terms = _ce_scales(logits, target, reduction,
+                                      1.0 if upstream is None else upstream)
+    assert_close(x.grad, (softmax - np.eye(4)[target]) * scale[:, None], scale=grad_scale,
+                 terms=terms, dtype=np.float32)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -105,11 +133,13 @@ def test_cross_entropy_is_finite_for_logits_of_1e4(dtype: type, probabilities: b
     target = np.eye(3, dtype=dtype)[labels] if probabilities else labels
     x = leaf(logits, dtype)
     loss = F.cross_entropy(x, target, reduction="none")
-    np.testing.assert_allclose(loss.data, [0.0, 2e4, np.log(3)], rtol=1e-6, atol=1e-6)
+    # relative to the terms |x − m| + |m| + |ln s| ≈ 2e4 of a row, not to its loss of 0
+    value_scale, grad_scale, terms = _ce_scales(logits, target, "none", np.ones(3))
+    assert_close(loss.data, [0.0, 2e4, np.log(3)], scale=value_scale, terms=terms)
     loss.sum().backward()
     assert np.all(np.isfinite(x.grad))
-    np.testing.assert_allclose(x.grad, [[0, 0, 0], [-1, 1, 0], [1 / 3, 1 / 3, -2 / 3]],
-                               atol=1e-6)
+    assert_close(x.grad, [[0, 0, 0], [-1, 1, 0], [1 / 3, 1 / 3, -2 / 3]], scale=grad_scale,
+                 terms=terms)
 
 
 def test_cross_entropy_ignore_index_and_weight_follow_torch_normalization() -> None:
@@ -119,10 +149,12 @@ def test_cross_entropy_ignore_index_and_weight_follow_torch_normalization() -> N
     log_p = LOGITS - np.log(np.exp(LOGITS).sum(axis=1, keepdims=True))
     expected = -(2.0 * log_p[0, 0] + 0.5 * log_p[2, 2]) / 2.5
     loss = F.cross_entropy(leaf(LOGITS), target, weight=weight)
-    np.testing.assert_allclose(loss.item(), expected, rtol=1e-12)
+    value_scale, _, terms = _ce_scales(LOGITS, target, weight=weight)
+    assert_close(loss.item(), expected, scale=value_scale, terms=terms)
     per_example = F.cross_entropy(leaf(LOGITS), target, weight=weight, reduction="none")
-    np.testing.assert_allclose(per_example.data, [-2.0 * log_p[0, 0], 0.0, -0.5 * log_p[2, 2]],
-                               rtol=1e-12)
+    value_scale, _, terms = _ce_scales(LOGITS, target, "none", np.ones(3), weight=weight)
+    assert_close(per_example.data, [-2.0 * log_p[0, 0], 0.0, -0.5 * log_p[2, 2]],
+                 scale=value_scale, terms=terms)
 
 
 @pytest.mark.parametrize("loss_fn", [F.cross_entropy, F.nll_loss],
@@ -146,24 +178,27 @@ def test_label_smoothing_mixes_in_a_uniform_target() -> None:
     smoothed = np.eye(4)[target] * (1 - eps) + eps / 4
     expected = -(smoothed * log_p).sum(axis=1).mean()
     loss = F.cross_entropy(leaf(LOGITS), target, label_smoothing=eps)
-    np.testing.assert_allclose(loss.item(), expected, rtol=1e-12)
-    # the same with the smoothed distribution given as probabilities
-    np.testing.assert_allclose(F.cross_entropy(leaf(LOGITS), smoothed).item(), expected,
-                               rtol=1e-12)
+    value_scale, _, terms = _ce_scales(LOGITS, target, label_smoothing=eps)
+    assert_close(loss.item(), expected, scale=value_scale, terms=terms)
+    # the same with the smoothed distribution given as probabilities (the same terms)
+    assert_close(F.cross_entropy(leaf(LOGITS), smoothed).item(), expected,
+                 scale=_ce_scales(LOGITS, smoothed)[0], terms=terms)
 
 
 def test_cross_entropy_unbatched_and_spatial_shapes() -> None:
     one = F.cross_entropy(leaf(LOGITS[2]), np.array(3), reduction="none")
     assert one.shape == ()
     batched = F.cross_entropy(leaf(LOGITS), np.array([0, 0, 3]), reduction="none")
-    np.testing.assert_allclose(one.item(), batched.data[2], rtol=1e-12)
+    value_scale, _, terms = _ce_scales(LOGITS, np.array([0, 0, 3]), "none", np.ones(3))
+    assert_close(one.item(), batched.data[2], scale=value_scale[2], terms=terms)
     spatial = np.stack([LOGITS.T, LOGITS.T[:, ::-1]])  # (N=2, C=4, d1=3)
     target = np.array([[0, 1, 2], [3, 3, 0]])
     loss = F.cross_entropy(leaf(spatial), target, reduction="none")
     assert loss.shape == (2, 3)
     expected = TF.cross_entropy(torch.from_numpy(spatial), torch.from_numpy(target),
                                 reduction="none").numpy()
-    np.testing.assert_allclose(loss.data, expected, rtol=1e-12)
+    value_scale, _, terms = _ce_scales(spatial, target, "none", np.ones((2, 3)))
+    assert_close(loss.data, expected, scale=value_scale, terms=terms)
 
 
 @pytest.mark.parametrize(("target", "message"), [
@@ -215,9 +250,10 @@ def test_cross_entropy_rejects_bad_options() -> None:
 def test_mse_loss_value_and_gradient() -> None:
     x = leaf([[1.0, 2.0], [3.0, 5.0]])
     loss = F.mse_loss(x, np.array([[1.0, 0.0], [0.0, 1.0]]))
-    np.testing.assert_allclose(loss.item(), (0 + 4 + 9 + 16) / 4)
+    # small integers, their squares and quarters: every step is exact
+    assert loss.item() == (0 + 4 + 9 + 16) / 4
     loss.backward()
-    np.testing.assert_allclose(x.grad, [[0.0, 1.0], [1.5, 2.0]])
+    np.testing.assert_array_equal(x.grad, [[0.0, 1.0], [1.5, 2.0]])
 
 
 def test_mse_loss_rejects_a_shape_mismatch() -> None:
@@ -233,10 +269,13 @@ def test_binary_cross_entropy_value_weight_and_clamp() -> None:
     t = np.array([1.0, 0.0, 1.0])
     weight = np.array([1.0, 2.0, 0.5])
     loss = F.binary_cross_entropy(p, t, weight=weight, reduction="none")
+    value_scale, (grad_scale,), terms = binary_cross_entropy_scale("none", weighted=True)(
+        [p.numpy(), t, weight], np.ones(3), [True, False, False])
     # log(0) is clamped at −100, as in PyTorch
-    np.testing.assert_allclose(loss.data, [-np.log(0.9), -2 * np.log(0.8), 50.0], rtol=1e-12)
+    assert_close(loss.data, [-np.log(0.9), -2 * np.log(0.8), 50.0], scale=value_scale,
+                 terms=terms)
     loss.backward(np.ones(3))
-    np.testing.assert_allclose(p.grad, [-1 / 0.9, 2 / 0.8, -0.5e12], rtol=1e-9)
+    assert_close(p.grad, [-1 / 0.9, 2 / 0.8, -0.5e12], scale=grad_scale, terms=terms)
 
 
 def test_binary_cross_entropy_rejects_values_outside_0_1() -> None:
@@ -251,12 +290,20 @@ def test_binary_cross_entropy_with_logits_is_stable_for_large_logits(dtype: type
     pos_weight = np.full(5, 3.0)
     loss = F.binary_cross_entropy_with_logits(x, t, pos_weight=pos_weight, reduction="none")
     assert loss.dtype == dtype
-    expected = [3e4, 0.0, 0.5 * np.log(2) + 0.5 * 3 * np.log(2), 0.0, 1e4]
-    np.testing.assert_allclose(loss.data, expected, rtol=1e-6, atol=1e-30)
+    tail = np.log1p(np.exp(-100.0))  # ln(1 + e^-100) ≈ 3.7e-44, not 0
+    expected = [3e4, tail, 0.5 * np.log(2) + 0.5 * 3 * np.log(2), 3 * tail, 1e4]
+    value_scale, (grad_scale,), terms = bce_with_logits_scale("none", pos_weighted=True)(
+        [x.numpy().astype(np.float64), t.astype(np.float64), pos_weight], np.ones(5, dtype),
+        [True, False, False])
+    # σ(−100)-sized terms (e^-100 ≈ 4e-44) are below float32's normal range: the bound's
+    # underflow term covers them
+    assert_close(loss.data, expected, scale=value_scale, terms=terms)
     loss.backward(np.ones(5, dtype=dtype))
     assert np.all(np.isfinite(x.grad))
     # dloss/dx = σ(x)·(1 + (pw − 1)·t) − pw·t
-    np.testing.assert_allclose(x.grad, [-3.0, 0.0, 0.5 * 2 - 1.5, 0.0, 1.0], atol=1e-6)
+    sig = np.exp(-100.0) / (1 + np.exp(-100.0))  # σ(−100) ≈ 3.7e-44, not 0
+    assert_close(x.grad, [-3.0, sig, 0.5 * 2 - 1.5, -3 * sig, 1.0], scale=grad_scale,
+                 terms=terms)
 
 
 def test_binary_cross_entropy_with_logits_weight_scales_each_element() -> None:
@@ -264,7 +311,8 @@ def test_binary_cross_entropy_with_logits_weight_scales_each_element() -> None:
     weight = np.array([2.0, 0.5])
     plain = F.binary_cross_entropy_with_logits(x, t, reduction="none").data
     weighted = F.binary_cross_entropy_with_logits(x, t, weight=weight, reduction="none")
-    np.testing.assert_allclose(weighted.data, plain * weight, rtol=1e-12)
-    np.testing.assert_allclose(
-        F.binary_cross_entropy_with_logits(x, t, weight=weight).item(), (plain * weight).mean(),
-        rtol=1e-12)
+    # the same losses times the weight: one correctly rounded product each, so exact
+    np.testing.assert_array_equal(weighted.data, plain * weight)
+    # their mean: a sum of 4 non-negative terms (any order) and a division
+    assert_close(F.binary_cross_entropy_with_logits(x, t, weight=weight).item(),
+                 (plain * weight).mean(), scale=(plain * weight).mean(), terms=4 + 1)
