@@ -85,6 +85,8 @@ class MseVsCeResult(ExperimentResult):
     # S9: the batch loss is the mean of the per-example losses
     mean_vs_none_ce: float  # |mean(reduction='none') − reduction='mean'|
     mean_vs_none_mse: float
+    mean_ce: float  # the reduction='mean' values (float32): the scale of those differences
+    mean_mse: float
     batch_sizes: list[int]
     mean_loss_by_n: list[float]
     sum_loss_by_n: list[float]
@@ -303,10 +305,12 @@ def run_mse_vs_ce(quick: bool = False, seed: int = 0) -> MseVsCeResult:
     # S9: reductions on a batch of the trained model, then scaling with the batch size.
     out = model(Tensor(x[:256]))
     ce_none = F.cross_entropy(out, y[:256], reduction="none").numpy()
-    mean_vs_none_ce = abs(float(ce_none.mean()) - F.cross_entropy(out, y[:256]).item())
+    mean_ce = F.cross_entropy(out, y[:256]).item()
+    mean_vs_none_ce = abs(float(ce_none.mean()) - mean_ce)
     soft, t = out.softmax(axis=1), one_hot(y[:256], CLASSES).astype(np.float32)
     mse_none = F.mse_loss(soft, t, reduction="none").numpy().mean(axis=1)  # per example
-    mean_vs_none_mse = abs(float(mse_none.mean()) - F.mse_loss(soft, t).item())
+    mean_mse = F.mse_loss(soft, t).item()
+    mean_vs_none_mse = abs(float(mse_none.mean()) - mean_mse)
     sizes = (8, 32, 128, 512)
     mean_l, sum_l, mean_g, sum_g = _batch_scaling(x, y, sizes, 4 if quick else 16, seed)
     full = train(mlp(DIGITS_SIZES, seed), losses["ce"], len(x), epochs=epochs, batch_size=len(x),
@@ -320,7 +324,8 @@ def run_mse_vs_ce(quick: bool = False, seed: int = 0) -> MseVsCeResult:
         ce_of_p=[r(v, 6) for v in shapes["ce"]], mse_of_p=[r(v, 6) for v in shapes["mse"]],
         ce_grad_of_p=[r(v, 6) for v in shapes["ce_grad"]],
         mse_grad_of_p=[r(v, 6) for v in shapes["mse_grad"]],
-        mean_vs_none_ce=mean_vs_none_ce, mean_vs_none_mse=mean_vs_none_mse,
+        mean_vs_none_ce=mean_vs_none_ce, mean_vs_none_mse=mean_vs_none_mse, mean_ce=mean_ce,
+        mean_mse=mean_mse,
         batch_sizes=list(sizes), mean_loss_by_n=mean_l, sum_loss_by_n=sum_l,
         mean_grad_by_n=mean_g, sum_grad_by_n=sum_g, minibatch_size=32,
         minibatch_steps=epochs * -(-len(x) // 32), minibatch_acc=acc["ce"][lrs.index(shared_lr)][-1],

@@ -56,6 +56,7 @@ class SoftmaxCEResult(ExperimentResult):
     zero_share: float
     argmax_recovers: bool
     onehot_vs_index_diff: float
+    index_ce: float  # the class-index cross-entropy (float32): the scale of that difference
     first_labels: list[int]
     first_rows: list[list[int]]
     # S23: the right way, two ways
@@ -202,8 +203,9 @@ def run_softmax_cross_entropy(quick: bool = False, seed: int = 0) -> SoftmaxCERe
     # S21: one-hot labels.
     rows = one_hot(y, CLASSES)
     logits0 = Tensor(predict(mlp(DIGITS_SIZES, seed), x[:256]))
+    index_ce = F.cross_entropy(logits0, y[:256]).item()
     onehot_vs_index = abs(F.cross_entropy(logits0, rows[:256].astype(np.float32)).item()
-                          - F.cross_entropy(logits0, y[:256]).item())
+                          - index_ce)
 
     # Train the reference model (and, with the same seed, the buggy one).
     epochs = 5 if quick else 20
@@ -255,7 +257,7 @@ def run_softmax_cross_entropy(quick: bool = False, seed: int = 0) -> SoftmaxCERe
         n_labels=len(y), one_hot_shape=list(rows.shape),
         rows_with_single_one=int(np.sum((rows.sum(axis=1) == 1) & (rows.max(axis=1) == 1))),
         zero_share=r(np.mean(rows == 0)), argmax_recovers=bool(np.all(rows.argmax(axis=1) == y)),
-        onehot_vs_index_diff=onehot_vs_index, first_labels=[int(v) for v in y[:10]],
+        onehot_vs_index_diff=onehot_vs_index, index_ce=index_ce, first_labels=[int(v) for v in y[:10]],
         first_rows=rows[:10].tolist(),
         ce_logits=ce.item(), cee_probs=cee.item(), loss_diff=abs(ce.item() - cee.item()),
         predicted_eps_diff=float(np.mean(np.log1p(1e-7 / p_right))),
