@@ -140,33 +140,37 @@ def batch_norm_scale(running_mean: np.ndarray | None, running_var: np.ndarray | 
 
 # ------------------------------------------------------------------ softmax and the losses
 def _shifted(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """x − max x, ln Σ e^(x − max x) and the spread max x − min x along ``axis``."""
+    """x − m (m = max x), ln s (s = Σ e^(x − m)) along ``axis``, and the relative error of s in
+    units of eps beyond its C additions: Σ_j y_j·|x_j − m| (y = softmax x), since x − m is
+    rounded relative to itself and exp turns that absolute error into a relative one."""
     shifted = x - x.max(axis=axis, keepdims=True)
     log_s = np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-    return shifted, log_s, -shifted.min(axis=axis, keepdims=True)
+    y = np.exp(shifted - log_s)
+    return shifted, log_s, (y * np.abs(shifted)).sum(axis=axis, keepdims=True)
 
 
 def softmax_scale(axis: int) -> Scale:
-    """y = e^(x−m)/Σe^(x−m): each y carries a relative error of about (C + spread)·eps (the
-    rounding of x − m is relative to |x − m|, which exp turns into a relative error of y);
-    dL/dx = y·(g − Σ g·y) cancels terms of size y·(|g| + Σ|g|·y). terms: C + 2."""
+    """y = e^(x−m)/s: y_i is off relatively by about (1 + |x_i − m| + Σ_j y_j·|x_j − m| + C)·eps
+    (``_shifted``); dL/dx = y·(g − Σ g·y) cancels terms of size y·(|g| + Σ|g|·y), each carrying
+    that relative error. terms: C + 2."""
     def scale(inputs: list[np.ndarray], g: np.ndarray, leaves: Sequence[bool]) -> tuple:
         x = inputs[0]
-        shifted, log_s, spread = _shifted(x, axis)
+        shifted, log_s, s_error = _shifted(x, axis)
         y = np.exp(shifted - log_s)
+        relative = 1 + np.abs(shifted) + s_error
         g = np.abs(g)
-        grad = y * (g + (g * y).sum(axis=axis, keepdims=True)) * (1 + spread)
-        return y * (1 + spread), [grad], x.shape[axis] + 2
+        grad = y * relative * (g + (g * y * relative).sum(axis=axis, keepdims=True))
+        return y * relative, [grad], x.shape[axis] + 2
     return scale
 
 
 def log_softmax_scale(axis: int) -> Scale:
-    """y = (x − m) − ln Σe^(x−m): terms |x − m| and |ln s| (ln s off by (C + spread)·eps);
+    """y = (x − m) − ln s: terms |x − m| and |ln s|, ln s off by (C + Σ_j y_j·|x_j − m|)·eps;
     dL/dx = g − e^y·Σg, e^y off relatively by the error of y. terms: C + 2."""
     def scale(inputs: list[np.ndarray], g: np.ndarray, leaves: Sequence[bool]) -> tuple:
         x = inputs[0]
-        shifted, log_s, spread = _shifted(x, axis)
-        value = np.abs(shifted) + np.abs(log_s) + 1 + spread
+        shifted, log_s, s_error = _shifted(x, axis)
+        value = np.abs(shifted) + np.abs(log_s) + 1 + s_error
         g = np.abs(g)
         grad = g + np.exp(shifted - log_s) * g.sum(axis=axis, keepdims=True) * value
         return value, [grad], x.shape[axis] + 2

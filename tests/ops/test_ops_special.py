@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
+from _scales import log_softmax_scale, softmax_scale
+from _tolerance import assert_close
 
 import neuralab as nl
 import neuralab.nn.functional as F
@@ -41,8 +43,7 @@ def test_leaky_relu_derivative_at_zero_is_the_negative_slope(slope: float | None
     fn = F.leaky_relu if slope is None else (lambda x: F.leaky_relu(x, negative_slope=slope))
     expected_slope = 0.01 if slope is None else slope
     values = [-2.0, 0.0, 3.0]
-    np.testing.assert_allclose(grad_of(fn, values), [expected_slope, expected_slope, 1.0],
-                               rtol=0, atol=0)
+    np.testing.assert_array_equal(grad_of(fn, values), [expected_slope, expected_slope, 1.0])
     t = torch.tensor(values, dtype=torch.float64, requires_grad=True)
     TF.leaky_relu(t, expected_slope).sum().backward()
     np.testing.assert_array_equal(grad_of(fn, values), t.grad.numpy())
@@ -50,7 +51,8 @@ def test_leaky_relu_derivative_at_zero_is_the_negative_slope(slope: float | None
 
 def test_leaky_relu_output_is_negative_slope_times_x_below_zero() -> None:
     y = F.leaky_relu(nl.Tensor(np.array([-3.0, 0.0, 2.0])), 0.1)
-    np.testing.assert_allclose(y.data, [-0.3, 0.0, 2.0])
+    # x·0.1 is one correctly rounded product (−0.30000000000000004, not the literal −0.3)
+    np.testing.assert_array_equal(y.data, [-3.0 * 0.1, 0.0, 2.0])
 
 
 def test_step_passes_no_gradient_anywhere() -> None:
@@ -85,12 +87,13 @@ def test_clip_needs_a_bound() -> None:
 
 def test_max_ties_share_the_gradient_equally() -> None:
     x = [[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]]
-    np.testing.assert_allclose(grad_of(lambda t: t.max(axis=1), x),
-                               [[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
-    np.testing.assert_allclose(grad_of(nl.max, [[3.0, 1.0], [3.0, 3.0]]),
-                               [[1 / 3, 0], [1 / 3, 1 / 3]])
-    np.testing.assert_allclose(grad_of(lambda t: t.max(axis=0, keepdims=True), x),
-                               [[0, 1, 1], [1, 0, 0]])
+    # g/count: one rounding of the exact share
+    expected = np.array([[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
+    assert_close(grad_of(lambda t: t.max(axis=1), x), expected, scale=expected)
+    expected = np.array([[1 / 3, 0], [1 / 3, 1 / 3]])
+    assert_close(grad_of(nl.max, [[3.0, 1.0], [3.0, 3.0]]), expected, scale=expected)
+    np.testing.assert_array_equal(grad_of(lambda t: t.max(axis=0, keepdims=True), x),
+                                  [[0, 1, 1], [1, 0, 0]])
 
 
 def test_pow_with_zero_exponent_has_zero_gradient_even_at_zero() -> None:
@@ -98,8 +101,9 @@ def test_pow_with_zero_exponent_has_zero_gradient_even_at_zero() -> None:
     a = nl.Tensor(np.array([0.0, 0.0, 2.0]), requires_grad=True)
     b = nl.Tensor(np.array([0.0, 2.0, 1.0]), requires_grad=True)
     (a**b).sum().backward()
-    np.testing.assert_allclose(a.grad, [0.0, 0.0, 1.0])
-    np.testing.assert_allclose(b.grad, [0.0, 0.0, 2 * np.log(2.0)])
+    np.testing.assert_array_equal(a.grad, [0.0, 0.0, 1.0])  # 1·2⁰: exact
+    expected = np.array([0.0, 0.0, 2 * np.log(2.0)])  # 2¹·ln 2: a product and a log
+    assert_close(b.grad, expected, scale=expected, terms=2)
 
 
 # --------------------------------------------------------------------------- indexing
@@ -146,9 +150,9 @@ def test_sigmoid_is_stable_for_huge_inputs(dtype: type) -> None:
     assert np.all(np.isfinite(y.data)) and np.all((y.data >= 0) & (y.data <= 1))
     assert y.data[0] == 0.0 and y.data[-1] == 1.0 and y.data[4] == 0.5
     expected = torch.sigmoid(torch.from_numpy(values)).numpy()
-    # atol: float32 torch flushes σ(−100) ≈ 4e-44 (a subnormal) to 0; neuralab keeps it
-    np.testing.assert_allclose(y.data, expected, rtol=1e-6 if dtype == np.float64 else 1e-5,
-                               atol=1e-38)
+    # e^(−|x|), 1 + z and a division: relative to the result itself. float32 torch flushes
+    # σ(−100) ≈ 4e-44 (a subnormal) to 0, neuralab keeps it: the bound's underflow term.
+    assert_close(y.data, expected, scale=np.abs(expected), terms=3)
     y.backward(np.ones_like(values))
     assert np.all(np.isfinite(x.grad))
     assert x.grad[0] == 0.0 and x.grad[-1] == 0.0 and x.grad[4] == 0.25
@@ -156,8 +160,9 @@ def test_sigmoid_is_stable_for_huge_inputs(dtype: type) -> None:
 
 def test_sigmoid_keeps_relative_precision_of_tiny_outputs() -> None:
     y = nl.sigmoid(nl.Tensor(np.array([-30.0, -700.0])))
-    np.testing.assert_allclose(y.data, [np.exp(-30.0) / (1 + np.exp(-30.0)), np.exp(-700.0)],
-                               rtol=1e-12)
+    expected = np.array([np.exp(-30.0) / (1 + np.exp(-30.0)), np.exp(-700.0)])
+    # a few roundings relative to the tiny result itself (1 − σ(30) would lose every digit)
+    assert_close(y.data, expected, scale=expected, terms=3)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -165,21 +170,27 @@ def test_log_softmax_and_softmax_are_stable_for_huge_logits(dtype: type) -> None
     logits = np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4], [1e4, 1e4, -1e4]], dtype=dtype)
     x = nl.Tensor(logits, requires_grad=True)
     y = F.log_softmax(x, axis=1)
-    np.testing.assert_allclose(
+    g = np.arange(9, dtype=dtype).reshape(3, 3)
+    # relative to the terms |x − m| and |ln s| of each element (``log_softmax_scale``)
+    value_scale, (grad_scale,), terms = log_softmax_scale(1)([logits.astype(np.float64)], g,
+                                                             [True])
+    assert_close(
         y.data,
         [[0.0, -2e4, -1e4], [-np.log(3)] * 3, [-np.log(2), -np.log(2), -2e4 - np.log(2)]],
-        rtol=1e-6)
-    g = np.arange(9, dtype=dtype).reshape(3, 3)
+        scale=value_scale, terms=terms)
     y.backward(g)
     assert np.all(np.isfinite(x.grad))
     expected = torch.from_numpy(logits).requires_grad_()
     TF.log_softmax(expected, 1).backward(torch.from_numpy(g))
-    np.testing.assert_allclose(x.grad, expected.grad.numpy(), rtol=1e-5, atol=1e-6)
+    assert_close(x.grad, expected.grad.numpy(), scale=grad_scale, terms=terms)
 
     p = F.softmax(nl.Tensor(logits), axis=1)
     assert np.all(np.isfinite(p.data))
-    np.testing.assert_allclose(p.data.sum(axis=1), 1.0, rtol=1e-6)
-    np.testing.assert_allclose(p.data[0], [1.0, 0.0, 0.0])
+    # a sum of 3 probabilities, each within its own bound (``softmax_scale``)
+    p_scale, _, terms = softmax_scale(1)([logits.astype(np.float64)], g, [True])
+    assert_close(p.data.sum(axis=1), np.ones(3), scale=p_scale.sum(axis=1), terms=terms + 3)
+    # e^0 / (e^0 + e^−2e4 + e^−1e4) = 1/(1 + 0 + 0): exact
+    np.testing.assert_array_equal(p.data[0], [1.0, 0.0, 0.0])
 
 
 # -------------------------------------------------------------------- float32 stays float32
