@@ -238,7 +238,8 @@ def binary_cross_entropy_scale(reduction: str, *, weighted: bool = False) -> Sca
     weight when ``weighted``. terms: the number of elements + 2.
 
     Where the clamp acts, torch's vectorised kernel divides by the float32 rounding of 1e-12
-    (1e-12·(1 − 4e-9)) even in float64: a gradient there may differ by that relative amount."""
+    (1e-12·(1 − 4e-9)) even in float64: a gradient there may differ by up to half a float32
+    ulp, relatively."""
     def scale(inputs: list[np.ndarray], g: np.ndarray, leaves: Sequence[bool]) -> tuple:
         p, t = inputs[0], inputs[1]
         w = inputs[2] if weighted else 1.0
@@ -248,7 +249,7 @@ def binary_cross_entropy_scale(reduction: str, *, weighted: bool = False) -> Sca
         up = _upstream(g, elements.shape, reduction, elements.size)
         grad_p = up * w * (p + t) / np.maximum(p * (1 - p), 1e-12)
         terms = elements.size + 2
-        constant = abs(float(np.float32(1e-12)) / 1e-12 - 1)  # 4e-9
+        constant = eps(np.float32) / 2  # a float32 rounding of the clamp (4e-9 for 1e-12)
         grad_p = grad_p * np.where(p * (1 - p) < 1e-12,
                                    1 + constant / (SAFETY * terms * eps(g)), 1)
         grads = [grad_p, up * w * (np.abs(log_p) + np.abs(log_q) + 2)]
