@@ -186,3 +186,14 @@ def test_loss_buffers_follow_torch_keys():
     assert list(nn.BCEWithLogitsLoss(weight=weight, pos_weight=pos).state_dict()) == list(
         torch.nn.BCEWithLogitsLoss(weight=torch.from_numpy(weight),
                                    pos_weight=torch.from_numpy(pos)).state_dict())
+
+
+def test_torch_parameters_that_require_grad_load_as_torch_loads_them():
+    # state_dict(keep_vars=True) and named_parameters() hand over tensors that require grad
+    theirs = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.Tanh(), torch.nn.Linear(3, 2))
+    for source in (theirs.state_dict(keep_vars=True), dict(theirs.named_parameters())):
+        model = nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 2))
+        model.load_state_dict(source)
+        for (name, ours), (tname, tp) in zip(model.named_parameters(),
+                                             theirs.named_parameters(), strict=True):
+            assert name == tname and np.array_equal(ours.data, tp.detach().numpy())

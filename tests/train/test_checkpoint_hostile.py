@@ -265,3 +265,19 @@ def test_loader_load_state_dict_refuses_a_bad_state_and_changes_nothing(state) -
     with pytest.raises(ValueError, match="DataLoader.load_state_dict"):
         loader.load_state_dict(wrapped)
     assert loader.state_dict() == before
+
+
+def test_resume_from_a_checkpoint_without_position_changes_nothing(tmp_path) -> None:
+    # written by save_checkpoint with a state of its own; the loader has no state to check
+    from neuralab.train.checkpoint import save_checkpoint
+
+    model, opt, loader, _ = run()
+    path = tmp_path / "checkpoint.safetensors"
+    save_checkpoint(path, model=model, optimizer=opt, state={"rng": get_rng_state()})
+    model, opt, loader, _ = run(schedule=False)
+    batches = list(loader)  # a plain list: no state_dict
+    before = snapshot(model, opt, loader, None)
+    with pytest.raises(CheckpointError, match="no training position"):
+        fit(model, nn.CrossEntropyLoss(), opt, batches, 1, checkpoint=path, resume=True,
+            verbose=0)
+    assert_same(snapshot(model, opt, loader, None), before)

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, to_array
 from .parameter import Parameter
 
 
@@ -356,7 +356,7 @@ def convert_state_value(value: Any, dtype: np.dtype) -> tuple[np.ndarray, str | 
     if value is None or isinstance(value, (str, bytes)):
         return np.empty(0), type(value).__name__
     try:
-        array = np.asarray(value.data if isinstance(value, Tensor) else value)
+        array = to_array(value)  # detaches a torch tensor that requires grad
     except (ValueError, TypeError, OverflowError, RuntimeError) as error:
         return np.empty(0), f"{type(value).__name__} that is not an array ({error})"
     if array.dtype.kind not in "biuf":

@@ -55,10 +55,11 @@ def save_checkpoint(path: str | Path, *, model: Any, optimizer: Any, state: dict
 
 def load_checkpoint(path: str | Path, *, model: Any, optimizer: Any, scheduler: Any = _UNCHECKED,
                     loader: Any = _UNCHECKED, callbacks: Any = _UNCHECKED,
-                    restore_rng: bool = False) -> dict[str, Any]:
+                    restore_rng: bool = False, require_position: bool = False) -> dict[str, Any]:
     """Restore ``model`` and ``optimizer`` (and, when given, the scheduler — None meaning this
     run has none —, the loader's shuffling state, the callbacks' states and neuralab's RNG) in
-    place; return the saved JSON state, validated.
+    place; return the saved JSON state, validated. ``require_position``: the checkpoint must
+    hold a training position (epoch, batch), as one written by ``fit`` does.
 
     Everything is checked before anything changes; on failure ``CheckpointError`` (a
     ``ValueError``) names the file and the mismatch, and nothing was modified.
@@ -120,7 +121,7 @@ def load_checkpoint(path: str | Path, *, model: Any, optimizer: Any, scheduler: 
                    f"{error}; {_HINT} model and optimizer") from None
 
     # ---- the run's position and the rest of its state
-    _check_position(meta, loader, fail)
+    _check_position(meta, loader, fail, require_position)
     scheduler_values = _check_scheduler(meta, scheduler, fail)
     loader_state = _check_loader(meta, loader, fail)
     callback_states = _check_callbacks(meta, callbacks, fail)
@@ -148,8 +149,10 @@ def _whole(value: Any, low: int, high: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
-def _check_position(meta: dict[str, Any], loader: Any, fail: Any) -> None:
+def _check_position(meta: dict[str, Any], loader: Any, fail: Any, required: bool) -> None:
     if "epoch" not in meta and "batch" not in meta:
+        if required:
+            raise fail("not a checkpoint written by fit (no training position)")
         return  # a checkpoint written by save_checkpoint with a state of its own
     for key in ("epoch", "batch", "partial", "history"):
         if key not in meta:

@@ -22,7 +22,7 @@ from ..ops.activation import softmax
 from ..random import get_rng_state
 from ..tensor import Tensor, to_array
 from .callbacks import Callback
-from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .checkpoint import load_checkpoint, save_checkpoint
 from .history import History
 from .metrics import confusion_matrix, per_class_accuracy
 
@@ -157,10 +157,7 @@ def fit(model: Module, loss_fn: Callable, optimizer: Any, train_loader: Any, epo
         meta = load_checkpoint(checkpoint, model=model, optimizer=optimizer,
                                scheduler=scheduler,
                                loader=train_loader if has_loader_state else None,
-                               callbacks=callbacks, restore_rng=True)
-        if "epoch" not in meta:
-            raise CheckpointError(f"{checkpoint}: not a checkpoint written by fit (no "
-                                  f"training position)")
+                               callbacks=callbacks, restore_rng=True, require_position=True)
         history = History.from_dict(meta["history"])
         history.interrupted = False
         start_epoch, start_batch, partial = meta["epoch"], meta["batch"], meta["partial"]
