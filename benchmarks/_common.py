@@ -8,11 +8,18 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
 
 BATCH, LR, MOMENTUM = 128, 0.01, 0.9
+# NumPy's BLAS thread count as the process started. While neuralab runs more than one thread
+# of its own it holds BLAS at one thread (neuralab.parallel); the plain-NumPy baselines run
+# with BLAS's own threads, as a NumPy user's code would.
+NATIVE_BLAS_THREADS = max([lib["num_threads"] for lib in threadpool_info()
+                           if lib["user_api"] == "blas"] or [1])
 
 Runner = Callable[[np.ndarray, np.ndarray, np.ndarray, dict], float]
 
@@ -93,6 +100,13 @@ def epoch_torch(x: np.ndarray, y: np.ndarray, order: np.ndarray, state: dict,
     return seconds
 
 
+def _blas_for(runner: str) -> Any:
+    """BLAS's own thread count for the plain-NumPy baseline; as it is for the others."""
+    if runner == "numpy":
+        return threadpool_limits(NATIVE_BLAS_THREADS, user_api="blas")
+    return nullcontext()
+
+
 def time_interleaved(runners: dict[str, Runner], states: dict[str, dict], x: np.ndarray,
                      y: np.ndarray, epochs: int, warm_batches: int,
                      describe: Callable[[str, float, dict], str]) -> dict[str, float]:
@@ -102,12 +116,14 @@ def time_interleaved(runners: dict[str, Runner], states: dict[str, dict], x: np.
     rng = np.random.default_rng(0)
     warm = rng.permutation(len(x))[:BATCH * warm_batches]
     for name, run in runners.items():  # build models and warm caches (not timed)
-        run(x, y, warm, states[name])
+        with _blas_for(name):
+            run(x, y, warm, states[name])
     times: dict[str, list[float]] = {name: [] for name in runners}
     for epoch in range(epochs):
         order = rng.permutation(len(x))
         for name, run in runners.items():
-            times[name].append(run(x, y, order, states[name]))
+            with _blas_for(name):
+                times[name].append(run(x, y, order, states[name]))
         print(f"epoch {epoch + 1}: " + ", ".join(describe(n, t[-1], states[n])
                                                  for n, t in times.items()))
     return {name: statistics.median(t) for name, t in times.items()}

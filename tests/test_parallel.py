@@ -101,11 +101,22 @@ def test_nested_calls_run_serially_inside_a_task(two_threads: None) -> None:
 
 
 @pytest.mark.skipif(not blas_threads(), reason="no BLAS library found by threadpoolctl")
-def test_blas_is_one_threaded_inside_tasks_and_restored_after(two_threads: None) -> None:
-    before = blas_threads()
-    inside = parallel.run_parallel(lambda: blas_threads(), [(), ()])
-    assert inside == [[1] * len(before)] * 2
-    assert blas_threads() == before
+def test_blas_is_held_at_one_thread_while_several_threads_and_given_back_at_one() -> None:
+    before = parallel.get_num_threads()
+    try:
+        parallel.set_num_threads(1)  # gives back whatever an earlier test held
+        native = blas_threads()
+        parallel.set_num_threads(2)
+        assert blas_threads() == native  # nothing is held before neuralab's first op
+        inside = parallel.run_parallel(lambda: blas_threads(), [(), ()])
+        assert inside == [[1] * len(native)] * 2
+        assert blas_threads() == [1] * len(native)  # held between ops: no switching per op
+        parallel.matmul(np.ones((2, 2)), np.ones((2, 2)))
+        assert blas_threads() == [1] * len(native)
+        parallel.set_num_threads(1)
+        assert blas_threads() == native  # BLAS threads its products as before
+    finally:
+        parallel.set_num_threads(before)
 
 
 @pytest.mark.parametrize(("n", "bytes_per_item", "threads", "expected"), [
@@ -313,11 +324,9 @@ def test_serial_chunks_hold_blas_at_one_thread_with_several_threads(
         two_threads: None) -> None:
     """Work too small to share still runs its chunks on one-threaded BLAS (conv chunks do
     GEMMs there): the kernel, hence the rounding, must not depend on what ran before."""
-    before = blas_threads()
     inside = parallel.over_batch(lambda lo, hi: blas_threads(), 2, 10, chunk_bytes=10,
                                  min_parallel_bytes=1 << 30)
-    assert inside == [[1] * len(before)] * 2
-    assert blas_threads() == before
+    assert inside == [[1] * len(blas_threads())] * 2
 
 
 def test_set_num_threads_inside_a_task_is_refused(two_threads: None) -> None:

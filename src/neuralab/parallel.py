@@ -13,10 +13,12 @@ Chunks are also cache-sized (at most ``CHUNK_BYTES`` of input each): a multi-ste
 compare, maximum, ...) then finds its intermediates still in cache, instead of streaming a
 whole 11 MB activation through memory once per step.
 
-``set_num_threads(1)`` makes every op serial (the chunks still run, one after another) and
-leaves BLAS's thread count alone. With more threads, BLAS never runs its own threads inside an
-op: they would busy-wait on the cores our next op needs, and the BLAS kernel (hence the
-rounding) may depend on its thread count.
+With more than one thread, neuralab holds NumPy's BLAS at one thread from its first op on —
+also for NumPy products of your own code meanwhile, as PyTorch's intra-op threads replace its
+BLAS's: BLAS's idle threads would busy-wait on the cores our next op needs, and the BLAS kernel
+(hence the rounding) may depend on its thread count. The hold is set once rather than around
+each op (switching costs ~7 µs a time). ``set_num_threads(1)`` makes every op serial (the
+chunks still run, one after another) and gives BLAS back its own thread count.
 
 Determinism: every choice of code path (serial or threaded, how a batch or a product is cut,
 how many BLAS threads) is a function of the shapes, the dtypes and ``get_num_threads()`` only,
@@ -33,8 +35,7 @@ import os
 import queue
 import threading
 import warnings
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -114,6 +115,8 @@ def set_num_threads(num_threads: int) -> None:
             _workers.stop()
             _workers = None
         _num_threads = int(num_threads)
+    if _num_threads == 1:
+        _release_blas()  # BLAS may thread its products again, as before neuralab held it
 
 
 def _get_workers() -> _Workers:
@@ -135,10 +138,13 @@ if hasattr(os, "register_at_fork"):
 
 
 class _Blas:
-    """The BLAS libraries NumPy loaded (via threadpoolctl), to hold them at one thread while
-    our own threads run; found on first use. Without threadpoolctl nothing is changed."""
+    """The BLAS libraries NumPy loaded (via threadpoolctl), found on first use, and the thread
+    counts they had before neuralab held them at one thread. Without threadpoolctl nothing is
+    changed."""
 
     libraries: list | None = None
+    counts_before: list[int] | None = None  # set while neuralab holds BLAS at one thread
+    lock = threading.Lock()
 
     @classmethod
     def controllers(cls) -> list:
@@ -153,19 +159,30 @@ class _Blas:
         return cls.libraries
 
 
-@contextmanager
-def _single_threaded_blas() -> Iterator[None]:
-    controllers = _Blas.controllers()
-    before = [lib.get_num_threads() for lib in controllers]
-    for lib, count in zip(controllers, before):
-        if count != 1:
-            lib.set_num_threads(1)
-    try:
-        yield
-    finally:
-        for lib, count in zip(controllers, before):
-            if count != 1:
-                lib.set_num_threads(count)
+def _hold_blas_at_one_thread() -> None:
+    """With more than one neuralab thread, BLAS stays at one thread from the first op on.
+
+    Set once, not around every op: switching it costs ~7 µs a time through threadpoolctl (8
+    switches in a small MLP's step, ~13% of it), and two Python threads switching it could
+    interleave. ``set_num_threads(1)`` gives BLAS its thread count back."""
+    if _Blas.counts_before is None:
+        with _Blas.lock:
+            if _Blas.counts_before is None:
+                controllers = _Blas.controllers()
+                counts = [lib.get_num_threads() for lib in controllers]
+                for lib, count in zip(controllers, counts):
+                    if count != 1:
+                        lib.set_num_threads(1)
+                _Blas.counts_before = counts
+
+
+def _release_blas() -> None:
+    with _Blas.lock:
+        if _Blas.counts_before is not None:
+            for lib, count in zip(_Blas.controllers(), _Blas.counts_before):
+                if count != 1:
+                    lib.set_num_threads(count)
+            _Blas.counts_before = None
 
 
 def run_parallel(fn: Callable[..., T], tasks: Sequence[tuple]) -> list[T]:
@@ -183,9 +200,9 @@ def _run(fn: Callable[..., T], tasks: Sequence[tuple], share: bool = True) -> li
     count = len(tasks)
     if _num_threads == 1 or getattr(_local, "busy", False):
         return [fn(*args) for args in tasks]  # BLAS as the user set it / already one-threaded
+    _hold_blas_at_one_thread()
     if count < 2 or not share:
-        with _single_threaded_blas():
-            return [fn(*args) for args in tasks]
+        return [fn(*args) for args in tasks]
     results: list[Any] = [None] * count
     errors: list[BaseException] = []
     claim = itertools.count().__next__  # atomic under the GIL: each index is taken once
@@ -208,12 +225,11 @@ def _run(fn: Callable[..., T], tasks: Sequence[tuple], share: bool = True) -> li
         finally:
             _local.busy = False
 
-    with _single_threaded_blas():
-        workers = _get_workers()
-        for _ in range(min(_num_threads, count) - 1):
-            workers.jobs.put(work)
-        work()
-        all_done.acquire()  # a helper may still be finishing the task it took
+    workers = _get_workers()
+    for _ in range(min(_num_threads, count) - 1):
+        workers.jobs.put(work)
+    work()
+    all_done.acquire()  # a helper may still be finishing the task it took
     if errors:
         raise errors[0]
     return results
@@ -291,9 +307,9 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     rows_a = a.shape[-2] if a.ndim > 1 else 1
     cols_b = b.shape[-1] if b.ndim > 1 else 1
     work = max(a.size * cols_b, b.size * rows_a)  # multiply-adds
+    _hold_blas_at_one_thread()
     if b.ndim != 2 or a.ndim < 2 or work == 0 or 2 * work < MIN_PARALLEL_FLOPS:
-        with _single_threaded_blas():
-            return a @ b
+        return a @ b
     a2 = a.reshape(-1, a.shape[-1])  # a view unless a is a non-contiguous stack
     m, n = len(a2), b.shape[1]
     out = np.empty((m, n), dtype=np.result_type(a, b))
