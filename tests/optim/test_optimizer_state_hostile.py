@@ -114,9 +114,14 @@ def test_sgd_state_into_adam_is_refused_with_a_clear_message() -> None:
     _, sgd = stepped(FACTORIES["sgd"])
     _, adam = stepped(FACTORIES["adam"])
     before = snapshot(adam)
+    with pytest.raises(ValueError, match="Adam has no setting 'momentum' .a state of another "
+                                         "optimizer class"):
+        adam.load_state_dict(sgd.state_dict())
+    groups_alike = sgd.state_dict()  # the same hyper-parameters, SGD's per-parameter state
+    groups_alike["param_groups"] = adam.state_dict()["param_groups"]
     with pytest.raises(ValueError, match="has momentum_buffer but this optimizer keeps step, "
                                          "exp_avg, exp_avg_sq, max_exp_avg_sq"):
-        adam.load_state_dict(sgd.state_dict())
+        adam.load_state_dict(groups_alike)
     assert_unchanged(adam, before)
     # PyTorch refuses it too, with a bare KeyError('step'); ours says what does not match.
     p = [torch.nn.Parameter(torch.ones(2))]
@@ -228,3 +233,34 @@ def test_scheduler_load_state_dict_validates_and_changes_nothing() -> None:
         torch.optim.SGD([torch.nn.Parameter(torch.ones(1))], lr=0.1), 2).state_dict()
     sched.load_state_dict(torch_state)  # PyTorch's bookkeeping keys are ignored
     assert sched.last_epoch == 0
+
+
+
+TORCH_CLASSES = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop",
+                 "adagrad": "Adagrad"}
+
+
+@pytest.mark.parametrize("name", sorted(TORCH_CLASSES))
+def test_torch_settings_load_at_their_neutral_values_and_are_refused_otherwise(name) -> None:
+    factory = FACTORIES.get(name, lambda p: optim.AdamW(p, lr=0.01))
+    _, opt = stepped(factory)
+    count = len(opt.param_groups[0]["params"])
+    tparams = [torch.nn.Parameter(torch.ones(2)) for _ in range(count)]
+    group = getattr(torch.optim, TORCH_CLASSES[name])(tparams, lr=0.1).state_dict()
+    group = group["param_groups"][0]  # maximize=False, foreach=None, fused=None, ...
+    opt.load_state_dict({"state": {}, "param_groups": [group]})
+    assert opt.param_groups[0]["lr"] == 0.1
+    for key, value in (("maximize", True), ("differentiable", True), ("foreach", "x")):
+        _, opt = stepped(factory)
+        before = snapshot(opt)
+        with pytest.raises(ValueError, match=f"does not implement {key}="):
+            opt.load_state_dict({"state": {}, "param_groups": [{**group, key: value}]})
+        assert_unchanged(opt, before)
+        with pytest.raises(ValueError, match=f"does not implement {key}="):
+            opt.add_param_group({"params": [nn.Parameter(nl.ones(1))], key: value})
+        assert_unchanged(opt, before)
+    if name in ("adam", "adamw"):  # torch's Adam and AdamW differ by this flag only
+        _, opt = stepped(factory)
+        with pytest.raises(ValueError, match="does not implement decoupled_weight_decay="):
+            opt.load_state_dict({"state": {}, "param_groups": [
+                {**group, "decoupled_weight_decay": name == "adam"}]})

@@ -25,6 +25,10 @@ class Adam(Optimizer):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad))
 
+    def _torch_settings(self) -> dict[str, tuple[Any, ...]]:
+        # torch 2.13's Adam and AdamW differ by this flag; ours by class
+        return {**super()._torch_settings(), "decoupled_weight_decay": (self.decoupled,)}
+
     def _check_group(self, group: dict[str, Any]) -> None:
         super()._check_group(group)
         check_number(self, group, "eps", "epsilon", minimum=0.0)

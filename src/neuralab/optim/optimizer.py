@@ -39,9 +39,28 @@ class Optimizer:
     # -------------------------------------------------------------------- validation
     def _check_group(self, group: dict[str, Any]) -> None:
         """Raise TypeError/ValueError if a group's hyper-parameters are not usable."""
+        for key, value in group.items():
+            if key in self.defaults or key in ("params", "state", "initial_lr"):
+                continue
+            neutral = self._torch_settings().get(key)
+            if neutral is None:
+                raise ValueError(f"{type(self).__name__} has no setting {key!r} (a state of "
+                                 f"another optimizer class?)")
+            if not any(value is v or (type(value) is type(v) and value == v) for v in neutral):
+                raise ValueError(f"{type(self).__name__} does not implement {key}={value!r} "
+                                 f"(only {' or '.join(map(repr, neutral))}, where it changes "
+                                 f"nothing)")
         check_number(self, group, "lr", "learning rate", minimum=0.0)
         if "initial_lr" in group:  # set by a learning-rate scheduler
             check_number(self, group, "initial_lr", "initial_lr")
+
+    def _torch_settings(self) -> dict[str, tuple[Any, ...]]:
+        """torch.optim settings this optimizer does not have, with the values at which they
+        change nothing (foreach/fused/capturable pick an implementation, not the math): a
+        torch state_dict or param group may carry them so. Any other value is refused —
+        training would silently differ from PyTorch's."""
+        return {"maximize": (False,), "differentiable": (False,), "foreach": (None, False, True),
+                "fused": (None, False, True), "capturable": (False, True)}
 
     def _state_names(self, group: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(required, optional) names in a parameter's non-empty state; ``step`` is a count,
