@@ -6,6 +6,7 @@ import pytest
 import torch
 from _tolerance import assert_close
 
+import neuralab as nl
 from neuralab import nn, optim
 from neuralab.optim.lr_scheduler import CosineAnnealingLR, StepLR
 
@@ -60,3 +61,17 @@ def test_bad_arguments() -> None:
         StepLR(opt, step_size=0)
     with pytest.raises(ValueError, match="T_max"):
         CosineAnnealingLR(opt, T_max=0)
+
+
+def test_step_lr_takes_a_float_step_size_as_torch_does() -> None:
+    ours = nl.optim.SGD([nl.nn.Parameter(nl.ones(1))], lr=1.0)
+    theirs = torch.optim.SGD([torch.nn.Parameter(torch.ones(1))], lr=1.0)
+    schedules = (StepLR(ours, step_size=3.0, gamma=0.5),
+                 torch.optim.lr_scheduler.StepLR(theirs, step_size=3.0, gamma=0.5))
+    for _ in range(7):
+        for opt, schedule in zip((ours, theirs), schedules):
+            opt.step()
+            schedule.step()
+        assert ours.param_groups[0]["lr"] == theirs.param_groups[0]["lr"]  # powers of 1/2
+    with pytest.raises(ValueError, match="step_size must be a positive number"):
+        StepLR(ours, step_size=0)

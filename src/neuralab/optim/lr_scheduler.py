@@ -17,11 +17,12 @@ _MAX_EPOCH = 2**31 - 1
 _TORCH_BOOKKEEPING = {"_step_count", "verbose", "_get_lr_called_within_step", "_is_initial"}
 
 
-def _check_positive_int(owner: str, name: str, value: Any) -> None:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
-        raise TypeError(f"{owner}: {name} must be an integer, got {value!r:.40}")
-    if value <= 0:
-        raise ValueError(f"{owner}: {name} must be a positive integer, got {value}")
+def _check_positive(owner: str, name: str, value: Any) -> None:
+    # A positive number: PyTorch takes floats too (StepLR(step_size=3.0)); 0 or NaN would
+    # only fail later (a division by zero) or give NaN rates.
+    _check_real(owner, name, value)
+    if not value > 0 or not math.isfinite(value):
+        raise ValueError(f"{owner}: {name} must be a positive number, got {value}")
 
 
 def _check_real(owner: str, name: str, value: Any) -> None:
@@ -116,7 +117,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def _check_settings(self, state: dict[str, Any]) -> None:
-        _check_positive_int("StepLR", "step_size", state["step_size"])
+        _check_positive("StepLR", "step_size", state["step_size"])
         _check_real("StepLR", "gamma", state["gamma"])
 
     def get_lr(self) -> list[float]:
