@@ -305,3 +305,11 @@ def test_end_to_end_refusals_in_a_subprocess(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr == (f"neuralab: error: {bad}: metadata 'classes' is not valid JSON: "
                              f"'[oops'\n")
+
+
+def test_a_missing_model_file_is_an_argument_error(capsys: pytest.CaptureFixture[str],
+                                                   tmp_path: Path) -> None:
+    missing = tmp_path / "nope.safetensors"
+    for argv in (["evaluate", str(missing)], ["predict", str(missing), "x.png"]):
+        code, _, err = run(capsys, argv)
+        assert_usage_error(code, err, str(missing), "no such file")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from _cli import assert_usage_error, run
 from _tolerance import assert_normwise_close
 
 import neuralab as nl
-from neuralab.cli import main
 from neuralab.models import (
     MAX_PARAMETERS,
     MODELS,
@@ -58,9 +58,16 @@ def test_cnn_bn_round_trips_through_a_model_file(tmp_path) -> None:
         np.testing.assert_array_equal(model(x).numpy(), loaded(x).numpy())
 
 
-def test_cnn_on_8x8_digits_is_refused_clearly(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
-    assert main(["train", "--data", "digits", "--model", "cnn", "--out", str(tmp_path)]) == 1
-    assert "use the mlp model for the 8×8 digits" in capsys.readouterr().err
+def test_a_cnn_for_data_it_cannot_take_is_an_argument_error(
+        capsys: pytest.CaptureFixture[str], tmp_path) -> None:
+    code, _, err = run(capsys, ["train", "--data", "digits", "--model", "cnn",
+                                "--out", str(tmp_path)])
+    assert_usage_error(code, err, "use the mlp model for the 8×8 digits")
+    table = tmp_path / "flat.csv"
+    table.write_text("a,b,label\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(20)))
+    code, _, err = run(capsys, ["train", "--data", str(table), "--model", "lenet",
+                                "--out", str(tmp_path / "r")])
+    assert_usage_error(code, err, "needs images", "use --model mlp")
 
 
 @pytest.mark.parametrize("name, shape, hidden", [

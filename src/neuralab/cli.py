@@ -74,13 +74,17 @@ def _print_evaluation(ev: object, classes: list[str]) -> None:
         print(f"  {name:>{width}}" + "".join(f"{v:>{cell}}" for v in row) + f"   ({i})")
 
 
-def _load_model(path: str) -> tuple[object, object]:
-    """The model in ``path`` and its checked metadata (``job.ModelSpec``)."""
+def _load_model(path: str) -> tuple[object, object, dict[str, str]]:
+    """The model in ``path``, its checked metadata (``job.ModelSpec``) and the raw metadata."""
     from . import io
-    from .train.job import model_spec
+    from .train.job import UsageError, model_spec
 
-    model = io.load(path)
-    return model, model_spec(model, io.read_metadata(path), path)
+    try:
+        model = io.load(path)
+    except FileNotFoundError as error:  # a path the user typed: a usage error
+        raise UsageError(str(error)) from None
+    meta = io.read_metadata(path)
+    return model, model_spec(model, meta, path), meta
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -88,12 +92,11 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
     from . import nn
     from .data import DataLoader, TensorDataset
-    from .io import read_metadata
     from .train.fit import evaluate
     from .train.job import load_data
 
-    model, spec = _load_model(args.model)
-    bundle = load_data(args.data or read_metadata(args.model).get("data", "digits"),
+    model, spec, meta = _load_model(args.model)
+    bundle = load_data(args.data or meta.get("data", "digits"),
                        target=args.target, val_fraction=args.val_fraction, seed=args.seed)
     x, y = bundle.test.tensors
     if x[0].size != int(np.prod(spec.input_shape)):
@@ -119,8 +122,6 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _image_side(path: str, shape: tuple[int, ...]) -> int:
     """The side of the square grayscale picture a model of input ``shape`` takes."""
-    import math
-
     if len(shape) == 1:
         side = math.isqrt(shape[0])
         if side * side == shape[0]:
@@ -140,7 +141,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     from .imaging import load_digit_image
     from .tensor import Tensor
 
-    model, spec = _load_model(args.model)
+    model, spec, _ = _load_model(args.model)
     side = _image_side(args.model, spec.input_shape)
     classes = spec.classes or [str(i) for i in range(spec.num_outputs)]
     status = 0
@@ -345,13 +346,13 @@ def _failure_line(error: BaseException) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from .models import ModelTooLargeError
+    from .models import ModelChoiceError
     from .train.job import UsageError
 
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (ModelTooLargeError, UsageError) as error:  # an unusable argument: usage, exit 2
+    except (ModelChoiceError, UsageError) as error:  # an unusable argument: usage, exit 2
         args.parser.error(str(error))
     except KeyboardInterrupt:  # training handles Ctrl-C itself; elsewhere just stop quietly
         print("interrupted", file=sys.stderr)

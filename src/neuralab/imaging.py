@@ -75,13 +75,13 @@ def _read_gray(path: str) -> np.ndarray:
     """The first frame as float32 gray in [0, 1], as it looks on white paper."""
     from PIL import Image
 
-    from .io.files import ModelFileError, file_label, open_regular
+    from .io.files import ModelFileError, ModelFileNotFoundError, file_label, open_regular
 
     name = file_label(path)
-    if not os.path.lexists(path):
-        raise FileNotFoundError(f"{name}: no such image file")
     try:
         file = open_regular(path)
+    except ModelFileNotFoundError:
+        raise FileNotFoundError(f"{name}: no such image file") from None
     except ModelFileError as error:  # a directory, a device, a FIFO, unreadable
         raise ValueError(str(error).replace("the file", "the image file")) from None
     with file, warnings.catch_warnings():

@@ -42,7 +42,7 @@ def _spatial_after(shape: Sequence[int], steps: Sequence[tuple[int, int, int]],
         height, width = (_conv_out(height, kernel, padding, stride),
                          _conv_out(width, kernel, padding, stride))
         if height < 1 or width < 1:
-            raise ValueError(f"{name} needs larger images than {shape[-2]}×{shape[-1]} "
+            raise ModelChoiceError(f"{name} needs larger images than {shape[-2]}×{shape[-1]} "
                              f"(e.g. 28×28 MNIST); use the mlp model for the 8×8 digits")
     return height, width
 
@@ -95,7 +95,12 @@ MODELS = ("mlp", "cnn", "cnn-bn", "lenet")
 MAX_PARAMETERS = 100_000_000
 
 
-class ModelTooLargeError(ValueError):
+class ModelChoiceError(ValueError):
+    """The requested model cannot be built for this data (e.g. a CNN on flat features), or
+    would be too large: a problem of the arguments, which the CLI answers with exit 2."""
+
+
+class ModelTooLargeError(ModelChoiceError):
     """The requested architecture would exceed ``MAX_PARAMETERS``; raised before allocating."""
 
 
@@ -149,7 +154,7 @@ def build_model(name: str, input_shape: Sequence[int], num_classes: int,
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}: choose from {', '.join(MODELS)}")
     if name != "mlp" and len(input_shape) < 2:
-        raise ValueError(f"the {name} model needs images (C, H, W); this data has flat "
+        raise ModelChoiceError(f"the {name} model needs images (C, H, W); this data has flat "
                          f"features of shape {tuple(input_shape)} — use --model mlp")
     check_size(name, input_shape, num_classes, hidden)
     if name == "mlp":

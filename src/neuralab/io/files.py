@@ -29,8 +29,8 @@ import numpy as np
 from ..tensor import Tensor
 
 __all__ = [
-    "ModelFileError", "atomic_write_bytes", "load_tensors", "read_tensor_metadata",
-    "save_tensors",
+    "ModelFileError", "ModelFileNotFoundError", "atomic_write_bytes", "load_tensors",
+    "read_tensor_metadata", "save_tensors",
 ]
 
 PathLike = str | os.PathLike
@@ -55,6 +55,10 @@ _NUMPY_DTYPES = {
 
 class ModelFileError(ValueError):
     """A file that cannot be read as what it claims to be; the message names the file."""
+
+
+class ModelFileNotFoundError(FileNotFoundError, ModelFileError):
+    """The file does not exist (a ``ModelFileError`` too, like every unreadable file)."""
 
 
 # ------------------------------------------------------------------------------------ writing
@@ -213,7 +217,7 @@ def parse_json(text: str | bytes, *, allow_nan: bool = False) -> Any:
 def _open_error(path: str, error: OSError) -> ModelFileError:
     name = file_label(path)
     if isinstance(error, FileNotFoundError):
-        return ModelFileError(f"{name}: no such file")
+        return ModelFileNotFoundError(f"{name}: no such file")
     if isinstance(error, IsADirectoryError):
         return ModelFileError(f"{name}: is a directory, not a file")
     return ModelFileError(f"{name}: cannot read the file ({error.strerror or error})")

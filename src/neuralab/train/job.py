@@ -62,8 +62,12 @@ def load_data(name: str, *, target: str = "label", val_fraction: float = 0.2, se
         train, test = data.digits(train=True, seed=seed), data.digits(train=False, seed=seed)
         label = "test"
     elif Path(name).suffix.lower() in (".csv", ".npz"):
-        _check_readable(Path(name))
-        table = data.load_table(name, target=target)
+        if Path(name).is_dir():
+            raise UsageError(f"{name}: is a folder, not a .csv or .npz file")
+        try:
+            table = data.load_table(name, target=target)
+        except data.TableNotFoundError as error:  # a path the user typed: a usage error
+            raise UsageError(str(error)) from None
         try:
             train, test = data.train_val_split(table, val_fraction, seed=seed)  # keeps .classes
         except ValueError as error:
@@ -79,19 +83,6 @@ def load_data(name: str, *, target: str = "label", val_fraction: float = 0.2, se
     classes = getattr(train, "classes", None) or [  # labels 0..max when nothing names them
         str(c) for c in range(int(np.concatenate([y_train, test.tensors[1]]).max()) + 1)]
     return DataBundle(name, train, test, list(classes), tuple(x_train.shape[1:]), label)
-
-
-def _check_readable(path: Path) -> None:
-    """A clear line for a data path that is missing, a folder or unreadable."""
-    if path.is_dir():
-        raise UsageError(f"{path}: is a folder, not a .csv or .npz file")
-    try:
-        with open(path, "rb"):
-            pass
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
-    except OSError as error:
-        raise ValueError(f"{path}: cannot read the file ({error.strerror or error})") from None
 
 
 # Bounds for a model file's metadata: far above any model here, small enough to allocate.
@@ -124,9 +115,11 @@ def _infer_input_shape(model: Any, path: str) -> tuple[int, ...]:
 
 
 def _parse_meta(path: str, meta: dict[str, str], key: str) -> Any:
+    from ..io.files import parse_json
+
     try:
-        return json.loads(meta[key])
-    except (ValueError, RecursionError):
+        return parse_json(meta[key])  # bounded, strict: no NaN, no duplicate keys
+    except ValueError:
         raise ValueError(f"{path}: metadata {key!r} is not valid JSON: "
                          f"{meta[key][:60]!r}") from None
 
