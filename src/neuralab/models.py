@@ -43,8 +43,14 @@ def _spatial_after(shape: Sequence[int], steps: Sequence[tuple[int, int, int]],
                          _conv_out(width, kernel, padding, stride))
         if height < 1 or width < 1:
             raise ModelChoiceError(f"{name} needs larger images than {shape[-2]}×{shape[-1]} "
-                             f"(e.g. 28×28 MNIST); use the mlp model for the 8×8 digits")
+                                   f"(e.g. 28×28 MNIST); use the mlp model for the 8×8 digits")
     return height, width
+
+
+# (kernel, padding, stride) of the conv and pooling layers, shared by the builders and
+# count_parameters (whose agreement with the built models a test pins for several shapes).
+CNN_STEPS = ((3, 0, 1), (2, 0, 2), (3, 0, 1), (2, 0, 2))
+LENET_STEPS = ((5, 2, 1), (2, 0, 2), (5, 0, 1), (2, 0, 2))
 
 
 def cnn(input_shape: Sequence[int], num_classes: int, batch_norm: bool = False,
@@ -53,8 +59,7 @@ def cnn(input_shape: Sequence[int], num_classes: int, batch_norm: bool = False,
     Linear(→128) ReLU → Linear(128→classes); with ``batch_norm`` a BatchNorm after each conv
     and the hidden Linear, and ``dropout`` before each Linear."""
     channels = input_shape[0] if len(input_shape) == 3 else 1
-    height, width = _spatial_after(input_shape, [(3, 0, 1), (2, 0, 2), (3, 0, 1), (2, 0, 2)],
-                                   "the cnn model")
+    height, width = _spatial_after(input_shape, CNN_STEPS, "the cnn model")
 
     def block(c_in: int, c_out: int) -> list[nn.Module]:
         layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, 3)]
@@ -79,8 +84,7 @@ def lenet(input_shape: Sequence[int], num_classes: int) -> nn.Sequential:
     """LeNet-5 (LeCun et al., 1998) with ReLU and max pooling, as commonly used on 28×28 MNIST:
     Conv(C→6, 5, pad 2) → pool → Conv(6→16, 5) → pool → 120 → 84 → classes."""
     channels = input_shape[0] if len(input_shape) == 3 else 1
-    height, width = _spatial_after(input_shape, [(5, 2, 1), (2, 0, 2), (5, 0, 1), (2, 0, 2)],
-                                   "the lenet model")
+    height, width = _spatial_after(input_shape, LENET_STEPS, "the lenet model")
     return nn.Sequential(
         nn.Conv2d(channels, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
@@ -116,14 +120,12 @@ def count_parameters(name: str, input_shape: Sequence[int], num_classes: int,
         return sum(_linear(a, b) for a, b in zip(widths, widths[1:]))
     channels = input_shape[0] if len(input_shape) == 3 else 1
     if name in ("cnn", "cnn-bn"):
-        height, width = _spatial_after(input_shape, [(3, 0, 1), (2, 0, 2), (3, 0, 1), (2, 0, 2)],
-                                       "the cnn model")
+        height, width = _spatial_after(input_shape, CNN_STEPS, "the cnn model")
         count = (_linear(channels * 9, 32) + _linear(32 * 9, 64)
                  + _linear(64 * height * width, 128) + _linear(128, num_classes))
         return count + (2 * (32 + 64 + 128) if name == "cnn-bn" else 0)  # BatchNorm affine
     if name == "lenet":
-        height, width = _spatial_after(input_shape, [(5, 2, 1), (2, 0, 2), (5, 0, 1), (2, 0, 2)],
-                                       "the lenet model")
+        height, width = _spatial_after(input_shape, LENET_STEPS, "the lenet model")
         return (_linear(channels * 25, 6) + _linear(6 * 25, 16) + _linear(16 * height * width, 120)
                 + _linear(120, 84) + _linear(84, num_classes))
     raise ValueError(f"unknown model {name!r}: choose from {', '.join(MODELS)}")
@@ -155,7 +157,7 @@ def build_model(name: str, input_shape: Sequence[int], num_classes: int,
         raise ValueError(f"unknown model {name!r}: choose from {', '.join(MODELS)}")
     if name != "mlp" and len(input_shape) < 2:
         raise ModelChoiceError(f"the {name} model needs images (C, H, W); this data has flat "
-                         f"features of shape {tuple(input_shape)} — use --model mlp")
+                               f"features of shape {tuple(input_shape)} — use --model mlp")
     check_size(name, input_shape, num_classes, hidden)
     if name == "mlp":
         return mlp(input_shape, hidden, num_classes, activation, dropout)
