@@ -61,3 +61,19 @@ def mounted_tmpfs(directory: Path, size: str = "64k", read_only: bool = False) -
         yield directory
     finally:
         subprocess.run(["umount", str(directory)], check=False)
+
+
+@contextmanager
+def file_permissions_apply() -> Iterator[None]:
+    """Make file permissions bind, as for an ordinary user: root ignores them, so as root the
+    block runs with the effective user ``nobody`` (and root again afterwards)."""
+    if os.name != "posix":
+        unavailable("POSIX file permissions")
+    if os.geteuid() != 0:
+        yield
+        return
+    os.seteuid(65534)  # nobody
+    try:
+        yield
+    finally:
+        os.seteuid(0)

@@ -96,11 +96,11 @@ HOWS = ["shape", "string", "object", "missing", "foreign", "lr", "negative lr", 
         "params", "index", "no groups"]
 
 
-@pytest.mark.parametrize("how", HOWS)
-@pytest.mark.parametrize("kind", FACTORIES)
+@pytest.mark.parametrize(("kind", "how"), [
+    (kind, how) for kind in FACTORIES for how in HOWS
+    # SGD's only state entry is optional: without it the state is a fresh one, not a bad one
+    if (kind, how) != ("sgd", "missing")])
 def test_bad_state_raises_naming_the_culprit_and_changes_nothing(kind, how) -> None:
-    if kind == "sgd" and how == "missing":
-        pytest.skip("SGD's only entry is optional: without it the state is a fresh one")
     _, opt = stepped(FACTORIES[kind])
     bad, pattern = mutate(opt.state_dict(), how)
     _, fresh = stepped(FACTORIES[kind], steps=3)  # a different, valid state to protect
