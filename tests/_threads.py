@@ -27,6 +27,7 @@ def every_op_threaded() -> Iterator[None]:
             patch.setattr(conv, "COLUMN_CHUNK_BYTES", 1)
             patch.setattr(parallel, "MIN_PARALLEL_BYTES", 0)
             patch.setattr(parallel, "MIN_PARALLEL_FLOPS", 0)
+            patch.setattr(parallel, "MIN_SPLIT_FLOPS", 0)
             yield
     finally:
         parallel.set_num_threads(before)

@@ -54,7 +54,7 @@ def assert_bitwise(first: list[np.ndarray], second: list[np.ndarray]) -> None:
 
 
 def test_a_product_does_not_depend_on_what_ran_before(threads: int) -> None:
-    """The MLP's first layer (128×784 @ 784×256, float32, above MIN_PARALLEL_FLOPS): once
+    """The MLP's first layer (128×784 @ 784×256, float32, above MIN_SPLIT_FLOPS): once
     BLAS's own threads ran it and once our row split did, and the float32 results differed."""
     rng = np.random.default_rng(0)
     a = rng.standard_normal((128, 784)).astype(np.float32)

@@ -291,7 +291,7 @@ def test_a_forked_child_builds_its_own_pool(two_threads: None) -> None:
 @pytest.mark.parametrize("threads", [1, 2])
 def test_products_are_split_by_shape_and_thread_count_only(
         monkeypatch: pytest.MonkeyPatch, threads: int) -> None:
-    """With two threads a 2-D product above MIN_PARALLEL_FLOPS has its rows split over them
+    """With two threads a 2-D product above MIN_SPLIT_FLOPS has its rows split over them
     (right after a threaded op or not: no timing), a stacked or small one is not; with one
     thread nothing is split. Either way the values are the product's."""
     splits: list[int] = []
@@ -343,3 +343,32 @@ def test_a_bad_thread_count_in_the_environment_warns_and_falls_back(
     monkeypatch.setenv("NEURALAB_NUM_THREADS", "abc")
     with pytest.warns(UserWarning, match="NEURALAB_NUM_THREADS='abc' is not an integer"):
         assert parallel._default_threads() >= 1
+
+
+def test_independent_products_run_side_by_side_each_whole(monkeypatch: pytest.MonkeyPatch,
+                                                            two_threads: None) -> None:
+    """A layer's two gradients are one parallel section of two whole products (their bits
+    those of one-threaded BLAS, whichever thread ran them); a dominated, small or lone
+    product goes through ``matmul``."""
+    sections: list[int] = []
+    run = parallel._run
+    monkeypatch.setattr(parallel, "_run",
+                        lambda fn, tasks, share=True: sections.append(len(tasks))
+                        or run(fn, tasks, share))
+    rng = np.random.default_rng(1)
+    g, w, x = (rng.standard_normal(s, dtype=np.float32) for s in
+               ((128, 256), (256, 784), (128, 784)))
+    grad_x, grad_w = parallel.matmuls((g, w), (g.T, x))
+    assert sections == [2]
+    parallel._hold_blas_at_one_thread()
+    assert np.array_equal(grad_x, g @ w) and np.array_equal(grad_w, g.T @ x)  # bitwise
+    sections.clear()
+    small = rng.standard_normal((8, 8))
+    none, alone = parallel.matmuls(None, (g, w))
+    assert none is None and sections == [2]  # alone: split in rows by matmul
+    sections.clear()
+    parallel.matmuls((small, small), (g, w))  # dominated by one product: each on its own
+    assert sections == [2]
+    sections.clear()
+    parallel.matmuls((small, small), (small, small))
+    assert sections == []

@@ -48,7 +48,12 @@ CHUNK_BYTES = 3 << 20  # at most this much input per chunk: stays in L2/L3 with 
 # and GIL hand-offs); there a 0.8 MB copy ran in 0.15 ms serially and 0.28 ms shared, while a
 # 4 MB max-pooling pass was faster shared (forward 0.71 vs 0.90 ms, backward 1.04 vs 1.31).
 MIN_PARALLEL_BYTES = 2 << 20
-MIN_PARALLEL_FLOPS = 4_000_000  # the same for a matrix product (2·m·k·n)
+MIN_PARALLEL_FLOPS = 4_000_000  # the same for a convolution's GEMMs (2·m·k·n)
+# A lone matrix product is split over the threads from this size on. Measured on the 2-core VM
+# (float32, BLAS at one thread): 128×256 @ 256×128 (8.4 MFLOP) takes 87 µs whole and 144 µs
+# split in two (a parallel section costs ~60 µs here); 128×784 @ 784×256 (51 MFLOP) 550 µs
+# whole, 351 µs split.
+MIN_SPLIT_FLOPS = 16_000_000
 
 
 def _default_threads() -> int:
@@ -297,7 +302,7 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
     With one thread (or inside a task) this is NumPy's ``a @ b``, BLAS threaded as the user
     set it. With more, BLAS is held at one thread: a product with a 2-D ``b`` and at least
-    MIN_PARALLEL_FLOPS has the rows of ``a`` split over our threads, each a one-threaded BLAS
+    MIN_SPLIT_FLOPS has the rows of ``a`` split over our threads, each a one-threaded BLAS
     call into its slice of the result; any other product is one one-threaded BLAS call. The
     path depends on the shapes and the thread count only, so results are reproducible (an
     earlier rule that let BLAS thread a product while our threads were idle gave float32
@@ -308,7 +313,7 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     cols_b = b.shape[-1] if b.ndim > 1 else 1
     work = max(a.size * cols_b, b.size * rows_a)  # multiply-adds
     _hold_blas_at_one_thread()
-    if b.ndim != 2 or a.ndim < 2 or work == 0 or 2 * work < MIN_PARALLEL_FLOPS:
+    if b.ndim != 2 or a.ndim < 2 or work == 0 or 2 * work < MIN_SPLIT_FLOPS:
         return a @ b
     a2 = a.reshape(-1, a.shape[-1])  # a view unless a is a non-contiguous stack
     m, n = len(a2), b.shape[1]
@@ -320,3 +325,33 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
     _run(rows, [(lo, min(lo + step, m)) for lo in range(0, m, step)])
     return out.reshape(*a.shape[:-1], n)
+
+
+def _flops(a: np.ndarray, b: np.ndarray) -> int:
+    rows_a = a.shape[-2] if a.ndim > 1 else 1
+    cols_b = b.shape[-1] if b.ndim > 1 else 1
+    return 2 * max(a.size * cols_b, b.size * rows_a)
+
+
+def matmuls(*pairs: tuple[np.ndarray, np.ndarray] | None) -> list[np.ndarray | None]:
+    """``[a @ b for a, b in pairs]`` for independent products (a None pair gives None), e.g. a
+    layer's two gradients.
+
+    With more than one thread, two or more products of similar size and MIN_SPLIT_FLOPS in all
+    run side by side, each whole on one-threaded BLAS (so its bits do not depend on which
+    thread ran it): one parallel section instead of a split per product (measured on 2 cores:
+    the two 51 MFLOP gradients of a 784→256 layer take ~610 µs as a pair, ~700 µs split one
+    after the other). Otherwise each goes through ``matmul``. The choice depends on the shapes
+    and the thread count only."""
+    todo = [i for i, pair in enumerate(pairs) if pair is not None]
+    results: list[np.ndarray | None] = [None] * len(pairs)
+    flops = [_flops(*pairs[i]) for i in todo]
+    if len(todo) < 2 or _num_threads == 1 or getattr(_local, "busy", False) \
+            or sum(flops) < MIN_SPLIT_FLOPS or 3 * max(flops) > 2 * sum(flops):
+        for i in todo:  # one product, small ones, or one that dominates: each on its own
+            results[i] = matmul(*pairs[i])
+        return results
+    _hold_blas_at_one_thread()
+    for i, product in zip(todo, _run(np.matmul, [pairs[i] for i in todo])):
+        results[i] = product
+    return results

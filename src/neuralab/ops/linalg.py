@@ -40,8 +40,8 @@ class MatMul(Function):
         if self.a.ndim == 1:
             grad = grad[..., None, :]
         need_a, need_b = self.needs_input_grad
-        grad_a = parallel.matmul(grad, np.swapaxes(b, -1, -2)) if need_a else None
-        grad_b = parallel.matmul(np.swapaxes(a, -1, -2), grad) if need_b else None
+        grad_a, grad_b = parallel.matmuls((grad, np.swapaxes(b, -1, -2)) if need_a else None,
+                                          (np.swapaxes(a, -1, -2), grad) if need_b else None)
         if grad_a is not None and self.a.ndim == 1:
             grad_a = grad_a.reshape(-1, a.shape[-1]).sum(0) if grad_a.ndim > 2 else grad_a[0]
         if grad_b is not None and self.b.ndim == 1:
@@ -84,9 +84,11 @@ class Linear(Function):
     def backward(self, grad_out: np.ndarray) -> tuple:
         need_x, need_w, *need_b = self.needs_input_grad
         g2 = grad_out.reshape(-1, grad_out.shape[-1])
-        grad_x = parallel.matmul(grad_out, self.weight) if need_x else None
-        # gᵀ x: the rows of gᵀ (output features) are split over the threads, no partial sums.
-        grad_w = parallel.matmul(g2.T, self.x.reshape(-1, self.x.shape[-1])) if need_w else None
+        # g W and gᵀ x are independent: computed side by side on the threads when both are
+        # needed (gᵀ x alone has the rows of gᵀ, the output features, split: no partial sums).
+        grad_x, grad_w = parallel.matmuls(
+            (grad_out, self.weight) if need_x else None,
+            (g2.T, self.x.reshape(-1, self.x.shape[-1])) if need_w else None)
         grad_b = g2.sum(axis=0) if need_b and need_b[0] else None
         return grad_x, grad_w, grad_b
 
