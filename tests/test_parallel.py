@@ -288,17 +288,24 @@ def test_a_forked_child_builds_its_own_pool(two_threads: None) -> None:
     assert answer == b"1"
 
 
+@pytest.fixture
+def sections(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The task count of every parallel section run while the test runs."""
+    counts: list[int] = []
+    run = parallel._run
+    monkeypatch.setattr(parallel, "_run",
+                        lambda fn, tasks, share=True: counts.append(len(tasks))
+                        or run(fn, tasks, share))
+    return counts
+
+
 @pytest.mark.parametrize("threads", [1, 2])
-def test_products_are_split_by_shape_and_thread_count_only(
-        monkeypatch: pytest.MonkeyPatch, threads: int) -> None:
+def test_products_are_split_by_shape_and_thread_count_only(sections: list[int],
+                                                           threads: int) -> None:
     """With two threads a 2-D product above MIN_SPLIT_FLOPS has its rows split over them
     (right after a threaded op or not: no timing), a stacked or small one is not; with one
     thread nothing is split. Either way the values are the product's."""
-    splits: list[int] = []
-    run = parallel._run
-    monkeypatch.setattr(parallel, "_run",
-                        lambda fn, tasks, share=True: splits.append(len(tasks))
-                        or run(fn, tasks, share))
+    splits = sections
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((256, 300)), rng.standard_normal((300, 200))
     stack = rng.standard_normal((4, 100, 100))
@@ -345,16 +352,11 @@ def test_a_bad_thread_count_in_the_environment_warns_and_falls_back(
         assert parallel._default_threads() >= 1
 
 
-def test_independent_products_run_side_by_side_each_whole(monkeypatch: pytest.MonkeyPatch,
+def test_independent_products_run_side_by_side_each_whole(sections: list[int],
                                                             two_threads: None) -> None:
     """A layer's two gradients are one parallel section of two whole products (their bits
     those of one-threaded BLAS, whichever thread ran them); a dominated, small or lone
     product goes through ``matmul``."""
-    sections: list[int] = []
-    run = parallel._run
-    monkeypatch.setattr(parallel, "_run",
-                        lambda fn, tasks, share=True: sections.append(len(tasks))
-                        or run(fn, tasks, share))
     rng = np.random.default_rng(1)
     g, w, x = (rng.standard_normal(s, dtype=np.float32) for s in
                ((128, 256), (256, 784), (128, 784)))

@@ -5,10 +5,8 @@ hang, never memory out of proportion to the file."""
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -17,6 +15,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from _hostile import no_hang
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -27,24 +26,6 @@ from neuralab.data.tabular import MAX_CLASSES, MAX_NPZ_BYTES
 # NEURALAB_FUZZ_EXAMPLES=5000 for a long hunt; 80 keeps the suite fast.
 FUZZ = settings(max_examples=int(os.environ.get("NEURALAB_FUZZ_EXAMPLES", "80")), deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
-
-
-class Hang(BaseException):
-    """Raised by the alarm; a BaseException so that no ``except`` in the loader can eat it."""
-
-
-@contextlib.contextmanager
-def no_hang(seconds: int = 20):
-    def ring(signum, frame):
-        raise Hang(f"load_table ran over {seconds} s")
-
-    before = signal.signal(signal.SIGALRM, ring)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, before)
 
 
 def check_contract(path, target: str = "label"):

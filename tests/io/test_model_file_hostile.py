@@ -7,14 +7,13 @@ from __future__ import annotations
 import errno
 import json
 import os
-import signal
 import subprocess
 import sys
 import textwrap
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
+from _hostile import no_hang, png_declaring
 from _system import mounted_tmpfs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -90,21 +89,6 @@ def good_model(tmp_path) -> bytes:
     save(nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.MaxPool2d(2), nn.Flatten(1, -1),
                        nn.Linear(2, 3), nn.Dropout(0.5), nn.LogSoftmax(1)), path)
     return path.read_bytes()
-
-
-@contextmanager
-def no_hang(seconds: int = 10):
-    """Fail instead of hanging (a FIFO opened for reading blocks until a writer comes)."""
-    def expire(*_):
-        raise TimeoutError(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 # ------------------------------------------------------------------------ absurd architectures
@@ -430,19 +414,6 @@ HOSTILE_SCRIPT = textwrap.dedent("""
         results[name] = (*outcome, time.perf_counter() - start)
     print(json.dumps({"baseline": baseline, "limit": limit, "results": results}))
 """)
-
-
-def png_declaring(width: int, height: int) -> bytes:
-    import struct
-    import zlib
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return (struct.pack(">I", len(body)) + kind + body
-                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
-            + chunk(b"IDAT", zlib.compress(bytes(1000))) + chunk(b"IEND", b""))
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS and /proc are Linux")
