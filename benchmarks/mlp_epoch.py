@@ -3,7 +3,9 @@
 Batch 128, SGD momentum 0.9, cross-entropy, 60,000×784 float32 inputs (Fashion-MNIST when
 Debian's dataset-fashion-mnist is installed, else random data of that shape). Each framework
 runs the same shuffled batches; we print the median of several epochs and the ratios, plus the
-import time of ``neuralab`` beside ``torch``. Run: ``python benchmarks/mlp_epoch.py``.
+import time of ``neuralab`` beside ``torch``. ``neuralab-1t`` is neuralab after
+``set_num_threads(1)``, the faster setting for an MLP of this size (see README, Speed).
+Run: ``python benchmarks/mlp_epoch.py``.
 """
 
 from __future__ import annotations
@@ -102,6 +104,22 @@ def epoch_numpy(x: np.ndarray, y: np.ndarray, order: np.ndarray, state: dict) ->
     return time.perf_counter() - start
 
 
+def epoch_neuralab_one_thread(x: np.ndarray, y: np.ndarray, order: np.ndarray,
+                              state: dict) -> float:
+    """neuralab with ``set_num_threads(1)``: no activation of this MLP is large enough for
+    neuralab's threads, and with one of them the products are threaded by BLAS itself (with
+    more, BLAS is held at one thread and neuralab splits the products, which costs a thread
+    wake-up per product on this VM)."""
+    import neuralab as nl
+
+    before = nl.get_num_threads()
+    nl.set_num_threads(1)
+    try:
+        return epoch_neuralab(x, y, order, state, build=build_neuralab)
+    finally:
+        nl.set_num_threads(before)
+
+
 def import_time(module: str, repeats: int = 3) -> float:
     times = []
     for _ in range(repeats):
@@ -122,13 +140,15 @@ def main() -> None:
     print(f"data: {source}, {x.shape[0]}×{x.shape[1]} float32; batch {BATCH}; "
           f"torch {torch.__version__} with {torch.get_num_threads()} threads; "
           f"numpy {np.__version__}")
-    runners = {"neuralab": partial(epoch_neuralab, build=build_neuralab), "numpy": epoch_numpy,
+    runners = {"neuralab": partial(epoch_neuralab, build=build_neuralab),
+               "neuralab-1t": epoch_neuralab_one_thread, "numpy": epoch_numpy,
                "torch": partial(epoch_torch, build=build_torch)}
     median = time_interleaved(runners, {name: {} for name in runners}, x, y, args.epochs, 20,
                               lambda name, seconds, state: f"{name} {seconds:.3f} s")
     print("\nmedian epoch time: " + ", ".join(f"{n} {t:.3f} s" for n, t in median.items()))
-    print(f"neuralab / numpy = {median['neuralab'] / median['numpy']:.2f}  (target <= 1.15)")
-    print(f"neuralab / torch = {median['neuralab'] / median['torch']:.2f}  (target <= 0.90)")
+    for name in ("neuralab", "neuralab-1t"):
+        print(f"{name} / numpy = {median[name] / median['numpy']:.2f}  (target <= 1.15);  "
+              f"{name} / torch = {median[name] / median['torch']:.2f}  (target <= 0.90)")
     nl_import, torch_import = import_time("neuralab"), import_time("torch")
     print(f"\nimport time (median of 3): neuralab {nl_import * 1000:.0f} ms, "
           f"torch {torch_import * 1000:.0f} ms")
