@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 import torch
 from _tolerance import assert_normwise_close, assert_product_close
-from threadpoolctl import threadpool_info
 
 import neuralab as nl
 import neuralab.nn.functional as F
@@ -21,7 +20,9 @@ from neuralab import parallel
 
 
 def blas_threads() -> list[int]:
-    return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+    """The thread counts of the BLAS libraries neuralab holds (NumPy's, found on first use; a
+    library loaded later, such as SciPy's own OpenBLAS, is not NumPy's and is left alone)."""
+    return [lib.get_num_threads() for lib in parallel._Blas.controllers()]
 
 
 @pytest.fixture
@@ -374,3 +375,35 @@ def test_independent_products_run_side_by_side_each_whole(sections: list[int],
     sections.clear()
     parallel.matmuls((small, small), (small, small))
     assert sections == []
+
+
+@pytest.mark.parametrize(("model", "env", "expected"), [
+    ("mlp", None, 1), ("mlp", "2", 2), ("lenet", None, 2)])
+def test_the_training_job_runs_an_mlp_on_one_neuralab_thread(
+        monkeypatch: pytest.MonkeyPatch, tmp_path, two_threads: None, model: str,
+        env: str | None, expected: int) -> None:
+    """An MLP's products are threaded by BLAS (one neuralab thread), unless
+    $NEURALAB_NUM_THREADS says otherwise; the count is restored afterwards."""
+    import importlib
+
+    from neuralab.train.job import TrainConfig, run_training
+
+    fit_module = importlib.import_module("neuralab.train.fit")  # neuralab.train.fit is fit()
+
+    seen: list[int] = []
+
+    def fit(*args, **kwargs):
+        seen.append(parallel.get_num_threads())
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(fit_module, "fit", fit)
+    if env is None:
+        monkeypatch.delenv("NEURALAB_NUM_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("NEURALAB_NUM_THREADS", env)
+    data = tmp_path / "t.npz"
+    np.savez(data, x=np.random.default_rng(0).random((40, 1, 28, 28)), y=np.arange(40) % 2)
+    with pytest.raises(ValueError, match="stop here"):
+        run_training(TrainConfig(data=str(data), model=model, out=str(tmp_path / "r"),
+                                 epochs=1, verbose=0, plots=False))
+    assert seen == [expected] and parallel.get_num_threads() == 2

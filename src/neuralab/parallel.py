@@ -35,7 +35,8 @@ import os
 import queue
 import threading
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import numpy as np
@@ -122,6 +123,17 @@ def set_num_threads(num_threads: int) -> None:
         _num_threads = int(num_threads)
     if _num_threads == 1:
         _release_blas()  # BLAS may thread its products again, as before neuralab held it
+
+
+@contextmanager
+def threads(num_threads: int) -> Iterator[None]:
+    """``set_num_threads(num_threads)`` for the block, the previous count restored after."""
+    before = get_num_threads()
+    set_num_threads(num_threads)
+    try:
+        yield
+    finally:
+        set_num_threads(before)
 
 
 def _get_workers() -> _Workers:

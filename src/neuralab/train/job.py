@@ -331,7 +331,7 @@ def run_training(config: TrainConfig, log: Callable[[str], None] = print) -> Tra
 
 def _train(config: TrainConfig, out: Path, checkpoint: Path,
            log: Callable[[str], None]) -> TrainResult:
-    from .. import io, nn
+    from .. import io, nn, parallel
     from ..data import DataLoader
     from ..models import build_model
     from ..optim.lr_scheduler import CosineAnnealingLR, StepLR
@@ -358,14 +358,20 @@ def _train(config: TrainConfig, out: Path, checkpoint: Path,
     log(f"model: {model!r}")
     log(f"training: {config.optimizer} lr {config.lr}, batch {batch_size}, {config.epochs} epochs, "
         f"{config.schedule} schedule, seed {config.seed}")
-    try:
-        history = fit(model, nn.CrossEntropyLoss(), optimizer, train_loader, config.epochs,
-                      val_loader=test_loader, scheduler=scheduler,
-                      clip_grad_norm=config.clip_grad_norm, checkpoint=checkpoint,
-                      resume=config.resume, verbose=config.verbose, log=log)
-    except OSError as error:  # the checkpoint is the only file fit writes
-        raise _write_error(Path(error.filename or checkpoint), error) from None
-    evaluation = evaluate(model, test_loader, nn.CrossEntropyLoss(), len(bundle.classes))
+    # An MLP's activations are too small for neuralab's threads; with one, BLAS threads the
+    # products itself, which is faster (README, Speed). Chosen by the model, so deterministic;
+    # $NEURALAB_NUM_THREADS overrides it.
+    threads = (1 if config.model == "mlp" and "NEURALAB_NUM_THREADS" not in os.environ
+               else parallel.get_num_threads())
+    with parallel.threads(threads):
+        try:
+            history = fit(model, nn.CrossEntropyLoss(), optimizer, train_loader, config.epochs,
+                          val_loader=test_loader, scheduler=scheduler,
+                          clip_grad_norm=config.clip_grad_norm, checkpoint=checkpoint,
+                          resume=config.resume, verbose=config.verbose, log=log)
+        except OSError as error:  # the checkpoint is the only file fit writes
+            raise _write_error(Path(error.filename or checkpoint), error) from None
+        evaluation = evaluate(model, test_loader, nn.CrossEntropyLoss(), len(bundle.classes))
     if history.interrupted:  # the checkpoint holds the partial history; nothing else changes
         files = {"checkpoint": checkpoint} if checkpoint.is_file() else {}
         return TrainResult(history, evaluation, files, bundle)
