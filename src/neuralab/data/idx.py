@@ -71,11 +71,18 @@ def _content_size(head: bytes, source: str) -> int:
     if len(head) < 4 + 4 * ndim or head[2] not in IDX_DTYPES:
         return len(head)  # parse_idx reports what is wrong with it
     shape = struct.unpack(f">{ndim}I", head[4:4 + 4 * ndim])
-    size = 4 + 4 * ndim + math.prod(shape) * IDX_DTYPES[head[2]].itemsize  # Python ints
+    _check_size(shape, IDX_DTYPES[head[2]], source)
+    return 4 + 4 * ndim + math.prod(shape) * IDX_DTYPES[head[2]].itemsize  # Python ints
+
+
+def _check_size(shape: tuple[int, ...], dtype: np.dtype, source: str) -> None:
+    """Refuse a shape over MAX_IDX_BYTES — counting only its non-zero sizes, since NumPy
+    refuses even an empty array whose other sizes overflow (shape (0, 2**31, 2**31))."""
+    size = math.prod(n for n in shape if n) * dtype.itemsize
     if size > MAX_IDX_BYTES:
-        raise IDXError(f"{source}: the header asks for shape {shape} ({size:,} bytes), more "
-                       f"than the {MAX_IDX_BYTES:,} bytes neuralab reads from an IDX file")
-    return size
+        raise IDXError(f"{source}: the header asks for shape {shape} ({size:,} bytes without "
+                       f"its zero sizes), more than the {MAX_IDX_BYTES:,} bytes neuralab reads "
+                       f"from an IDX file")
 
 
 def parse_idx(data: bytes, source: str = "<bytes>", copy: bool = True) -> np.ndarray:
@@ -104,6 +111,7 @@ def parse_idx(data: bytes, source: str = "<bytes>", copy: bool = True) -> np.nda
         )
     shape = struct.unpack(f">{ndim}I", data[4:header])
     dtype = IDX_DTYPES[code]
+    _check_size(shape, dtype, source)
     count = math.prod(shape)  # a Python int: cannot overflow
     expected = header + count * dtype.itemsize
     if len(data) != expected:
