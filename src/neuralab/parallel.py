@@ -321,11 +321,9 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     results that depended on what had run in the last 0.1 s)."""
     if _num_threads == 1 or getattr(_local, "busy", False):
         return a @ b
-    rows_a = a.shape[-2] if a.ndim > 1 else 1
-    cols_b = b.shape[-1] if b.ndim > 1 else 1
-    work = max(a.size * cols_b, b.size * rows_a)  # multiply-adds
     _hold_blas_at_one_thread()
-    if b.ndim != 2 or a.ndim < 2 or work == 0 or 2 * work < MIN_SPLIT_FLOPS:
+    flops = _flops(a, b)
+    if b.ndim != 2 or a.ndim < 2 or flops == 0 or flops < MIN_SPLIT_FLOPS:
         return a @ b
     a2 = a.reshape(-1, a.shape[-1])  # a view unless a is a non-contiguous stack
     m, n = len(a2), b.shape[1]
@@ -340,6 +338,7 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _flops(a: np.ndarray, b: np.ndarray) -> int:
+    """2·m·k·n of ``a @ b`` (with broadcast batch axes counted in)."""
     rows_a = a.shape[-2] if a.ndim > 1 else 1
     cols_b = b.shape[-1] if b.ndim > 1 else 1
     return 2 * max(a.size * cols_b, b.size * rows_a)
