@@ -256,11 +256,16 @@ def open_regular(path: str) -> BinaryIO:
         raise
 
 
+def _ended_early(path: str) -> ModelFileError:
+    # The file shrank after we measured it.
+    return ModelFileError(f"{file_label(path)}: the file ended early (it changed while being "
+                          f"read?)")
+
+
 def _read_exactly(path: str, file: BinaryIO, count: int) -> bytes:
     data = file.read(count)
-    if len(data) != count:  # the file shrank after we measured it
-        raise ModelFileError(f"{file_label(path)}: the file ended early (it changed while being "
-                             f"read?)")
+    if len(data) != count:
+        raise _ended_early(path)
     return data
 
 
@@ -397,8 +402,7 @@ def read_tensors(path: PathLike,
             if entry.end > entry.begin:
                 file.seek(8 + length + entry.begin)
                 if file.readinto(array.reshape(-1).view(np.uint8)) != entry.end - entry.begin:
-                    raise ModelFileError(f"{file_label(path)}: the file ended early (it changed "
-                                         f"while being read?)")
+                    raise _ended_early(path)
                 if array.dtype == bool:  # a byte other than 0 or 1 would be an invalid bool
                     array = array.view(np.uint8) != 0
             tensors[entry.name] = array

@@ -35,6 +35,7 @@ from ..nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from ..random import get_rng_state, set_rng_state
 from ..tensor import get_default_dtype
 from .files import (
+    MAX_DIMS,
     ModelFileError,
     PathLike,
     TensorEntry,
@@ -64,7 +65,6 @@ _MAX_DEPTH = 100
 # allocates (padded input, output). No image model comes near them.
 MAX_MODULES = 10_000  # ~20 times a ResNet-152; building 10,000 modules takes ~0.5 s
 MAX_SPATIAL = 1024
-MAX_DIM = 64  # NumPy arrays have at most 64 axes: a larger dim (or below -64) is never valid
 _INT64 = (-2**63, 2**63 - 1)
 _STRUCTURE_KEYS = ("type", "children", "names")
 _DTYPES = ("float16", "float32", "float64")
@@ -468,7 +468,9 @@ def _linear_from_config(cfg: ModuleConfig) -> Linear:
 
 
 def _dim(cfg: ModuleConfig, key: str) -> int:
-    return cfg.get_int(key, minimum=-MAX_DIM, maximum=MAX_DIM - 1)
+    # NumPy arrays have at most MAX_DIMS axes: a larger dim (or a smaller negative one) is
+    # never valid
+    return cfg.get_int(key, minimum=-MAX_DIMS, maximum=MAX_DIMS - 1)
 
 
 register_module(Linear, lambda m: {

@@ -281,24 +281,26 @@ class DenseVsCnnResult(ExperimentResult):
         size = self.image_sizes[-1]
         resnet = fam["ResNet-18"]["dense_share"]
         d_acc = self.dense_acc[-1]
+        # how the CNN's accuracy compares, decided once for both languages
+        outcome = ("caught up" if self.cnn_acc[-1] >= d_acc - 0.01 else
+                   "too little training" if self.quick else "dense ahead")
         acc_en = (f"Trained on {self.n_train:,} {self.dataset} images (Adam, lr {LR:g}), "
                   f"test accuracy on {self.n_test:,}: dense net {d_acc:.1%} after "
                   f"{self.dense_epochs} epochs, CNN {self.cnn_acc[-1]:.1%} after "
-                  f"{self.cnn_epochs}" + (
-                      f": the CNN is as accurate with {ratio:.1f}× fewer weights."
-                      if self.cnn_acc[-1] >= d_acc - 0.01 else
-                      ": with this little training the CNN has not caught up yet (the full "
-                      "run trains longer on more images)." if self.quick else
-                      ": at this training budget the dense net is ahead."))
+                  f"{self.cnn_epochs}" + {
+                      "caught up": f": the CNN is as accurate with {ratio:.1f}× fewer weights.",
+                      "too little training": ": with this little training the CNN has not "
+                      "caught up yet (the full run trains longer on more images).",
+                      "dense ahead": ": at this training budget the dense net is ahead."}[outcome])
         acc_ko = (f"{self.dataset} 이미지 {self.n_train:,}장으로 학습(Adam, 학습률 {LR:g})한 뒤 "
                   f"{self.n_test:,}장에서 잰 테스트 정확도: 완전 연결 신경망 {d_acc:.1%}"
                   f"({self.dense_epochs} 에폭), CNN {self.cnn_acc[-1]:.1%}({self.cnn_epochs} "
-                  f"에폭)" + (
-                      f". CNN은 가중치가 {ratio:.1f}배 적은데도 정확도가 비슷하거나 더 높다."
-                      if self.cnn_acc[-1] >= d_acc - 0.01 else
-                      ". 학습이 이만큼 짧으면 CNN이 아직 따라잡지 못한다(전체 실행은 더 많은 "
-                      "이미지로 더 오래 학습한다)." if self.quick else
-                      ". 이 학습량에서는 완전 연결 신경망이 앞선다."))
+                  f"에폭)" + {
+                      "caught up": f". CNN은 가중치가 {ratio:.1f}배 적은데도 정확도가 비슷하거나 "
+                      "더 높다.",
+                      "too little training": ". 학습이 이만큼 짧으면 CNN이 아직 따라잡지 못한다"
+                      "(전체 실행은 더 많은 이미지로 더 오래 학습한다).",
+                      "dense ahead": ". 이 학습량에서는 완전 연결 신경망이 앞선다."}[outcome])
         s20 = Finding(
             "S20", "confirmed",
             f"On 28×28 images a dense net 784-256-128-10 needs {self.dense_params:,} weights, "

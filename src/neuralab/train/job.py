@@ -61,9 +61,10 @@ def load_data(name: str, *, target: str = "label", val_fraction: float = 0.2, se
     elif name == "digits":
         train, test = data.digits(train=True, seed=seed), data.digits(train=False, seed=seed)
         label = "test"
+    elif Path(name).is_dir():
+        raise UsageError(f"{name}: is a folder; --data takes {', '.join(BUILTIN_DATA)} or a "
+                         f".csv or .npz file")
     elif Path(name).suffix.lower() in (".csv", ".npz"):
-        if Path(name).is_dir():
-            raise UsageError(f"{name}: is a folder, not a .csv or .npz file")
         try:
             table = data.load_table(name, target=target)
         except data.TableNotFoundError as error:  # a path the user typed: a usage error
@@ -73,9 +74,6 @@ def load_data(name: str, *, target: str = "label", val_fraction: float = 0.2, se
         except ValueError as error:
             raise ValueError(f"{name}: {error}") from None
         label = "validation"
-    elif Path(name).is_dir():
-        raise UsageError(f"{name}: is a folder; --data takes {', '.join(BUILTIN_DATA)} or a "
-                         f".csv or .npz file")
     else:
         raise UsageError(f"unknown data set {name!r}: use one of {', '.join(BUILTIN_DATA)} or "
                          f"a path to a .csv or .npz file")
@@ -97,7 +95,6 @@ class ModelSpec:
     classes: list[str] | None  # None when the file names no classes
     input_shape: tuple[int, ...]  # one example, without the batch dimension
     num_outputs: int
-    inferred: bool  # input_shape came from the first layer, not from the metadata
 
 
 def _infer_input_shape(model: Any, path: str) -> tuple[int, ...]:
@@ -169,7 +166,7 @@ def model_spec(model: Any, meta: dict[str, str], path: str) -> ModelSpec:
         if len(classes) != outputs:
             raise ValueError(f"{path}: metadata 'classes' names {len(classes)} classes but the "
                              f"model has {outputs} outputs")
-    return ModelSpec(classes, shape, outputs, inferred)
+    return ModelSpec(classes, shape, outputs)
 
 
 @dataclass
