@@ -32,7 +32,8 @@ def get_rng_state() -> dict:
 
 def set_rng_state(state: dict) -> None:
     """Restore a state from ``get_rng_state``; a bad one raises ValueError, changing nothing."""
-    set_generator_state(_generator, state, "set_rng_state: the state")
+    check_generator_state(state, _generator, "set_rng_state: the state")
+    _generator.bit_generator.state = copy.deepcopy(state)
 
 
 def check_generator_state(state: Any, generator: np.random.Generator, what: str) -> None:
@@ -44,9 +45,3 @@ def check_generator_state(state: Any, generator: np.random.Generator, what: str)
     except (TypeError, ValueError, KeyError, OverflowError, AttributeError) as error:
         raise ValueError(f"{what} is not a valid {type(scratch).__name__} state "
                          f"({type(error).__name__}: {error})") from None
-
-
-def set_generator_state(generator: np.random.Generator, state: Any, what: str) -> None:
-    """Set ``generator``'s state all or nothing (checked first by ``check_generator_state``)."""
-    check_generator_state(state, generator, what)
-    generator.bit_generator.state = copy.deepcopy(state)

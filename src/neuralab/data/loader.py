@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..random import default_generator, set_generator_state
+from ..random import check_generator_state, default_generator
 from ..tensor import Tensor, get_default_dtype
 from .dataset import Dataset, TensorDataset, collate
 
@@ -94,13 +94,18 @@ class DataLoader:
         """
         return {"generator": copy.deepcopy(self.generator.bit_generator.state)}
 
+    def check_state_dict(self, state: Any,
+                         what: str = "DataLoader.load_state_dict: the generator state") -> None:
+        """Raise ValueError (naming ``what``) unless ``state`` is one ``state_dict()`` gives."""
+        if not isinstance(state, dict) or set(state) != {"generator"}:
+            raise ValueError(f"{what}: expected {{'generator': ...}} as returned by "
+                             f"state_dict(), got {state!r:.80}")
+        check_generator_state(state["generator"], self.generator, what)
+
     def load_state_dict(self, state: dict) -> None:
         """Restore a ``state_dict()``; a bad state raises ValueError and changes nothing."""
-        if not isinstance(state, dict) or set(state) != {"generator"}:
-            raise ValueError(f"DataLoader.load_state_dict: expected {{'generator': ...}} as "
-                             f"returned by state_dict(), got {state!r:.80}")
-        set_generator_state(self.generator, state["generator"],
-                            "DataLoader.load_state_dict: the generator state")
+        self.check_state_dict(state)
+        self.generator.bit_generator.state = copy.deepcopy(state["generator"])
 
     def __repr__(self) -> str:
         return (

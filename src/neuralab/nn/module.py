@@ -324,7 +324,7 @@ class Module:
                 # the parameter's array (a view, a probe) sees the loaded values.
                 np.copyto(target.data, array)
             else:
-                target.data = array.copy()
+                target.data = array  # a fresh array from check_state_dict
 
     # --------------------------------------------------------------- printing
     def extra_repr(self) -> str:

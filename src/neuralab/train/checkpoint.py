@@ -219,12 +219,12 @@ def _check_loader(meta: dict[str, Any], loader: Any, fail: Any) -> dict | None:
     if saved is None:
         raise fail("the checkpoint has no data loader state, but this run's loader has one; "
                    f"{_HINT} data")
-    generator = getattr(loader, "generator", None)
-    if not isinstance(saved, dict) or set(saved) != {"generator"}:
-        raise fail(f"'loader' must be an object with a 'generator' state, got {saved!r:.60}")
-    if isinstance(generator, np.random.Generator):
-        _check_generator_state(saved["generator"], generator, "the loader's shuffling state",
-                               fail)
+    check = getattr(loader, "check_state_dict", None)
+    if check is not None:
+        try:
+            check(saved, "the loader's shuffling state")
+        except ValueError as error:
+            raise fail(str(error)) from None
     return saved
 
 
