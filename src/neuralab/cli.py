@@ -234,7 +234,6 @@ def _number(kind: type, low: float | None = None, high: float | None = None, *,
     return parse
 
 
-_positive_int = _number(int, 1)
 _positive = _number(float, 0, low_open=True)
 _fraction = _number(float, 0, 1, high_open=True)  # [0, 1): dropout, momentum
 _layer_width = _number(int, 1, MAX_PARAMETERS)

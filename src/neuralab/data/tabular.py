@@ -36,7 +36,6 @@ import csv
 import math
 import os
 import re
-import stat
 import struct
 import zipfile
 import zlib
@@ -46,6 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..io.files import ModelFileError, ModelFileNotFoundError, open_regular
 from .dataset import TensorDataset
 
 __all__ = ["MAX_CLASSES", "MAX_NPZ_BYTES", "MAX_RECORD_CHARS", "TableNotFoundError", "load_table"]
@@ -89,17 +89,14 @@ def load_table(
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".npz"):
         raise ValueError(f"{path}: unsupported file type {suffix!r}; use .csv or .npz")
-    try:
-        info = path.stat()
-    except FileNotFoundError:
+    try:  # the model files' check: a regular file we may read (a FIFO would hang the reader)
+        with open_regular(os.fspath(path)) as file:
+            size = os.fstat(file.fileno()).st_size
+    except ModelFileNotFoundError:
         raise TableNotFoundError(f"{path}: no such file") from None
-    except OSError as err:
-        raise ValueError(f"{path}: cannot read the file ({err.strerror or err})") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise ValueError(f"{path}: is a directory, not a {suffix} file")
-    if not stat.S_ISREG(info.st_mode):
-        raise ValueError(f"{path}: not a regular file (a pipe or a device?)")
-    if info.st_size == 0:
+    except ModelFileError as err:  # a directory, a pipe, a device, no permission
+        raise ValueError(str(err)) from None
+    if size == 0:
         raise ValueError(f"{path}: the file is empty")
     try:
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked, not warned
