@@ -214,7 +214,7 @@ def test_cnn_step_is_the_same_on_one_and_two_threads() -> None:
             model.zero_grad()
             loss = F.cross_entropy(model(nl.Tensor(x)), target)
             loss.backward()
-            results[threads] = (loss.item(), [p.grad.copy() for p in model.parameters()])
+            results[threads] = (loss.item(), [p.grad.numpy().copy() for p in model.parameters()])
     finally:
         parallel.set_num_threads(before)
 

@@ -5,9 +5,24 @@
 """
 
 from . import ops as _ops  # registers every op on Tensor
+from .autograd import Function  # noqa: F401  (also neuralab.autograd.Function)
 from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.gradcheck import GradcheckError, gradcheck
 from .creation import arange, full, ones, ones_like, rand, randn, zeros, zeros_like
+from .device import cuda, device
+from .dtypes import (
+    can_cast,
+    double,
+    dtype,
+    half,
+    int8,
+    int16,
+    long,
+    promote_types,
+    result_type,
+    short,
+    uint8,
+)
 from .parallel import get_num_threads, set_num_threads
 from .random import get_rng_state, manual_seed, set_rng_state
 from .tensor import (
@@ -23,6 +38,10 @@ from .tensor import (
     tensor,
 )
 
+# PyTorch's dtype aliases are dtypes, not the cast functions (those are Tensor methods).
+float = float32  # noqa: A001
+int = int32  # noqa: A001
+bool = bool_  # noqa: A001
 globals().update({name: fn for name, fn in _ops.OPS.items() if name not in globals()})
 
 from . import nn, optim  # noqa: E402  (nn and optim need the ops registered above)
@@ -30,7 +49,9 @@ from .io import ModelFileError, load, save  # noqa: E402  (safetensors is import
 
 __version__ = "0.1.0"
 __all__ = [
-    "GradcheckError", "ModelFileError", "load", "save",
+    "Function", "GradcheckError", "ModelFileError", "load", "save", "bool", "can_cast", "cuda",
+    "device", "double", "dtype", "float", "half", "int", "int8", "int16", "long",
+    "promote_types", "result_type", "short", "uint8",
     "Tensor", "arange", "bool_", "enable_grad", "float16", "float32", "float64", "full",
     "get_default_dtype", "get_num_threads", "get_rng_state", "gradcheck", "int32", "int64",
     "is_grad_enabled", "manual_seed", "nn", "no_grad", "ones", "ones_like", "optim", "rand",

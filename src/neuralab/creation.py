@@ -31,11 +31,11 @@ def full(size: Any, fill_value: float, dtype: Any = None, requires_grad: bool = 
 
 
 def zeros_like(t: Tensor, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.zeros_like(t.data), requires_grad)
+    return Tensor(np.zeros_like(t._data), requires_grad)
 
 
 def ones_like(t: Tensor, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.ones_like(t.data), requires_grad)
+    return Tensor(np.ones_like(t._data), requires_grad)
 
 
 def arange(*args: Any, dtype: Any = None) -> Tensor:

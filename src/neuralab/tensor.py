@@ -1,154 +1,338 @@
 """``Tensor``: a NumPy array that remembers how it was computed, so gradients can flow back.
 
-Operators and methods (``+``, ``@``, ``.sum()``, ``.relu()``, ...) are attached by the op
-modules in ``neuralab.ops`` when they register; the backward walk lives in
+Operators and methods (``+``, ``@``, ``.sum()``, ``.relu()``, ``.add_()``, ...) are attached by
+the op modules in ``neuralab.ops`` when they register; the backward walk lives in
 ``neuralab.autograd.engine``.
+
+What a tensor holds:
+
+* ``_data``, the NumPy array of its values (``.data`` is a detached Tensor over the same
+  memory and ``.numpy()`` the array itself, as in PyTorch);
+* ``grad``, a Tensor once ``backward`` has reached it;
+* ``grad_fn``, the op node that made it (``None`` for a leaf), which links to the nodes of its
+  inputs (``grad_fn.next_functions``): that chain *is* the graph;
+* a version counter, shared with every view of the same memory, which each in-place change
+  bumps: an op that saved a tensor for its backward checks the version it saw, so a gradient
+  is never computed from values overwritten in the meantime.
 """
 
 from __future__ import annotations
 
 import itertools
+import weakref
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from . import dtypes
 from .autograd import engine
+from .dtypes import (  # noqa: F401  (re-exported: neuralab.float32, ...)
+    bool_,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int32,
+    int64,
+    set_default_dtype,
+)
 
-float16, float32, float64 = np.float16, np.float32, np.float64
-int32, int64, bool_ = np.int32, np.int64, np.bool_
-
-_default_dtype: np.dtype = np.dtype(np.float32)
-# Every tensor gets the next number at creation; an op's output is always created after its
-# inputs, so decreasing numbers are a reverse topological order (used by the engine).
-_creation_counter = itertools.count()
-
-
-def get_default_dtype() -> np.dtype:
-    """The floating dtype of tensors made from Python numbers and of new parameters."""
-    return _default_dtype
-
-
-def set_default_dtype(dtype: Any) -> None:
-    """Set the default floating dtype (``neuralab.float32`` or ``neuralab.float64``)."""
-    global _default_dtype
-    dtype = np.dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"set_default_dtype expects a floating dtype, got {dtype}")
-    _default_dtype = dtype
+# Hook handles get increasing ids, so hooks run in the order they were registered.
+_hook_ids = itertools.count()
 
 
 def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """``Tensor(data)``'s array: an array keeps its dtype and memory (like torch.from_numpy);
+    Python numbers and lists become the default float dtype (like ``torch.Tensor``)."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     if dtype is not None:
-        return np.asarray(data, dtype=np.dtype(dtype))
+        return np.asarray(data, dtype=dtypes.as_dtype(dtype))
     if isinstance(data, (np.ndarray, np.generic)):
-        return np.asarray(data)  # keep the array's dtype and memory, like torch.from_numpy
-    array = np.asarray(data)
+        array = np.asarray(data)
+        if array.dtype not in dtypes.SUPPORTED:
+            raise TypeError(f"cannot make a Tensor from an array of dtype {array.dtype}; "
+                            f"neuralab supports {', '.join(map(str, dtypes.SUPPORTED))}")
+        return array
+    array = _infer_array(data)
+    return array if array.dtype.kind == "f" else array.astype(dtypes.get_default_dtype())
+
+
+def _infer_array(data: Any) -> np.ndarray:
+    """Python data as an array with ``torch.tensor``'s dtype: floats give the default dtype,
+    ints int64, bools bool (a fresh array)."""
+    array = np.array(data)
     if array.dtype.kind == "f":
-        return array.astype(_default_dtype)
+        return array.astype(dtypes.get_default_dtype())
     if array.dtype.kind in "iu":
         return array.astype(np.int64)
     if array.dtype.kind == "b":
         return array
+    if array.dtype == object and array.size and all(isinstance(v, Tensor) for v in array.flat):
+        return _to_array(np.array([v._data for v in array.flat]).reshape(array.shape))
     raise TypeError(f"cannot make a Tensor from {type(data).__name__} with dtype {array.dtype}")
+
+
+class RemovableHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` takes the hook off again."""
+
+    def __init__(self, hooks: dict) -> None:
+        self._hooks, self.id = weakref.ref(hooks), next(_hook_ids)
+
+    def remove(self) -> None:
+        hooks = self._hooks()
+        if hooks is not None:
+            hooks.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
 
 
 class Tensor:
     """An n-dimensional array with an optional gradient.
 
-    ``Tensor(data, requires_grad=False, dtype=None)``: Python numbers and lists become
-    float32 (the default dtype) or int64; a NumPy array keeps its dtype and is shared, not
-    copied (as with ``torch.from_numpy``).
+    ``Tensor(data, requires_grad=False, dtype=None)``: a NumPy array keeps its dtype and is
+    shared, not copied (as with ``torch.from_numpy``); Python numbers and lists become the
+    default float dtype, as with ``torch.Tensor``. ``neuralab.tensor`` copies and infers int64
+    for ints and bool for bools, like ``torch.tensor``.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_seq", "__weakref__")
+    __slots__ = ("_data", "_grad", "requires_grad", "_ctx", "_version_box", "_base", "_hooks",
+                 "_retains_grad", "_accumulator", "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
-        self.data: np.ndarray = _to_array(data, dtype)
-        self.grad: np.ndarray | None = None
+        if type(data) is int and dtype is None:
+            raise TypeError(
+                f"Tensor({data}): in PyTorch, Tensor(n) makes an uninitialized tensor of n "
+                f"elements; write neuralab.empty({data}) for that or neuralab.tensor({data}) "
+                f"for the number")
+        self._data: np.ndarray = _to_array(data, dtype)
+        self._grad: Tensor | None = None
         self._ctx = None
-        self._seq = next(_creation_counter)
+        self._version_box = [0]
+        self._base = self._hooks = self._retains_grad = self._accumulator = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
     @classmethod
     def _from_op(cls, data: np.ndarray, requires_grad: bool) -> Tensor:
+        """A tensor over ``data`` (not copied), with a fresh version counter."""
         out = cls.__new__(cls)
-        out.data, out.grad, out._ctx, out.requires_grad = data, None, None, requires_grad
-        out._seq = next(_creation_counter)
+        out._data, out._grad, out._ctx, out.requires_grad = data, None, None, requires_grad
+        out._version_box = [0]
+        out._base = out._hooks = out._retains_grad = out._accumulator = None
         return out
+
+    def _view_of(self, base: Tensor) -> Tensor:
+        """Mark this tensor as a view of ``base``'s memory: they share one version counter."""
+        self._version_box = base._version_box
+        self._base = base._base if base._base is not None else base
+        return self
 
     # ----------------------------------------------------------------- basic properties
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
+
+    @property
+    def device(self) -> Any:
+        from .device import CPU
+
+        return CPU
+
+    is_cuda = False
 
     @property
     def is_leaf(self) -> bool:
+        """True for tensors made by the user (and results of ops that needed no gradient)."""
         return self._ctx is None
 
+    @property
+    def grad_fn(self) -> Any:
+        """The op node that computed this tensor (``None`` for a leaf); see ``next_functions``."""
+        return self._ctx
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's memory has seen (shared with its views)."""
+        return self._version_box[0]
+
+    def _bump_version(self) -> None:
+        self._version_box[0] += 1
+
     def size(self, dim: int | None = None) -> Any:
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self._data.shape if dim is None else self._data.shape[dim]
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self._data.size)
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_contiguous(self) -> bool:
+        return bool(self._data.flags.c_contiguous)
 
     def __len__(self) -> int:
-        return len(self.data)
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self._data)
+
+    def __iter__(self) -> Any:
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self._data)))
 
     def item(self) -> float | int | bool:
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
-            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
-        return self.data.item()
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
+                               f"to Scalar (item() needs one element, the shape is {self.shape})")
+        return self._data.item()
 
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied)."""
-        return self.data
+        return self._data
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self._data.tolist()
+
+    # ----------------------------------------------------------------- data and grad
+    @property
+    def data(self) -> Tensor:
+        """The values as a Tensor cut from the graph, sharing memory (PyTorch's ``.data``).
+
+        Unlike ``detach()`` it has its own version counter: changes made through it are not
+        seen by the autograd checks, exactly as in PyTorch (prefer ``no_grad`` updates).
+        """
+        return Tensor._from_op(self._data, False)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        if isinstance(value, Tensor):
+            value = value._data
+        elif not isinstance(value, np.ndarray):
+            raise TypeError(f"Tensor.data must be set to a Tensor, got {type(value).__name__}")
+        if self.requires_grad and value.dtype.kind != "f":
+            raise TypeError(f"cannot set the data of a tensor that requires grad to dtype "
+                            f"{value.dtype}: only floating tensors can require gradients")
+        self._data = value
+
+    @property
+    def grad(self) -> Tensor | None:
+        """dL/d(this tensor) after ``backward`` (a leaf's, or one kept by ``retain_grad``)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Any) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad "
+                                f"of type {type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: the grad has "
+                                   f"shape {value.shape}, the tensor {self.shape}")
+            if value.dtype != self.dtype:
+                raise RuntimeError(f"assigned grad has data of a different type: the grad is "
+                                   f"{value.dtype}, the tensor {self.dtype}")
+        self._grad = value
+
+    def _grad_accumulator(self) -> Any:
+        """The ``AccumulateGrad`` node of a leaf that requires grad (see next_functions)."""
+        if self._accumulator is None:
+            from .autograd.function import AccumulateGrad
+
+            self._accumulator = AccumulateGrad(self)
+        return self._accumulator
 
     def detach(self) -> Tensor:
-        """The same values, cut from the graph (shares memory)."""
-        return Tensor._from_op(self.data, False)
+        """The same values, cut from the graph; shares memory and version counter."""
+        return Tensor._from_op(self._data, False)._view_of(self)
+
+    def detach_(self) -> Tensor:
+        if self._base is not None and self._base.requires_grad:
+            raise RuntimeError("detach_() is not allowed on a view of a tensor in the graph; "
+                               "use detach() instead")
+        self._ctx, self.requires_grad = None, False
+        return self
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        if requires_grad and self.data.dtype.kind != "f":
-            raise TypeError(
-                f"only floating-point tensors can require gradients, got dtype {self.dtype}"
-            )
+        if not requires_grad and self._ctx is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use "
+                "a computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach().")
+        if requires_grad and self._data.dtype.kind != "f":
+            raise RuntimeError(
+                f"only Tensors of floating point dtype can require gradients, got {self.dtype}")
         self.requires_grad = bool(requires_grad)
         return self
 
-    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+    def retain_grad(self) -> None:
+        """Keep dL/d(this tensor) in ``.grad`` after ``backward`` even though it is no leaf."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._ctx is not None:
+            self._retains_grad = True
+            self._ctx._retain(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        return bool(self._retains_grad) and self._ctx is not None
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call ``hook(grad)`` when dL/d(this tensor) is computed; a returned Tensor replaces
+        the gradient. ``handle.remove()`` unregisters it."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._ctx is not None:
+            hooks = self._ctx._output_hooks()
+        else:
+            if self._hooks is None:
+                self._hooks = {}
+            hooks = self._hooks
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Any = None) -> None:
         """Compute gradients of this tensor w.r.t. every leaf that requires grad.
 
-        ``grad`` is dL/d(self); it may be omitted only for a single-element tensor (taken as 1).
+        ``gradient`` is dL/d(self); it may be omitted only for a single-element tensor
+        (taken as 1). Gradients accumulate in each leaf's ``.grad``.
         """
-        engine.backward(self, grad, retain_graph)
+        engine.backward(self, gradient, bool(retain_graph), create_graph, inputs)
 
     def zero_grad(self) -> None:
-        self.grad = None
+        self._grad = None
 
     # ------------------------------------------------------------- comparison (no grad)
     def _compare(self, other: Any, ufunc: np.ufunc) -> Tensor:
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor._from_op(ufunc(self.data, other), False)
+        common = dtypes.result_type(self, other)
+        a = self._data if self._data.dtype == common else self._data.astype(common)
+        b = to_array(other)
+        b = b if b.dtype == common else b.astype(common)
+        return Tensor._from_op(ufunc(a, b), False)
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return self._compare(other, np.equal)
@@ -168,16 +352,15 @@ class Tensor:
     def __ge__(self, other: Any) -> Tensor:
         return self._compare(other, np.greater_equal)
 
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
     __hash__ = object.__hash__
 
-    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return Tensor._from_op(np.argmax(self.data, axis=axis, keepdims=keepdims), False)
-
-    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return Tensor._from_op(np.argmin(self.data, axis=axis, keepdims=keepdims), False)
-
     def __bool__(self) -> bool:
-        return bool(self.data)
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is "
+                               f"ambiguous (shape {self.shape}); use .any() or .all()")
+        return bool(self._data)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -185,16 +368,24 @@ class Tensor:
     def __int__(self) -> int:
         return int(self.item())
 
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            "index")
+        return int(self._data.item())
+
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
+        array = self._data if dtype is None else self._data.astype(dtype, copy=False)
+        return array.copy() if copy and array is self._data else array
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        body = np.array2string(self._data, separator=", ", prefix="tensor(")
         extras = []
-        if self.dtype != _default_dtype and self.dtype.kind == "f" or self.dtype.kind != "f":
-            extras.append(f"dtype={self.dtype}")
+        if self.dtype != dtypes.get_default_dtype() and self.dtype != np.int64 \
+                and self.dtype != np.bool_ or self._data.size == 0:
+            extras.append(f"dtype=neuralab.{self.dtype}")
         if self._ctx is not None:
-            extras.append(f"grad_fn=<{type(self._ctx).__name__}>")
+            extras.append(f"grad_fn=<{self._ctx.name()}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body, *extras]) + ")"
@@ -206,7 +397,7 @@ def to_array(value: Any) -> np.ndarray:
     Not ``getattr(value, "data", value)``: an ndarray's ``.data`` is its raw buffer.
     """
     if isinstance(value, Tensor):
-        return value.data
+        return value._data
     if not isinstance(value, np.ndarray) and hasattr(value, "detach"):
         value = value.detach()  # a torch tensor that requires grad refuses np.asarray
     return np.asarray(value)
@@ -220,13 +411,24 @@ def as_tensor_like(value: Any, like: Tensor | None) -> Tensor:
         array = np.asarray(value)
         if array.dtype.kind in "biuf":
             return Tensor._from_op(array.astype(like.dtype, copy=False), False)
-    return Tensor(value)
+    return tensor(value)
 
 
-def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
-    """Make a Tensor (copies ``data``, like ``torch.tensor``)."""
+def tensor(data: Any, *, dtype: Any = None, device: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """Make a Tensor, copying ``data`` (``torch.tensor``): Python floats give the default
+    dtype, ints int64, bools bool; an array or a tensor keeps its dtype."""
+    from .device import check_device
+
+    check_device(device)
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     if isinstance(data, (np.ndarray, np.generic)):
-        data = np.array(data, copy=True)
-    return Tensor(data, requires_grad, dtype)
+        array = np.array(data, copy=True)
+    elif dtype is None and type(data) is int:
+        array = np.asarray(data, dtype=np.int64)
+    else:
+        array = _infer_array(data)
+    if dtype is not None:
+        array = array.astype(dtypes.as_dtype(dtype), copy=False)
+    return Tensor(array, requires_grad)

@@ -51,7 +51,7 @@ ORDER_SCRIPT = """
     model = Model()
     print([name for name, _ in model.named_parameters()])
     print(list(model.state_dict()))
-    print([round(float(p.data.ravel()[0]), 6) for p in model.parameters()])
+    print([round(float(p.data.numpy().ravel()[0]), 6) for p in model.parameters()])
     print(sorted(set(NAMES)) == sorted(NAMES), list(set(NAMES)))
 """
 

@@ -42,8 +42,8 @@ def test_constant_fillers():
 def test_uniform_bounds_and_spread():
     w = init.uniform_(weight(), -2.0, 3.0, generator=np.random.default_rng(0))
     assert w.dtype == np.float32
-    assert w.data.min() >= -2.0 and w.data.max() <= 3.0
-    assert w.data.min() < -1.99 and w.data.max() > 2.99  # fills the whole interval
+    assert w.data.numpy().min() >= -2.0 and w.data.numpy().max() <= 3.0
+    assert w.data.numpy().min() < -1.99 and w.data.numpy().max() > 2.99  # fills the whole interval
     assert_mean(w.data, 0.5, 5 / math.sqrt(12))
     assert_std(w.data, 5 / math.sqrt(12), kurtosis=KURTOSIS_UNIFORM)
     assert_uniform_histogram(w.data, -2, 3, bins=10)  # flat, not bell-shaped

@@ -196,7 +196,7 @@ def test_dropout_scales_kept_values_and_preserves_the_mean():
                  dtype=np.float32)
     assert_proportion(kept, 0.7)
     # the mean is the kept share times the scaled value, up to a float32 pairwise mean
-    assert_close(out.data.mean(), 2.0 / 0.7 * kept.mean(), scale=2.0 / 0.7,
+    assert_close(out.data.numpy().mean(), 2.0 / 0.7 * kept.mean(), scale=2.0 / 0.7,
                  terms=pairwise_terms(kept.size) + 2, dtype=np.float32)
 
 

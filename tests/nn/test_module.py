@@ -97,7 +97,7 @@ def test_assigning_a_plain_tensor_to_a_parameter_name_is_refused():
     assert layer.bias is None
     out = layer(nl.Tensor(np.ones((1, 2), np.float32)))
     # 1·w1 + 1·w2: the products are exact, so both are the one rounding of w1 + w2
-    np.testing.assert_array_equal(out.data, layer.weight.data.sum(axis=1, keepdims=True).T)
+    np.testing.assert_array_equal(out.data, layer.weight.data.numpy().sum(axis=1, keepdims=True).T)
 
 
 def test_assigning_to_a_buffer_name_updates_the_buffer():

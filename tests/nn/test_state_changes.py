@@ -23,7 +23,7 @@ def torch_model() -> torch.nn.Module:
 
 
 def snapshot(module: nn.Module) -> dict:
-    return {name: (t.data.copy(), t.dtype, t.requires_grad)
+    return {name: (t.data.numpy().copy(), t.dtype, t.requires_grad)
             for name, t in [*module.named_parameters(), *module.named_buffers()]}
 
 

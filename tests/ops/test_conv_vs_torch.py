@@ -142,7 +142,7 @@ def test_conv2d_output_is_channels_last_and_feeds_the_next_layer() -> None:
 
     def ours(x, w1, w2):
         h = F.max_pool2d(nl.relu(F.conv2d(x, w1)), 2)
-        assert h.data.transpose(0, 2, 3, 1).flags.c_contiguous  # NHWC memory, NCHW shape
+        assert h.data.numpy().transpose(0, 2, 3, 1).flags.c_contiguous  # NHWC memory, NCHW shape
         return F.conv2d(h, w2, padding=1)
 
     def theirs(x, w1, w2):
@@ -339,7 +339,7 @@ def test_batch_norm_matches_torch_and_updates_running_stats(shape: tuple, layout
         arrays, dtype_name, batch_norm_scale(mean.astype(np.float64), var.astype(np.float64),
                                              training), layout=layout)
     if layout is channels_last:  # the output keeps the input's memory layout
-        assert out.data.transpose(0, 2, 3, 1).flags.c_contiguous
+        assert out.data.numpy().transpose(0, 2, 3, 1).flags.c_contiguous
     # updated in place (training only): (1 − momentum)·old + momentum·(a reduction over the
     # m values of a channel: the mean of x, the unbiased variance of x)
     x_rounded = np.abs(x.astype(dtype).astype(np.float64))

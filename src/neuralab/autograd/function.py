@@ -1,6 +1,7 @@
-"""The ``Function`` base class: one subclass per op, forward and local derivative side by side.
+"""``Function``: one subclass per op, forward and local derivative side by side; an applied
+Function is also a node of the graph (what ``tensor.grad_fn`` returns).
 
-A subclass implements
+neuralab's own ops implement
 
 * ``forward(self, *arrays, **options) -> array`` — computes the output from plain NumPy
   arrays and stores on ``self`` whatever ``backward`` will need;
@@ -10,46 +11,131 @@ A subclass implements
 
 Gradients may come back with the *broadcast* shape; the engine sums them back to each input's
 shape in one place (``engine.unbroadcast``), so ops never repeat that bookkeeping.
+
+PyTorch's style works too (``@staticmethod forward(ctx, ...)``, ``ctx.save_for_backward``,
+``@staticmethod backward(ctx, grad)``, used as ``MyFunction.apply(x)``), with Tensors in and
+out; ``ctx`` is the node itself.
+
+Safety of in-place changes: when an op's output joins the graph, every array it kept on
+``self`` that shares memory with an input or the output is recorded with that tensor's version
+number; ``backward`` refuses to run if an in-place change has bumped it since (PyTorch's check).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import inspect
+import itertools
+import weakref
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from .grad_mode import is_grad_enabled
+from .. import dtypes
+from .grad_mode import is_grad_enabled, no_grad
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
+
+# Nodes are numbered as they are created; an op's node is always created after the nodes of
+# its inputs, so decreasing numbers are a reverse topological order (used by the engine).
+_node_counter = itertools.count()
+
+# Attributes the graph needs after backward has freed an op's saved values.
+_GRAPH_ATTRS = ("_edges", "_input_meta", "_seq", "needs_input_grad", "_hooks", "_retained")
+
+
+def memory_owner(array: np.ndarray) -> int:
+    """Identity of the buffer an array views: arrays with different owners never overlap."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return id(array if array.base is None else array.base)
 
 
 class Function:
     """Base class of every differentiable op; ``Op.apply(*inputs, **options)`` runs it."""
 
-    # Set by apply() when the output joins the graph; back to these defaults after release().
-    inputs: tuple[Tensor, ...] | None = None
+    promotes: ClassVar[bool] = False  # element-wise: operands follow PyTorch's type promotion
+    same_dtype: ClassVar[bool] = False  # matmul-like: tensor operands must share one dtype
+    _pytorch_style: ClassVar[bool] = False
+
+    # Set by apply() when the output joins the graph.
+    _edges: tuple = ()  # per input: its node (a Function), a leaf Tensor, or None
+    _input_meta: tuple = ()  # per input: (shape, dtype), to shape and cast its gradient
     needs_input_grad: tuple[bool, ...] = ()
+    _seq = -1
+    _saved: list | None = None  # (version box, version seen, shape, dtype) per saved tensor
+    _hooks: dict | None = None  # hooks on the gradient of this node's output
+    _retained: Any = None  # weak reference to the output when it called retain_grad()
+    _released = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._pytorch_style = isinstance(inspect.getattr_static(cls, "forward"), staticmethod)
+        if cls._pytorch_style:
+            cls._run_backward = _pytorch_style_backward
 
     @classmethod
     def apply(cls, *inputs: Any, **options: Any) -> Tensor:
-        tensor_type, as_tensor_like = _TENSOR_API or _tensor_api()
-        tensors = inputs
-        for x in inputs:
-            if not isinstance(x, tensor_type):
-                # Constants (numbers, arrays) take the dtype of the first tensor argument, so
-                # that ``x32 * 2.0`` stays float32 instead of being promoted to float64.
-                like = next((t for t in inputs if isinstance(t, tensor_type)), None)
-                tensors = tuple([as_tensor_like(t, like) for t in inputs])
-                break
+        tensor_type = _tensor_type()
+        if cls._pytorch_style:
+            return _apply_pytorch_style(cls, tensor_type, inputs, options)
+        tensors, arrays = _operands(cls, tensor_type, inputs)
         fn = cls()
-        out = tensor_type._from_op(np.asarray(fn.forward(*[t.data for t in tensors], **options)),
-                                   False)
-        needs = tuple([t.requires_grad for t in tensors])
-        if True in needs and is_grad_enabled():
-            fn.inputs, fn.needs_input_grad = tensors, needs
-            out.requires_grad, out._ctx = True, fn
+        result = fn.forward(*arrays, **options)
+        if type(result) is not np.ndarray:
+            result = np.asarray(result)
+        out = tensor_type._from_op(result, False)
+        if result.base is not None:  # a view (reshape, transpose, basic indexing)?
+            owner = memory_owner(result)
+            for t in tensors:
+                if memory_owner(t._data) == owner:
+                    out._view_of(t)
+                    break
+        for t in tensors:
+            if t.requires_grad and is_grad_enabled():
+                fn._join_graph(tensors, out)
+                break
         return out
+
+    @staticmethod
+    def compute_dtype(common: np.dtype) -> np.dtype:
+        """The dtype a promoting op computes in, given its operands' promoted dtype."""
+        return common
+
+    def _join_graph(self, tensors: tuple, out: Tensor) -> None:
+        self._edges = tuple([edge_to(t) for t in tensors])
+        self.needs_input_grad = tuple([t.requires_grad for t in tensors])
+        self._input_meta = tuple([(t._data.shape, t._data.dtype) for t in tensors])
+        self._seq = next(_node_counter)
+        out.requires_grad, out._ctx = True, self
+        self._record_saved(tensors, out)
+
+    def _record_saved(self, tensors: tuple, out: Tensor) -> None:
+        """Note the version of every input or output whose memory ``forward`` kept."""
+        kept = [v for v in self.__dict__.values() if type(v) is np.ndarray]
+        if not kept:
+            return
+        owners = {memory_owner(t._data): t for t in tensors}
+        owners[memory_owner(out._data)] = out
+        saved: dict[int, tuple] = {}
+        for array in kept:
+            t = owners.get(memory_owner(array))
+            if t is not None and id(t._version_box) not in saved:
+                box = t._version_box
+                saved[id(box)] = (box, box[0], t._data.shape, t._data.dtype)
+        if saved:
+            self._saved = list(saved.values())
+
+    def check_saved_versions(self) -> None:
+        """Raise if a tensor this op saved was changed in place after the op ran."""
+        for box, seen, shape, dtype in self._saved or ():
+            if box[0] != seen:
+                raise RuntimeError(
+                    f"one of the variables needed for gradient computation has been modified "
+                    f"by an inplace operation: a {dtype} tensor of shape {tuple(shape)} saved "
+                    f"by {self.name()} is at version {box[0]}; expected version {seen} "
+                    f"instead. Compute the change out of place (x = x + 1 rather than "
+                    f"x += 1), or change a .clone()")
 
     def forward(self, *arrays: np.ndarray, **options: Any) -> np.ndarray:
         raise NotImplementedError
@@ -57,23 +143,177 @@ class Function:
     def backward(self, grad_out: np.ndarray) -> Any:
         raise NotImplementedError(f"{type(self).__name__} has no backward rule")
 
+    def _run_backward(self, grad_out: np.ndarray) -> Any:
+        """The engine's entry: the local vector-Jacobian product, as arrays."""
+        return self.backward(grad_out)
+
     def release(self) -> None:
-        """Drop the inputs and every saved array so the graph can be freed."""
-        self.__dict__.clear()  # ``inputs`` falls back to the class default, None
+        """Drop every saved array so memory returns; the graph's links stay (next_functions)."""
+        state = self.__dict__
+        kept = {k: state[k] for k in _GRAPH_ATTRS if k in state}
+        state.clear()
+        state.update(kept)
+        self._released = True
+
+    # ---------------------------------------------------------------- the node as PyTorch's
+    def name(self) -> str:
+        """PyTorch's name for the node: ``AddBackward0``, ``MulBackward0``, ..."""
+        return f"{type(self).__name__}Backward0"
 
     @property
+    def next_functions(self) -> tuple:
+        """One ``(node, 0)`` per input: its ``grad_fn``, an ``AccumulateGrad`` for a leaf that
+        requires grad, or ``None``."""
+        tensor_type = _tensor_type()
+        return tuple(((e._grad_accumulator() if isinstance(e, tensor_type) else e), 0)
+                     for e in self._edges)
+
+    def register_hook(self, hook: Any) -> Any:
+        raise NotImplementedError("hooks on graph nodes are not supported; use "
+                                  "tensor.register_hook(fn)")
+
+    def _output_hooks(self) -> dict:
+        if self._hooks is None:
+            self._hooks = {}
+        return self._hooks
+
+    def _retain(self, tensor: Tensor) -> None:
+        self._retained = weakref.ref(tensor)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    # ---------------------------------------------------------------- PyTorch's ctx API
+    def save_for_backward(self, *tensors: Any) -> None:
+        self._saved_for_backward = tuple(
+            (t, t._version_box[0]) if t is not None else (None, 0) for t in tensors)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        if self._released:
+            raise RuntimeError("Trying to backward through the graph a second time (or "
+                               "directly access saved tensors after they have already been "
+                               "freed); call backward(retain_graph=True) the first time")
+        saved = self.__dict__.get("_saved_for_backward", ())
+        for t, seen in saved:
+            if t is not None and t._version_box[0] != seen:
+                raise RuntimeError(
+                    f"one of the variables needed for gradient computation has been modified "
+                    f"by an inplace operation: a {t.dtype} tensor of shape {tuple(t.shape)} "
+                    f"saved by {self.name()} is at version {t._version_box[0]}; expected "
+                    f"version {seen} instead")
+        return tuple(t for t, _ in saved)
+
+    def mark_non_differentiable(self, *tensors: Any) -> None:
+        self._non_differentiable = {id(t) for t in tensors}
+
+    def set_materialize_grads(self, value: bool) -> None:
+        pass  # gradients reaching a neuralab node are always arrays, never None
+
+    def mark_dirty(self, *tensors: Any) -> None:
+        raise NotImplementedError("custom Functions that change their inputs in place "
+                                  "(ctx.mark_dirty) are not supported by neuralab")
+
+
+class AccumulateGrad:
+    """The node behind a leaf that requires grad: backward adds into ``variable.grad``."""
+
+    next_functions: tuple = ()
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+
     def name(self) -> str:
-        return type(self).__name__
+        return "AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
 
 
-_TENSOR_API: Any = None
+def edge_to(t: Tensor) -> Any:
+    """Where gradient for ``t`` goes: its node, the leaf itself, or nowhere (``None``)."""
+    if t._ctx is not None:
+        return t._ctx
+    return t if t.requires_grad else None
 
 
-def _tensor_api() -> Any:
-    """(Tensor, as_tensor_like), looked up on first use: tensor.py imports this package."""
-    global _TENSOR_API
-    if _TENSOR_API is None:
-        from ..tensor import Tensor, as_tensor_like
+def _operands(cls: type, tensor_type: type, inputs: tuple) -> tuple[tuple, list]:
+    """The inputs as tensors, and the arrays ``forward`` gets, with PyTorch's dtype rules."""
+    if cls.promotes:
+        common = cls.compute_dtype(dtypes.result_type(*inputs))
+        tensors = tuple([t if isinstance(t, tensor_type)
+                         else tensor_type._from_op(np.asarray(t, dtype=common), False)
+                         for t in inputs])
+        return tensors, [t._data if t._data.dtype == common else t._data.astype(common)
+                         for t in tensors]
+    tensors = inputs
+    for x in inputs:
+        if not isinstance(x, tensor_type):
+            # Constants (numbers, arrays) take the dtype of the first floating tensor, so
+            # that ``x32 * 2.0`` stays float32 instead of being promoted to float64.
+            like = next((t for t in inputs if isinstance(t, tensor_type)), None)
+            tensors = tuple([_as_tensor_like(t, like) for t in inputs])
+            break
+    if cls.same_dtype:
+        first = tensors[0]._data.dtype
+        for t in tensors[1:]:
+            if t._data.dtype != first:
+                raise RuntimeError(
+                    f"{cls.__name__.lower()}: expected all tensors to have the same dtype, but "
+                    f"got {first} and {t._data.dtype} (cast one with .to(dtype), .float() or "
+                    f".double(); PyTorch does not promote here either)")
+    return tensors, [t._data for t in tensors]
 
-        _TENSOR_API = (Tensor, as_tensor_like)
-    return _TENSOR_API
+
+def _apply_pytorch_style(cls: type, tensor_type: type, args: tuple, kwargs: dict) -> Any:
+    ctx = cls()
+    needs = tuple(isinstance(a, tensor_type) and a.requires_grad for a in args)
+    ctx.needs_input_grad = needs
+    with no_grad():
+        result = cls.forward(ctx, *args, **kwargs)
+    if isinstance(result, (tuple, list)):
+        raise NotImplementedError(
+            f"{cls.__name__}.forward returned {len(result)} outputs; neuralab's custom "
+            f"Functions return one tensor")
+    if not isinstance(result, tensor_type):
+        raise TypeError(f"{cls.__name__}.forward must return a Tensor, got "
+                        f"{type(result).__name__}")
+    if not (any(needs) and is_grad_enabled()) or \
+            id(result) in ctx.__dict__.get("_non_differentiable", ()):
+        return result
+    out = tensor_type._from_op(result._data, True)
+    out._version_box = result._version_box
+    out._ctx = ctx
+    ctx._edges = tuple(edge_to(a) if isinstance(a, tensor_type) else None for a in args)
+    ctx._input_meta = tuple((a._data.shape, a._data.dtype) if isinstance(a, tensor_type)
+                            else ((), None) for a in args)
+    ctx._seq = next(_node_counter)
+    return out
+
+
+def _pytorch_style_backward(self: Function, grad_out: np.ndarray) -> tuple:
+    tensor_type = _tensor_type()
+    with no_grad():
+        grads = type(self).backward(self, tensor_type._from_op(grad_out, False))
+    if not isinstance(grads, tuple):
+        grads = (grads,)
+    return tuple(g._data if isinstance(g, tensor_type) else g for g in grads)
+
+
+def _as_tensor_like(value: Any, like: Any) -> Any:
+    from ..tensor import as_tensor_like
+
+    return as_tensor_like(value, like)
+
+
+_TENSOR: Any = None
+
+
+def _tensor_type() -> Any:
+    """The Tensor class, looked up on first use: tensor.py imports this package."""
+    global _TENSOR
+    if _TENSOR is None:
+        from ..tensor import Tensor
+
+        _TENSOR = Tensor
+    return _TENSOR

@@ -22,22 +22,22 @@ def numerical_grad(fn: Callable[[], Tensor], tensor: Tensor, projection: np.ndar
     caller's array may be read-only, non-contiguous or shared with other tensors, and must come
     back untouched.
     """
-    caller_data = tensor.data
+    caller_data = tensor._data
     work = np.array(caller_data, order="C", copy=True)
     grad = np.zeros_like(work)
     flat, flat_grad = work.reshape(-1), grad.reshape(-1)
-    tensor.data = work
+    tensor._data = work
     try:
         for i in range(flat.size):
             original = flat[i]
             flat[i] = original + eps
-            plus = np.sum(projection * fn().data)
+            plus = np.sum(projection * fn()._data)
             flat[i] = original - eps
-            minus = np.sum(projection * fn().data)
+            minus = np.sum(projection * fn()._data)
             flat[i] = original
             flat_grad[i] = (plus - minus) / (2 * eps)
     finally:
-        tensor.data = caller_data
+        tensor._data = caller_data
     return grad
 
 
@@ -65,7 +65,7 @@ def gradcheck(fn: Callable[..., Tensor], *inputs: Tensor, eps: float = 1e-6, ato
     for position, t in enumerate(inputs):
         if not any(t is c for c in checked):
             continue
-        analytical = np.zeros_like(t.data) if t.grad is None else t.grad
+        analytical = np.zeros_like(t._data) if t.grad is None else t.grad._data
         with no_grad():  # the perturbed evaluations need values only, not graphs
             numerical = numerical_grad(lambda: fn(*inputs), t, projection, eps)
         if not np.allclose(analytical, numerical, atol=atol, rtol=rtol):

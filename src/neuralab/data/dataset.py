@@ -34,7 +34,7 @@ class TensorDataset(Dataset):
     def __init__(self, *tensors: Any, classes: Sequence[str] | None = None) -> None:
         if not tensors:
             raise ValueError("TensorDataset needs at least one array")
-        arrays = tuple(np.asarray(t.data if isinstance(t, Tensor) else t) for t in tensors)
+        arrays = tuple(np.asarray(t._data if isinstance(t, Tensor) else t) for t in tensors)
         for i, array in enumerate(arrays):
             if array.ndim == 0:
                 raise ValueError(f"TensorDataset: array {i} is a scalar, it has no first dimension")
@@ -58,7 +58,7 @@ class TensorDataset(Dataset):
 
 
 def _as_array(value: Any) -> np.ndarray:
-    return np.asarray(value.data if isinstance(value, Tensor) else value)
+    return np.asarray(value._data if isinstance(value, Tensor) else value)
 
 
 def collate(items: Sequence[Any]) -> Any:

@@ -18,7 +18,7 @@ def one_hot(labels: Any, num_classes: int = -1, dtype: Any = np.int64) -> np.nda
     else gives an ndarray. ``out[..., k] == 1`` exactly where ``labels == k``.
     """
     as_tensor = isinstance(labels, Tensor)
-    array = np.asarray(labels.data if as_tensor else labels)
+    array = np.asarray(labels._data if as_tensor else labels)
     if array.dtype.kind not in "iu":
         if array.size:
             raise TypeError(f"one_hot expects integer class labels, got dtype {array.dtype}")

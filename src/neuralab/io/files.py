@@ -141,7 +141,7 @@ def save_tensors(path: PathLike, tensors: Mapping[str, np.ndarray],
         if not isinstance(name, str):
             raise TypeError(f"save_tensors: tensor names must be strings, got {name!r}")
         # asarray(order="C"), not ascontiguousarray, which turns 0-d arrays into shape (1,).
-        array = np.asarray(value.data if isinstance(value, Tensor) else value, order="C")
+        array = np.asarray(value._data if isinstance(value, Tensor) else value, order="C")
         if array.dtype.kind not in "biufc" or array.dtype.itemsize not in (1, 2, 4, 8) or (
                 array.dtype.kind == "c" and array.dtype.itemsize != 8):
             raise TypeError(f"save_tensors: tensor {name!r} has dtype {array.dtype}, which the "

@@ -201,7 +201,7 @@ def _unit_grad_norms(model: nn.Sequential) -> np.ndarray:
 
 def _unit_weights(model: nn.Sequential) -> list[np.ndarray]:
     """Copies of the hidden layers' weight matrices (row j = unit j's incoming weights)."""
-    return [np.array(layer.weight.data) for layer in linear_layers(model)[:-1]]
+    return [np.array(layer.weight._data) for layer in linear_layers(model)[:-1]]
 
 
 def _relative_change(before: list[np.ndarray], after: list[np.ndarray]) -> np.ndarray:

@@ -216,7 +216,7 @@ def run(quick: bool = False) -> VanishingResult:
         # The same seeds for every activation: same init draws, same batch order.
         model = build_mlp(64, [WIDTH] * TRAIN_DEPTH, 10, act, np.random.default_rng(0),
                           init="usual")
-        start = [np.array(layer.weight.data) for layer in linear_layers(model)]
+        start = [np.array(layer.weight._data) for layer in linear_layers(model)]
         norms_init[act] = gradient_norms(model, loss_fn, x_train, y_train)
         model.zero_grad()
         optimizer = optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
@@ -229,7 +229,7 @@ def run(quick: bool = False) -> VanishingResult:
         norms_trained[act] = gradient_norms(model, loss_fn, x_train, y_train)
         model.zero_grad()
         ratio_trained[act] = _ratio(norms_trained[act])
-        change[act] = [float(np.linalg.norm(layer.weight.data - w0) / np.linalg.norm(w0))
+        change[act] = [float(np.linalg.norm(layer.weight._data - w0) / np.linalg.norm(w0))
                        for layer, w0 in zip(linear_layers(model), start)]
         test_acc[act], train_loss[act] = accs, losses
     return VanishingResult(

@@ -50,9 +50,9 @@ class _BatchNorm(Module):
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            self.running_mean._data[...] = 0
+            self.running_var._data[...] = 1
+            self.num_batches_tracked._data[...] = 0
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
@@ -67,9 +67,9 @@ class _BatchNorm(Module):
             raise self.input_error(f"expected input of shape {wanted}, got {shape}")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked._data += 1
             if self.momentum is None:  # cumulative moving average
-                factor = 1.0 / int(self.num_batches_tracked.data)
+                factor = 1.0 / int(self.num_batches_tracked._data)
         stats = ((self.running_mean, self.running_var) if self.track_running_stats
                  else (None, None))
         # Without running estimates, evaluation also normalises with the batch statistics.

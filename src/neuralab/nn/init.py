@@ -46,7 +46,7 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
 
 
 def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
-    tensor.data[...] = values.astype(tensor.dtype, copy=False)
+    tensor._data[...] = values.astype(tensor.dtype, copy=False)
     return tensor
 
 
@@ -67,7 +67,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
-    tensor.data[...] = val
+    tensor._data[...] = val
     return tensor
 
 

@@ -169,7 +169,7 @@ class Module:
 
     def num_parameters(self) -> int:
         """Total number of learnable values."""
-        return int(sum(p.data.size for p in self.parameters()))
+        return int(sum(p._data.size for p in self.parameters()))
 
     # --------------------------------------------------------------- modes and grads
     def train(self, mode: bool = True) -> Module:
@@ -187,8 +187,9 @@ class Module:
         for param in self.parameters():
             if set_to_none or param.grad is None:
                 param.grad = None
-            else:
-                param.grad = np.zeros_like(param.data)
+            else:  # PyTorch zeroes the existing gradient tensor in place
+                param.grad._data[...] = 0
+                param.grad._bump_version()
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Set ``requires_grad`` on every parameter; checked first, so a failure changes none."""
@@ -219,10 +220,11 @@ class Module:
                             f"got desired dtype={target}")
         tensors = [t for t in (*self.parameters(), *self.buffers()) if t.dtype.kind == "f"]
         # Convert everything first (the only step that can fail: memory), then swap in.
-        data = [t.data.astype(target) for t in tensors]
-        grads = [None if t.grad is None else t.grad.astype(target) for t in tensors]
+        data = [t._data.astype(target) for t in tensors]
+        grads = [None if t.grad is None else t.grad._data.astype(target) for t in tensors]
         for tensor, array, grad in zip(tensors, data, grads):
-            tensor.data, tensor.grad = array, grad
+            tensor._data = array
+            tensor.grad = None if grad is None else Tensor._from_op(grad, False)
         return self
 
     def double(self) -> Module:
@@ -249,7 +251,7 @@ class Module:
             dot = f"{prefix}." if prefix else ""
             for name, value in (*module._parameters.items(), *module._buffers.items()):
                 if value is not None:
-                    state[dot + name] = value.data.copy()
+                    state[dot + name] = value._data.copy()
         return state
 
     def _state_targets(self) -> dict[str, Tensor]:
@@ -319,12 +321,12 @@ class Module:
         targets = self._state_targets()
         for key, array in converted.items():
             target = targets[key]
-            if target.data.flags.writeable:
+            if target._data.flags.writeable:
                 # Copy into the existing array, as PyTorch's copy_() does, so anything holding
                 # the parameter's array (a view, a probe) sees the loaded values.
-                np.copyto(target.data, array)
+                np.copyto(target._data, array)
             else:
-                target.data = array  # a fresh array from check_state_dict
+                target._data = array  # a fresh array from check_state_dict
 
     # --------------------------------------------------------------- printing
     def extra_repr(self) -> str:

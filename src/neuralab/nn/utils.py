@@ -6,20 +6,20 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, get_default_dtype
 
 
 def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
                     norm_type: float = 2.0, error_if_nonfinite: bool = False) -> float:
     """Scale all gradients together so their joint ``norm_type``-norm is at most ``max_norm``.
 
-    coef = max_norm / (‖g‖ + 1e-6), applied only when < 1 (as PyTorch). Returns ‖g‖ before
-    clipping.
+    coef = max_norm / (‖g‖ + 1e-6), applied only when < 1 (as PyTorch), in place. Returns ‖g‖
+    before clipping, as a 0-d tensor (as PyTorch).
     """
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
-    grads = [p.grad for p in params if p.grad is not None]
+    grads = [p.grad._data for p in params if p.grad is not None]
     if not grads:
-        return 0.0
+        return Tensor(np.zeros((), get_default_dtype()))
     if norm_type == np.inf:
         total = float(max(np.max(np.abs(g)) for g in grads))
     else:
@@ -30,6 +30,7 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
     coef = max_norm / (total + 1e-6)
     if coef < 1:
         for p in params:
-            if p.grad is not None:
-                p.grad = p.grad * np.asarray(coef, dtype=p.grad.dtype)
-    return total
+            if p.grad is not None:  # in place, as PyTorch: the gradient tensors stay the same
+                p.grad._data *= np.asarray(coef, dtype=p.grad.dtype)
+                p.grad._bump_version()
+    return Tensor(np.asarray(total, dtype=grads[0].dtype))

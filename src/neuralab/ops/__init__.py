@@ -5,6 +5,7 @@ from . import (  # noqa: F401
     arithmetic,
     conv,
     elementwise,
+    inplace,  # noqa: F401  (last: the in-place twins of the ops above)
     linalg,
     loss,
     normalization,

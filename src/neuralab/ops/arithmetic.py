@@ -9,13 +9,17 @@ from typing import Any
 
 import numpy as np
 
+from .. import dtypes
 from ..autograd.function import Function
+from ..errors import DTypeError
 from ..tensor import Tensor
 from .registry import register
 
 
 class Add(Function):
     """y = a + b.   dy/da = 1,  dy/db = 1."""
+
+    promotes = True
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a + b
@@ -27,6 +31,8 @@ class Add(Function):
 class Sub(Function):
     """y = a - b.   dy/da = 1,  dy/db = -1."""
 
+    promotes = True
+
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a - b
 
@@ -36,6 +42,8 @@ class Sub(Function):
 
 class Mul(Function):
     """y = a * b.   dy/da = b,  dy/db = a."""
+
+    promotes = True
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.a, self.b = a, b
@@ -48,6 +56,12 @@ class Mul(Function):
 
 class Div(Function):
     """y = a / b.   dy/da = 1/b,  dy/db = -a/b² = -y/b."""
+
+    promotes = True
+
+    @staticmethod
+    def compute_dtype(common: np.dtype) -> np.dtype:
+        return common if common.kind == "f" else dtypes.get_default_dtype()  # 1 / 2 = 0.5
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.b = b
@@ -63,7 +77,11 @@ class Div(Function):
 class Pow(Function):
     """y = a ** b.   dy/da = b·a^(b-1) (0 where b == 0),  dy/db = y·ln(a) (only if b needs it)."""
 
+    promotes = True
+
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if a.dtype.kind in "iu" and np.any(b < 0):
+            raise DTypeError("Integers to negative integer powers are not allowed.")
         self.a, self.b = a, b
         self.y = a**b
         return self.y
@@ -97,13 +115,15 @@ class Neg(Function):
 
 
 @register()
-def add(a: Any, b: Any) -> Tensor:
-    return Add.apply(a, b)
+def add(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
+    """a + alpha·b."""
+    return Add.apply(a, b if alpha == 1 else mul(b, alpha))
 
 
 @register()
-def sub(a: Any, b: Any) -> Tensor:
-    return Sub.apply(a, b)
+def sub(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
+    """a − alpha·b."""
+    return Sub.apply(a, b if alpha == 1 else mul(b, alpha))
 
 
 @register()
@@ -112,8 +132,24 @@ def mul(a: Any, b: Any) -> Tensor:
 
 
 @register()
-def div(a: Any, b: Any) -> Tensor:
+def div(a: Any, b: Any, *, rounding_mode: str | None = None) -> Tensor:
+    """a / b (true division: integers give the default float dtype)."""
+    if rounding_mode is not None:
+        raise NotImplementedError(f"div(rounding_mode={rounding_mode!r}) is not supported yet; "
+                                  f"use floor() or trunc() of a / b")
     return Div.apply(a, b)
+
+
+@register()
+def addcmul(x: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:
+    """x + value · tensor1 · tensor2."""
+    return add(x, mul(tensor1, tensor2), alpha=value)
+
+
+@register()
+def addcdiv(x: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:
+    """x + value · tensor1 / tensor2."""
+    return add(x, div(tensor1, tensor2), alpha=value)
 
 
 @register()

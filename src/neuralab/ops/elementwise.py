@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import dtypes
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .registry import register
@@ -70,12 +71,34 @@ class Clip(Function):
         return np.where(self.inside, grad_out, 0)
 
 
+class Sin(Function):
+    """y = sin x.   dy/dx = cos x."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x = x
+        return np.sin(x)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return grad_out * np.cos(self.x)
+
+
+class Cos(Function):
+    """y = cos x.   dy/dx = −sin x."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x = x
+        return np.cos(x)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return grad_out * -np.sin(self.x)
+
+
 class Cast(Function):
     """y = x converted to another dtype.   dy/dx = 1 (the gradient is cast back)."""
 
     def forward(self, x: np.ndarray, dtype: Any = None) -> np.ndarray:
         self.source = x.dtype
-        return x.astype(dtype)
+        return x.astype(dtype)  # always a copy, also for clone()
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         return grad_out.astype(self.source)
@@ -110,31 +133,118 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
 
 
 @register()
-def to(x: Tensor, dtype: Any) -> Tensor:
-    """The tensor in ``dtype`` (the same tensor if it already has it).
+def sin(x: Any) -> Tensor:
+    return Sin.apply(x)
+
+
+@register()
+def cos(x: Any) -> Tensor:
+    return Cos.apply(x)
+
+
+def _cast(x: Tensor, dtype: Any, copy: bool = False) -> Tensor:
+    """The tensor in ``dtype``: itself if it already has it (unless ``copy``).
 
     Differentiable between floating dtypes; a cast to an integer or bool dtype is cut from the
     graph (as in PyTorch), since only floating tensors can carry a gradient.
     """
-    dtype = np.dtype(dtype)
-    if x.dtype == dtype:
+    dtype = dtypes.as_dtype(dtype)
+    if x.dtype == dtype and not copy:
         return x
-    if dtype.kind != "f":
-        return Tensor._from_op(x.data.astype(dtype), False)
+    if dtype.kind != "f" or x.dtype.kind != "f":
+        return Tensor._from_op(x._data.astype(dtype), False)
     return Cast.apply(x, dtype=dtype)
 
 
 @register()
-def float(x: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
-    return to(x, np.float32)
+def to(x: Tensor, *args: Any, dtype: Any = None, device: Any = None, non_blocking: bool = False,
+       copy: bool = False) -> Tensor:
+    """``x.to(dtype)``, ``x.to(device)``, ``x.to(device, dtype)``, ``x.to(other_tensor)``:
+    the same tensor when nothing changes (unless ``copy=True``), else a converted copy."""
+    from ..device import check_device
+    from ..device import device as device_type
+
+    if len(args) > 2:
+        raise TypeError(f"to() takes at most 2 positional arguments, got {len(args)}")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype if dtype is None else dtype
+        elif isinstance(arg, (str, device_type, int)) and not isinstance(arg, bool) and \
+                not (isinstance(arg, str) and _is_dtype_name(arg)):
+            device = arg
+        else:
+            dtype = arg
+    check_device(device)
+    return _cast(x, x.dtype if dtype is None else dtype, copy)
+
+
+def _is_dtype_name(name: str) -> bool:
+    try:
+        dtypes.as_dtype(name)
+    except TypeError:
+        return False
+    return True
+
+
+def _cast_method(dtype: Any, name: str) -> Any:
+    def method(self: Tensor, memory_format: Any = None) -> Tensor:
+        return _cast(self, dtype)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"``self.to({dtype})``."
+    return method
+
+
+for _name, _dtype in (("float", dtypes.float32), ("double", dtypes.float64),
+                      ("half", dtypes.float16), ("long", dtypes.int64), ("int", dtypes.int32),
+                      ("short", dtypes.int16), ("char", dtypes.int8), ("byte", dtypes.uint8),
+                      ("bool", dtypes.bool_)):
+    setattr(Tensor, _name, _cast_method(_dtype, _name))
+
+_TYPE_NAMES = {dtypes.float32: "FloatTensor", dtypes.float64: "DoubleTensor",
+               dtypes.float16: "HalfTensor", dtypes.int64: "LongTensor",
+               dtypes.int32: "IntTensor", dtypes.int16: "ShortTensor", dtypes.int8: "CharTensor",
+               dtypes.uint8: "ByteTensor", dtypes.bool_: "BoolTensor"}
+
+
+def _type(self: Tensor, dtype: Any = None, non_blocking: bool = False) -> Any:
+    """Without an argument the type's name (``'neuralab.FloatTensor'``); with a dtype (or a
+    name such as ``'torch.DoubleTensor'``), the tensor cast to it."""
+    if dtype is None:
+        return f"neuralab.{_TYPE_NAMES[self.dtype]}"
+    if isinstance(dtype, str):
+        short = dtype.rsplit(".", 1)[-1]
+        for d, name in _TYPE_NAMES.items():
+            if name == short:
+                return _cast(self, d)
+    return _cast(self, dtype)
+
+
+def _type_as(self: Tensor, other: Tensor) -> Tensor:
+    return _cast(self, other.dtype)
+
+
+def _cpu(self: Tensor, memory_format: Any = None) -> Tensor:
+    return self
+
+
+def _cuda(self: Tensor, device: Any = None, non_blocking: bool = False) -> Tensor:
+    from ..device import DeviceError
+
+    raise DeviceError("cuda(): neuralab runs on the CPU with NumPy "
+                      "(neuralab.cuda.is_available() is False)")
+
+
+Tensor.type = _type
+Tensor.type_as = _type_as
+Tensor.cpu = _cpu
+Tensor.cuda = _cuda
+Tensor.contiguous = _cpu
 
 
 @register()
-def double(x: Tensor) -> Tensor:
-    return to(x, np.float64)
-
-
-@register()
-def clone(x: Tensor) -> Tensor:
+def clone(x: Tensor, *, memory_format: Any = None) -> Tensor:
     """A copy that stays in the graph (gradient flows through unchanged)."""
+    if x.dtype.kind != "f":
+        return Tensor._from_op(x._data.copy(), False)
     return Cast.apply(x, dtype=x.dtype)

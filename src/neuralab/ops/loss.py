@@ -299,7 +299,7 @@ def cross_entropy_error(input: Tensor, target: Any) -> Tensor:  # noqa: A002
         _check_index_target("cross_entropy_error", t, y.shape[0], y.shape[1], -100)
         picked = y[np.arange(y.shape[0]), t]
         return -(picked + 1e-7).log().sum() / y.shape[0]
-    t = t.reshape(y.shape) if t.size == y.data.size else t
+    t = t.reshape(y.shape) if t.size == y._data.size else t
     _check_same_shape("cross_entropy_error", y, t)
     return -((y + 1e-7).log() * t).sum() / y.shape[0]
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import parallel
 from ..autograd.function import Function
+from ..errors import ShapeError
 from ..tensor import Tensor, to_array
 from .registry import normalize_axis, register
 
@@ -29,7 +30,7 @@ class Reshape(Function):
         try:
             return x.reshape(shape)
         except ValueError:
-            raise ValueError(
+            raise ShapeError(
                 f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) "
                 f"into {shape}"
             ) from None
@@ -91,6 +92,8 @@ class Stack(Function):
 class Where(Function):
     """y = a where condition else b.   dy/da = condition,  dy/db = not condition."""
 
+    promotes = True
+
     def forward(self, a: np.ndarray, b: np.ndarray, condition: Any = None) -> np.ndarray:
         self.condition = condition
         return np.where(condition, a, b)
@@ -105,11 +108,11 @@ def _is_basic(index: Any) -> bool:
                and not isinstance(p, bool) for p in parts)
 
 
-def _unwrap_index(index: Any) -> Any:
+def unwrap_index(index: Any) -> Any:
     if isinstance(index, Tensor):
-        return index.data
+        return index._data
     if isinstance(index, tuple):
-        return tuple(_unwrap_index(i) for i in index)
+        return tuple(unwrap_index(i) for i in index)
     if isinstance(index, list):
         return np.asarray(index)
     return index
@@ -171,7 +174,7 @@ def transpose(x: Tensor, dim0: int = -2, dim1: int = -1) -> Tensor:
 
 Tensor.T = property(lambda self: Permute.apply(self, axes=tuple(reversed(range(self.ndim)))))
 Tensor.mT = property(lambda self: transpose(self, -2, -1))
-Tensor.__getitem__ = lambda self, index: GetItem.apply(self, index=_unwrap_index(index))
+Tensor.__getitem__ = lambda self, index: GetItem.apply(self, index=unwrap_index(index))
 
 
 @register("cat", method=False)
@@ -195,3 +198,19 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     """``a`` where ``condition`` holds, else ``b`` (condition is not differentiated)."""
     condition = to_array(condition).astype(bool, copy=False)
     return Where.apply(a, b, condition=condition)
+
+
+@register()
+def masked_fill(x: Any, mask: Any, value: Any) -> Tensor:
+    """``value`` where ``mask`` is True, else ``x`` (the dtype stays ``x``'s)."""
+    mask = to_array(mask)
+    if mask.dtype != np.bool_:
+        raise TypeError(f"masked_fill only supports boolean masks, but got mask with dtype "
+                        f"{mask.dtype}")
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise ShapeError(f"masked_fill only supports a 0-dimensional value tensor, but got "
+                         f"tensor with {value.ndim} dimension(s)")
+    x_tensor = x if isinstance(x, Tensor) else Tensor(x)
+    fill = value.to(x_tensor.dtype) if isinstance(value, Tensor) else \
+        np.asarray(value).astype(x_tensor.dtype)
+    return Where.apply(fill, x_tensor, condition=mask)

@@ -34,10 +34,10 @@ class Adagrad(Optimizer):
                 group: dict[str, Any]) -> None:
         if not state:
             state["step"] = 0
-            state["sum"] = np.full_like(param.data, group["initial_accumulator_value"])
+            state["sum"] = np.full_like(param._data, group["initial_accumulator_value"])
         state["step"] += 1
         if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param.data
+            grad = grad + group["weight_decay"] * param._data
         lr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         state["sum"] += grad * grad
-        param.data -= lr * grad / (np.sqrt(state["sum"]) + group["eps"])
+        param._data -= lr * grad / (np.sqrt(state["sum"]) + group["eps"])

@@ -51,16 +51,16 @@ class Adam(Optimizer):
         lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
         if not state:
             state["step"] = 0
-            state["exp_avg"] = np.zeros_like(param.data)
-            state["exp_avg_sq"] = np.zeros_like(param.data)
+            state["exp_avg"] = np.zeros_like(param._data)
+            state["exp_avg_sq"] = np.zeros_like(param._data)
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = np.zeros_like(param.data)
+                state["max_exp_avg_sq"] = np.zeros_like(param._data)
         state["step"] += 1
         step = state["step"]
         if wd and self.decoupled:
-            param.data *= 1 - lr * wd  # AdamW: decay the weights, not the gradient
+            param._data *= 1 - lr * wd  # AdamW: decay the weights, not the gradient
         elif wd:
-            grad = grad + wd * param.data
+            grad = grad + wd * param._data
         m, v = state["exp_avg"], state["exp_avg_sq"]
         m += (1 - beta1) * (grad - m)
         v *= beta2
@@ -69,7 +69,7 @@ class Adam(Optimizer):
             np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
             v = state["max_exp_avg_sq"]
         denom = np.sqrt(v) / np.sqrt(1 - beta2**step) + group["eps"]
-        param.data -= (lr / (1 - beta1**step)) * m / denom
+        param._data -= (lr / (1 - beta1**step)) * m / denom
 
 
 class AdamW(Adam):

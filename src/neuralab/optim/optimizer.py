@@ -121,15 +121,17 @@ class Optimizer:
             for param in group["params"]:
                 if set_to_none or param.grad is None:
                     param.grad = None
-                else:
-                    param.grad = np.zeros_like(param.data)
+                else:  # PyTorch zeroes the existing gradient tensor in place
+                    param.grad._data[...] = 0
+                    param.grad._bump_version()
 
     def step(self) -> None:
         """Update every parameter that has a gradient, in place."""
         for group in self.param_groups:
             for param, state in zip(group["params"], group["state"]):
                 if param.grad is not None:
-                    self._update(param, param.grad, state, group)
+                    self._update(param, param.grad._data, state, group)
+                    param._bump_version()  # changed in place: a saved copy of it is stale
 
     def _update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:

@@ -37,14 +37,14 @@ class RMSprop(Optimizer):
         alpha = group["alpha"]
         if not state:
             state["step"] = 0
-            state["square_avg"] = np.zeros_like(param.data)
+            state["square_avg"] = np.zeros_like(param._data)
             if group["momentum"] > 0:
-                state["momentum_buffer"] = np.zeros_like(param.data)
+                state["momentum_buffer"] = np.zeros_like(param._data)
             if group["centered"]:
-                state["grad_avg"] = np.zeros_like(param.data)
+                state["grad_avg"] = np.zeros_like(param._data)
         state["step"] += 1
         if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param.data
+            grad = grad + group["weight_decay"] * param._data
         square_avg = state["square_avg"]
         square_avg *= alpha
         square_avg += (1 - alpha) * grad * grad
@@ -58,6 +58,6 @@ class RMSprop(Optimizer):
             buf = state["momentum_buffer"]
             buf *= group["momentum"]
             buf += grad / avg
-            param.data -= group["lr"] * buf
+            param._data -= group["lr"] * buf
         else:
-            param.data -= group["lr"] * grad / avg
+            param._data -= group["lr"] * grad / avg

@@ -34,7 +34,7 @@ class SGD(Optimizer):
     def _update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
         if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param.data
+            grad = grad + group["weight_decay"] * param._data
         momentum = group["momentum"]
         if momentum:
             buf = state.get("momentum_buffer")
@@ -44,4 +44,4 @@ class SGD(Optimizer):
                 buf *= momentum
                 buf += (1 - group["dampening"]) * grad if group["dampening"] else grad
             grad = grad + momentum * buf if group["nesterov"] else buf
-        param.data -= group["lr"] * grad
+        param._data -= group["lr"] * grad

@@ -64,7 +64,7 @@ def evaluate(model: Module, loader: Iterable, loss_fn: Callable | None = None,
                 if loss_fn is not None:
                     total_loss += loss_fn(out, y).item() * n
                 count += n
-                outputs.append(out.data)
+                outputs.append(out._data)
                 targets.append(to_array(y))
     finally:
         model.train(was_training)
@@ -221,7 +221,7 @@ def fit(model: Module, loss_fn: Callable, optimizer: Any, train_loader: Any, epo
                 sums["count"] += n
                 if _is_classification(out, y):
                     sums["classification"] = True
-                    sums["correct"] += int(np.sum(out.data.argmax(axis=1) == to_array(y)))
+                    sums["correct"] += int(np.sum(out._data.argmax(axis=1) == to_array(y)))
                 history.batch_losses.append(value)
                 bar.update(1)
                 bar.set_postfix(loss=f"{value:.4f}", refresh=False)
