@@ -49,7 +49,7 @@ def set_default_dtype(d: Any) -> None:
     global _default_dtype
     d = as_dtype(d)
     if d.kind != "f" or d == float16:
-        raise TypeError(f"set_default_dtype expects float32 or float64, got {d}")
+        raise TypeError(f"set_default_dtype expects a floating dtype (float32 or float64), got {d}")
     _default_dtype = d
 
 

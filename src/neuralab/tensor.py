@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from . import dtypes
+from .errors import DTypeError
 from .autograd import engine
 from .dtypes import (  # noqa: F401  (re-exported: neuralab.float32, ...)
     bool_,
@@ -123,6 +124,8 @@ class Tensor:
     @classmethod
     def _from_op(cls, data: np.ndarray, requires_grad: bool) -> Tensor:
         """A tensor over ``data`` (not copied), with a fresh version counter."""
+        if type(data) is not np.ndarray:  # NumPy gives scalars for 0-d results
+            data = np.asarray(data)
         out = cls.__new__(cls)
         out._data, out._grad, out._ctx, out.requires_grad = data, None, None, requires_grad
         out._version_box = [0]
@@ -282,7 +285,7 @@ class Tensor:
                 "a computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach().")
         if requires_grad and self._data.dtype.kind != "f":
-            raise RuntimeError(
+            raise DTypeError(
                 f"only Tensors of floating point dtype can require gradients, got {self.dtype}")
         self.requires_grad = bool(requires_grad)
         return self
@@ -381,8 +384,8 @@ class Tensor:
     def __repr__(self) -> str:
         body = np.array2string(self._data, separator=", ", prefix="tensor(")
         extras = []
-        if self.dtype != dtypes.get_default_dtype() and self.dtype != np.int64 \
-                and self.dtype != np.bool_ or self._data.size == 0:
+        if self.dtype not in (dtypes.get_default_dtype(), np.int64, np.bool_) or \
+                self._data.size == 0 and self.dtype != dtypes.get_default_dtype():
             extras.append(f"dtype=neuralab.{self.dtype}")
         if self._ctx is not None:
             extras.append(f"grad_fn=<{self._ctx.name()}>")

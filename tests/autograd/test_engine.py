@@ -79,17 +79,34 @@ def test_long_chain_with_fan_out_to_the_same_leaf():
 
 
 # ----------------------------------------------------------------------- graph release
+def _saved_arrays(root, *leaves):
+    """Weak references to every array the ops of ``root``'s graph saved for backward, except
+    the ``leaves``' own arrays (alive as long as the leaves are)."""
+    refs, stack, seen = [], [root.grad_fn], set()
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen or not hasattr(node, "_edges"):
+            continue
+        seen.add(id(node))
+        refs += [weakref.ref(v) for v in vars(node).values() if isinstance(v, np.ndarray)
+                 and not any(v is leaf.numpy() for leaf in leaves)]
+        stack += [edge for edge, _ in node.next_functions]
+    return refs
+
+
 def test_graph_is_freed_after_backward(gc_disabled):
     x = leaf([0.1, 0.2, 0.3])
     hidden = x * 2.0
     loss = hidden.tanh().sum()
-    hidden_ref, op_ref = weakref.ref(hidden), weakref.ref(hidden._ctx)
+    hidden_ref, saved = weakref.ref(hidden), _saved_arrays(loss, x)
     del hidden
-    assert hidden_ref() is not None  # before backward the loss's graph keeps it alive
+    # The graph links op nodes, not tensors: an intermediate tensor dies with its last name,
+    # and only the arrays its ops saved for backward stay.
+    assert hidden_ref() is None
+    assert saved and all(ref() is not None for ref in saved)
     loss.backward()
-    assert hidden_ref() is None, "intermediate tensor kept alive after backward()"
-    assert op_ref() is None, "op (and its saved arrays) kept alive after backward()"
-    th = np.tanh(2 * x.data)
+    assert all(ref() is None for ref in saved), "saved arrays kept alive after backward()"
+    th = np.tanh(2 * x.numpy())
     # a few roundings (tanh, square, subtract, scale) relative to the terms 2·(1 + tanh²)
     assert_close(x.grad, 2 * (1 - th ** 2), scale=2 * (1 + th ** 2), terms=4)
     assert_close(loss.item(), th.sum(), scale=np.abs(th).sum(), terms=4)  # loss still usable
@@ -99,25 +116,26 @@ def test_graph_without_backward_dies_with_the_loss(gc_disabled):
     x = leaf([1.0, 2.0])
     hidden = x.exp()
     loss = (hidden * hidden).sum()
-    hidden_ref = weakref.ref(hidden)
+    node_ref, saved = weakref.ref(hidden.grad_fn), _saved_arrays(loss, x)
     del hidden
-    assert hidden_ref() is not None
+    assert node_ref() is not None and all(ref() is not None for ref in saved)
     del loss  # no reference cycles: plain reference counting frees the whole graph
-    assert hidden_ref() is None
+    assert node_ref() is None
+    assert all(ref() is None for ref in saved)
 
 
 def test_retain_graph_keeps_graph_and_allows_second_backward(gc_disabled):
     x = leaf([0.5, -1.0])
     hidden = x * x
     loss = (hidden * 3.0).sum()
-    hidden_ref = weakref.ref(hidden)
+    saved = _saved_arrays(loss, x)
     del hidden
     loss.backward(retain_graph=True)
-    assert hidden_ref() is not None
-    assert_close(x.grad, 6 * x.data, scale=6 * x.data, terms=3)  # 3·(x·1 + 1·x)
+    assert saved and all(ref() is not None for ref in saved)
+    assert_close(x.grad, 6 * x.numpy(), scale=6 * x.numpy(), terms=3)  # 3·(x·1 + 1·x)
     loss.backward()  # allowed: the graph was retained; gradients accumulate
-    assert_close(x.grad, 12 * x.data, scale=12 * x.data, terms=4)
-    assert hidden_ref() is None  # the second call did not retain it
+    assert_close(x.grad, 12 * x.numpy(), scale=12 * x.numpy(), terms=4)
+    assert all(ref() is None for ref in saved)  # the second call did not retain it
     with pytest.raises(RuntimeError, match="retain_graph"):
         loss.backward()
 
@@ -171,10 +189,10 @@ def test_leaf_grads_never_alias_each_other_or_the_callers_gradient():
     grad = np.ones((2, 3))
     (a + b).backward(grad)  # Add hands the same array to both inputs
     for g in (a.grad, b.grad):
-        assert g.flags.writeable
+        assert g.numpy().flags.writeable
         assert not np.shares_memory(g, grad)
     assert not np.shares_memory(a.grad, b.grad)
-    a.grad *= 10.0  # e.g. gradient clipping in place
+    a.grad *= 10.0  # e.g. gradient clipping in place (a.grad is a Tensor, changed in place)
     np.testing.assert_array_equal(b.grad, np.ones((2, 3)))
     np.testing.assert_array_equal(grad, np.ones((2, 3)))
 

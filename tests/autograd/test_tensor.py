@@ -2,18 +2,32 @@
 
 import numpy as np
 import pytest
+import torch
 
 import neuralab as nl
 
 
-def test_python_floats_become_float32_and_ints_int64():
-    assert nl.Tensor(1.5).dtype == np.float32
-    assert nl.Tensor([1.0, 2.5]).dtype == np.float32
-    assert nl.Tensor([1, 2.5]).dtype == np.float32  # mixed list: floating
-    assert nl.Tensor(3).dtype == np.int64
-    assert nl.Tensor([[1, 2], [3, 4]]).dtype == np.int64
-    assert nl.Tensor([True, False]).dtype == np.bool_
-    assert nl.tensor([1.0]).dtype == np.float32
+def _name(dtype) -> str:
+    return str(dtype).split(".")[-1]
+
+
+@pytest.mark.parametrize("data", [1.5, [1.0, 2.5], [1, 2.5], 3, [[1, 2], [3, 4]], [True, False],
+                                  True, [[True, 2]], []])
+def test_tensor_infers_dtypes_as_torch_tensor(data):
+    assert _name(nl.tensor(data).dtype) == _name(torch.tensor(data).dtype)
+    np.testing.assert_array_equal(nl.tensor(data), torch.tensor(data).numpy())
+
+
+@pytest.mark.parametrize("data", [[1.0, 2.5], [1, 2], [[1, 2], [3, 4]], [True, False]])
+def test_the_tensor_class_gives_the_default_float_dtype_as_torch_Tensor(data):
+    assert _name(nl.Tensor(data).dtype) == _name(torch.Tensor(data).dtype) == "float32"
+    np.testing.assert_array_equal(nl.Tensor(data), torch.Tensor(data).numpy())
+
+
+def test_tensor_of_an_int_is_refused_since_torch_reads_it_as_a_size():
+    # torch.Tensor(3) is an uninitialized tensor of 3 elements: a silent difference otherwise
+    with pytest.raises(TypeError, match=r"empty\(3\)"):
+        nl.Tensor(3)
 
 
 def test_numpy_arrays_keep_their_dtype_and_memory():
@@ -36,28 +50,32 @@ def test_explicit_dtype_and_default_dtype():
     assert nl.get_default_dtype() == np.float64
     with pytest.raises(TypeError, match="floating"):
         nl.set_default_dtype(np.int64)
+    with pytest.raises(TypeError, match="floating"):
+        nl.set_default_dtype(nl.float16)
     nl.set_default_dtype(nl.float32)
     assert nl.Tensor(1.0).dtype == np.float32
 
 
-def test_constants_adopt_the_tensor_dtype():
-    x = nl.Tensor([1.0, 2.0])
+def test_constants_follow_torchs_promotion():
+    x, tx = nl.Tensor([1.0, 2.0]), torch.Tensor([1.0, 2.0])
     assert (x * 2.0).dtype == np.float32
-    assert (2 * x + np.float64(1.0)).dtype == np.float32
-    assert (x + np.ones(2)).dtype == np.float32
+    assert (2 * x + np.float64(1.0)).dtype == np.float32  # NumPy scalars count as numbers
+    # an array counts as a tensor with dimensions, as in torch: float32 + float64 → float64
+    assert _name((x + np.ones(2)).dtype) == _name((tx + np.ones(2)).dtype) == "float64"
+    assert (x + np.ones(2)).numpy().tolist() == [2.0, 3.0]
 
 
 def test_item_numpy_tolist():
     assert nl.Tensor(2.5).item() == 2.5
-    assert isinstance(nl.Tensor(3).item(), int)
+    assert isinstance(nl.tensor(3).item(), int)
     assert nl.Tensor([[7.0]]).item() == 7.0
-    with pytest.raises(ValueError, match=r"one element.*\(2,\)"):
+    with pytest.raises(RuntimeError, match=r"2 elements.*one element.*\(2,\)"):
         nl.Tensor([1.0, 2.0]).item()
     t = nl.Tensor(np.arange(4.0).reshape(2, 2))
     assert isinstance(t.numpy(), np.ndarray)
     np.testing.assert_array_equal(t.numpy(), [[0.0, 1.0], [2.0, 3.0]])
     assert t.tolist() == [[0.0, 1.0], [2.0, 3.0]]
-    assert float(nl.Tensor(1.5)) == 1.5 and int(nl.Tensor(4)) == 4
+    assert float(nl.Tensor(1.5)) == 1.5 and int(nl.tensor(4)) == 4
 
 
 def test_shape_ndim_size_numel_len():
@@ -81,10 +99,12 @@ def test_detach_shares_data_and_cuts_the_graph():
 
 
 def test_requires_grad_only_for_floating_tensors():
-    with pytest.raises(TypeError, match="floating"):
-        nl.Tensor([1, 2], requires_grad=True)
-    t = nl.Tensor([1, 2])
-    with pytest.raises(TypeError, match="int64"):
+    with pytest.raises(RuntimeError, match="floating"):  # torch raises RuntimeError
+        nl.tensor([1, 2], requires_grad=True)
+    with pytest.raises(TypeError, match="floating"):  # and TypeError still catches it
+        nl.tensor([1, 2], requires_grad=True)
+    t = nl.tensor([1, 2])
+    with pytest.raises(RuntimeError, match="int64"):
         t.requires_grad_()
     assert not t.requires_grad
     f = nl.Tensor([1.0]).requires_grad_()
@@ -101,12 +121,16 @@ def test_comparisons_give_boolean_tensors_without_grad():
 
 
 def test_repr():
+    # as torch prints them, with neuralab. for torch.
     assert repr(nl.Tensor([1.0, 2.0])) == "tensor([1., 2.])"
-    assert repr(nl.Tensor([1, 2])) == "tensor([1, 2], dtype=int64)"
-    assert repr(nl.Tensor(np.array([0.5]))) == "tensor([0.5], dtype=float64)"
+    assert repr(nl.tensor([1, 2])) == "tensor([1, 2])"
+    assert repr(nl.tensor([1, 2], dtype=nl.int32)) == "tensor([1, 2], dtype=neuralab.int32)"
+    assert repr(nl.Tensor(np.array([0.5]))) == "tensor([0.5], dtype=neuralab.float64)"
     x = nl.Tensor([1.0], requires_grad=True)
     assert repr(x) == "tensor([1.], requires_grad=True)"
-    assert repr(x * 2.0) == "tensor([2.], grad_fn=<Mul>)"
+    assert repr(x * 2.0) == "tensor([2.], grad_fn=<MulBackward0>)"
+    assert repr(torch.tensor([1.0], requires_grad=True) * 2.0) == \
+        "tensor([2.], grad_fn=<MulBackward0>)"
     assert "Parameter containing" in repr(nl.nn.Parameter(np.zeros(2)))
 
 

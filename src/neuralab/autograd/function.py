@@ -81,10 +81,8 @@ class Function:
             return _apply_pytorch_style(cls, tensor_type, inputs, options)
         tensors, arrays = _operands(cls, tensor_type, inputs)
         fn = cls()
-        result = fn.forward(*arrays, **options)
-        if type(result) is not np.ndarray:
-            result = np.asarray(result)
-        out = tensor_type._from_op(result, False)
+        out = tensor_type._from_op(fn.forward(*arrays, **options), False)
+        result = out._data
         if result.base is not None:  # a view (reshape, transpose, basic indexing)?
             owner = memory_owner(result)
             for t in tensors:
