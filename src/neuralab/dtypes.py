@@ -79,8 +79,13 @@ def _category(d: np.dtype) -> int:
     return 0 if d.kind == "b" else 2 if d.kind == "f" else 1
 
 
-def promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
+def promote_types(a: Any, b: Any) -> np.dtype:
     """``torch.promote_types``: the smallest dtype both ``a`` and ``b`` fit in, by category."""
+    a, b = as_dtype(a), as_dtype(b)
+    return _promote(a, b)
+
+
+def _promote(a: np.dtype, b: np.dtype) -> np.dtype:
     if a == b:
         return a
     ca, cb = _category(a), _category(b)
@@ -101,7 +106,7 @@ def _combine(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype | None
     if lower is None or higher.kind == "f":
         return higher
     if higher.kind == "b" or lower.kind == "f":
-        return promote_types(higher, lower)
+        return _promote(higher, lower)
     return higher
 
 
@@ -116,9 +121,11 @@ def result_type(*operands: Any) -> np.dtype:
         elif isinstance(x, np.ndarray):
             d, ndim = x.dtype, x.ndim
         elif isinstance(x, (bool, int, float, np.bool_, np.integer, np.floating)):
-            d = bool_ if isinstance(x, (bool, np.bool_)) else \
+            # NumPy scalars count as Python numbers; PyTorch takes np.bool_ for a float (it
+            # reads it through __float__), so ``int_tensor + np.bool_(True)`` is float there too.
+            d = bool_ if isinstance(x, bool) else \
                 int64 if isinstance(x, (int, np.integer)) else _default_dtype
-            wrapped_result = d if wrapped_result is None else promote_types(wrapped_result, d)
+            wrapped_result = d if wrapped_result is None else _promote(wrapped_result, d)
             continue
         else:
             d, ndim = np.asarray(x).dtype, np.ndim(x)
@@ -127,16 +134,16 @@ def result_type(*operands: Any) -> np.dtype:
             elif d.kind == "f":
                 d = _default_dtype
         if ndim:
-            dim_result = d if dim_result is None else promote_types(dim_result, d)
+            dim_result = d if dim_result is None else _promote(dim_result, d)
         else:
-            zero_result = d if zero_result is None else promote_types(zero_result, d)
+            zero_result = d if zero_result is None else _promote(zero_result, d)
     result = _combine(dim_result, _combine(zero_result, wrapped_result))
     return as_dtype(result) if result is not None else _default_dtype
 
 
-def can_cast(source: np.dtype, target: np.dtype) -> bool:
+def can_cast(source: Any, target: Any) -> bool:
     """``torch.can_cast``: an in-place result may not go from float to integer or to bool."""
-    return _category(source) <= _category(target)
+    return _category(as_dtype(source)) <= _category(as_dtype(target))
 
 
 def torch_name(d: np.dtype) -> str:

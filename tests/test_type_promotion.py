@@ -1,0 +1,281 @@
+"""PyTorch's type promotion, operand by operand: ``+ - * / **`` and the six comparisons on
+every pair of tensors with dimensions, 0-d tensors and Python numbers, in both orders, must give
+torch's dtype and values, and raise where torch raises; ``result_type``, ``promote_types`` and
+``can_cast`` must agree with torch's over every pair of dtypes.
+
+Each test walks all its pairs in a loop on 4-element tensors (one test per operator), so the
+file runs in about a second, and reports every disagreement at once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+import neuralab as nl
+
+DTYPES = ("bool", "uint8", "int32", "int64", "float16", "float32", "float64")
+ALL_DTYPES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32",
+              "float64")
+
+OPS: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+    "**": operator.pow, "==": operator.eq, "!=": operator.ne, "<": operator.lt,
+    "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}
+
+# Left and right tensors hold different values, so that comparisons and subtraction are not
+# trivial, uint8 subtraction wraps around (0 − 2 = 254) and division meets a zero.
+LEFT = [0, 1, 3, 2]
+RIGHT = [2, 1, 0, 3]
+
+
+class Operand:
+    """One operand, made fresh for each call (an op must not see another's leftovers)."""
+
+    def __init__(self, label: str, torch_value: Callable[[], Any],
+                 nl_value: Callable[[], Any], *, number: bool = False) -> None:
+        self.label, self.torch_value, self.nl_value, self.number = (
+            label, torch_value, nl_value, number)
+
+    def __repr__(self) -> str:
+        return self.label
+
+
+def _array(dtype: str, values: list[int], dims: bool) -> np.ndarray:
+    array = np.array(values).astype(dtype)
+    # 0-d: the third value (3 on the left, 0 on the right), as an array, not a NumPy scalar
+    return array if dims else np.asarray(array[2])
+
+
+def _tensor_operands(values: list[int]) -> list[Operand]:
+    out = []
+    for dtype in DTYPES:
+        for dims in (True, False):
+            out.append(Operand(
+                f"{dtype}[{'4' if dims else ''}]",
+                lambda d=dtype, k=dims: torch.from_numpy(_array(d, values, k)),
+                lambda d=dtype, k=dims: nl.tensor(_array(d, values, k))))
+    return out
+
+
+# Python numbers, and NumPy scalars, which PyTorch takes for Python numbers (np.bool_ for a
+# float: torch reads it through __float__, so int_tensor + np.bool_(True) is float32).
+NUMBERS = [True, False, 2, -1, 2.5, np.float64(-0.5), np.int64(3), np.float32(1.5),
+           np.bool_(True)]
+NUMBER_OPERANDS = [Operand(repr(v), lambda v=v: v, lambda v=v: v, number=True)
+                   for v in NUMBERS]
+
+PAIRS = [(a, b) for a, b in itertools.product(_tensor_operands(LEFT) + NUMBER_OPERANDS,
+                                              _tensor_operands(RIGHT) + NUMBER_OPERANDS)
+         if not (a.number and b.number)]
+
+
+def _is_bool(operand: Operand) -> bool:
+    """A bool tensor or a Python bool (not np.bool_, which torch takes for a float)."""
+    if operand.number:
+        return isinstance(operand.torch_value(), bool)
+    return operand.label.startswith("bool")
+
+
+def _is_negative_int(operand: Operand) -> bool:
+    value = operand.torch_value() if operand.number else None
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value < 0
+
+
+# Where neuralab still differs from PyTorch because of code outside dtypes.py; each gap is
+# checked by test_known_gap (a strict xfail), so fixing one shows up as an XPASS.
+KNOWN_GAPS: dict[str, tuple[str, Callable[[str, Operand, Operand], bool]]] = {
+    "bool_subtraction": (
+        "ops/arithmetic.py sub: torch raises RuntimeError('Subtraction, the `-` operator, with "
+        "a bool tensor is not supported...') when either operand is a bool tensor or a "
+        "Python bool; neuralab computes (or NumPy raises TypeError for bool - bool)",
+        lambda op, a, b: op == "-" and (_is_bool(a) or _is_bool(b))),
+    "bool_pow": (
+        "ops/arithmetic.py Pow: bool ** bool gives bool in torch (bool_tensor ** True) or "
+        "raises NotImplementedError('\"pow\" not implemented for 'Bool'') for a bool tensor "
+        "exponent; NumPy's bool ** bool gives int8",
+        lambda op, a, b: op == "**" and _is_bool(a) and _is_bool(b)),
+    "uint8_negative_number": (
+        "autograd/function.py _operands: np.asarray(-1, dtype=uint8) raises OverflowError; "
+        "torch wraps the number around (uint8_tensor + -1 adds 255; ** -1 raises "
+        "RuntimeError 'Integers to negative integer powers are not allowed')",
+        lambda op, a, b: op in ("+", "-", "*", "**") and (
+            a.label.startswith("uint8") and _is_negative_int(b)
+            or b.label.startswith("uint8") and _is_negative_int(a))),
+}
+
+
+def _gap(op: str, a: Operand, b: Operand) -> str | None:
+    return next((name for name, (_, applies) in KNOWN_GAPS.items() if applies(op, a, b)), None)
+
+
+def _tolerance(dtype: np.dtype) -> tuple[float, float]:
+    """(relative, absolute) bounds: both libraries round one operation to ``dtype`` (pow may
+    differ by an ulp); integers and bools must be exact."""
+    if dtype.kind != "f":
+        return 0.0, 0.0
+    info = np.finfo(dtype)
+    return 2 * float(info.eps), float(info.tiny)
+
+
+def _disagreement(op: str, a: Operand, b: Operand) -> str | None:
+    """Why neuralab's ``a op b`` differs from torch's, or None when it agrees."""
+    fn = OPS[op]
+    try:
+        expected = fn(a.torch_value(), b.torch_value())
+        torch_error = None
+    except Exception as error:  # noqa: BLE001 - any torch error is the reference
+        torch_error = error
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # 1 / 0 = inf, as in torch
+            actual = fn(a.nl_value(), b.nl_value())
+        nl_error = None
+    except Exception as error:  # noqa: BLE001
+        nl_error = error
+    where = f"{a} {op} {b}"
+    if torch_error is not None:
+        if nl_error is None:
+            return (f"{where}: torch raises {type(torch_error).__name__} "
+                    f"({str(torch_error)[:60]}), neuralab gives {actual!r}")
+        if not isinstance(nl_error, type(torch_error)):
+            return (f"{where}: torch raises {type(torch_error).__name__}, neuralab "
+                    f"{type(nl_error).__name__} ({nl_error}), which `except "
+                    f"{type(torch_error).__name__}` does not catch")
+        return None
+    if nl_error is not None:
+        return f"{where}: neuralab raises {type(nl_error).__name__}: {nl_error}"
+    if not isinstance(actual, nl.Tensor):
+        return f"{where}: neuralab gives {type(actual).__name__}, not a Tensor"
+    want_dtype = np.dtype(str(expected.dtype).removeprefix("torch."))
+    if actual.dtype != want_dtype:
+        return f"{where}: dtype {actual.dtype}, torch gives {want_dtype}"
+    want, got = expected.numpy(), actual.numpy()
+    if got.shape != want.shape:
+        return f"{where}: shape {got.shape}, torch gives {want.shape}"
+    rel, tiny = _tolerance(want_dtype)
+    want64, got64 = want.astype(np.float64), got.astype(np.float64)
+    with np.errstate(invalid="ignore"):  # inf − inf: equal infinities pass the first test
+        same = (want64 == got64) | (np.abs(want64 - got64) <= rel * np.abs(want64) + tiny) | (
+            np.isnan(want64) & np.isnan(got64))
+    if not same.all():
+        return f"{where}: values {got.tolist()}, torch gives {want.tolist()}"
+    return None
+
+
+@pytest.mark.parametrize("op", list(OPS))
+def test_binary_op_matches_torch(op: str) -> None:
+    """Every pair (tensor/0-d/number, both orders): torch's dtype, values and errors."""
+    problems = [p for a, b in PAIRS if _gap(op, a, b) is None
+                for p in [_disagreement(op, a, b)] if p is not None]
+    assert not problems, f"{len(problems)} disagreements:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("gap", [
+    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=reason))
+    for name, (reason, _) in KNOWN_GAPS.items()])
+def test_known_gap(gap: str) -> None:
+    """The pairs a known gap covers (outside dtypes.py); an XPASS means it has been fixed:
+    remove the entry from KNOWN_GAPS."""
+    applies = KNOWN_GAPS[gap][1]
+    cases = [(op, a, b) for op in OPS for a, b in PAIRS if applies(op, a, b)]
+    assert cases
+    problems = [p for op, a, b in cases for p in [_disagreement(op, a, b)] if p is not None]
+    assert not problems, f"{len(problems)} disagreements:\n" + "\n".join(problems[:20])
+
+
+def test_a_few_results_by_hand() -> None:
+    """The rules the table encodes, spelt out (so a wrong torch install cannot hide them)."""
+    i32 = nl.tensor(np.array([1, 2], dtype=np.int32))
+    f32, f16 = nl.tensor([1.0, 2.0]), nl.tensor(np.array([1, 2], dtype=np.float16))
+    assert (i32 + 1).dtype == nl.int32  # a Python int keeps the tensor's integer dtype
+    assert (i32 * 1.5).dtype == nl.float32  # a float number gives the default float dtype
+    assert (f16 + 2.5).dtype == nl.float16
+    assert (f32 + nl.tensor(2.0, dtype=nl.float64)).dtype == nl.float32  # 0-d: category only
+    assert (i32 + nl.tensor(2.0, dtype=nl.float64)).dtype == nl.float64  # higher category
+    assert (i32 / i32).dtype == nl.float32
+    assert (nl.tensor([1, 2]) + f16).dtype == nl.float16  # any float beats any integer
+    assert (i32 == 2.5).dtype == nl.bool_
+
+
+def test_default_dtype_decides_float_numbers() -> None:
+    """``int_tensor * 1.5`` takes the default float dtype, whatever it is set to."""
+    ints = nl.tensor([1, 2])
+    nl.set_default_dtype(nl.float64)
+    torch.set_default_dtype(torch.float64)
+    try:
+        assert (ints * 1.5).dtype == nl.float64
+        assert (torch.tensor([1, 2]) * 1.5).dtype == torch.float64
+        assert nl.result_type(ints, 2.5) == nl.float64
+        assert nl.result_type(nl.tensor([1.0], dtype=nl.float32), 2.5) == nl.float32
+    finally:
+        nl.set_default_dtype(nl.float32)
+        torch.set_default_dtype(torch.float32)
+
+
+def test_numpy_arrays_count_as_tensors() -> None:
+    """An ndarray operand is a tensor with its dtype and dimensions (torch.from_numpy's)."""
+    cases = [(np.int32, np.ones(2)), (np.float32, np.ones(2)),
+             (np.float32, np.array(2.0)), (np.int32, np.array(2.0)),
+             (np.int64, np.array([1, 2], dtype=np.int32)), (np.float16, np.ones(2))]
+    for dtype, array in cases:
+        values = np.array([1, 2], dtype=dtype)
+        expected = (torch.from_numpy(values) + torch.from_numpy(array)).dtype
+        want = np.dtype(str(expected).removeprefix("torch."))
+        assert (nl.tensor(values) + array).dtype == want, (dtype, array)
+        reflected = array + nl.tensor(values)  # ndarray first: Tensor's reflected operator
+        assert isinstance(reflected, nl.Tensor) and reflected.dtype == want, (dtype, array)
+        assert nl.result_type(nl.tensor(values), array) == want
+
+
+def _torch_dtype(name: str) -> torch.dtype:
+    return getattr(torch, name)
+
+
+@pytest.mark.parametrize("name", ["promote_types", "can_cast"])
+def test_dtype_tables_match_torch(name: str) -> None:
+    problems = []
+    for a, b in itertools.product(ALL_DTYPES, repeat=2):
+        expected = getattr(torch, name)(_torch_dtype(a), _torch_dtype(b))
+        actual = getattr(nl, name)(getattr(nl, a if a != "bool" else "bool_"),
+                                   getattr(nl, b if b != "bool" else "bool_"))
+        if isinstance(expected, torch.dtype):
+            expected = np.dtype(str(expected).removeprefix("torch."))
+        if actual != expected:
+            problems.append(f"{name}({a}, {b}): {actual}, torch {expected}")
+    assert not problems, "\n".join(problems)
+
+
+def test_dtype_functions_take_any_dtype_spelling() -> None:
+    """NumPy types, names and Python's float/int/bool (float64/int64/bool, as in torch)."""
+    assert nl.promote_types(np.float32, "float64") == nl.float64
+    assert nl.promote_types(nl.float32, float) == nl.float64
+    assert str(torch.promote_types(torch.float32, float)) == "torch.float64"
+    assert nl.promote_types(int, nl.uint8) == nl.int64
+    assert nl.can_cast(float, int) is torch.can_cast(torch.float64, torch.int64) is False
+    with pytest.raises(TypeError, match="dtype"):
+        nl.promote_types(nl.float32, "complex64")
+
+
+def test_result_type_matches_torch() -> None:
+    """``torch.result_type`` on every (tensor/0-d/number, tensor/0-d/number) pair."""
+    problems = []
+    operands = _tensor_operands(LEFT) + NUMBER_OPERANDS
+    for a, b in itertools.product(operands, repeat=2):
+        try:
+            expected = torch.result_type(a.torch_value(), b.torch_value())
+        except TypeError:  # torch.result_type(2, np.float32(1.5)) and the like
+            continue
+        want = np.dtype(str(expected).removeprefix("torch."))
+        got = nl.result_type(a.nl_value(), b.nl_value())
+        if got != want:
+            problems.append(f"result_type({a}, {b}): {got}, torch {want}")
+    assert not problems, f"{len(problems)} disagreements:\n" + "\n".join(problems)
