@@ -108,13 +108,16 @@ def test_clip_grad_norm_matches_torch() -> None:
     ours = [nl.Tensor(np.zeros_like(g), requires_grad=True) for g in grads]
     theirs = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads]
     for p, t, g in zip(ours, theirs, grads):
-        p.grad = g.copy()
+        p.grad = nl.tensor(g)  # copies, as torch.tensor
         t.grad = torch.from_numpy(g.copy())
     for norm_type in (2.0, 1.0, float("inf")):
+        grad_tensors = [p.grad for p in ours]
         total = clip_grad_norm_(ours, 1.5, norm_type=norm_type)
         ttotal = torch.nn.utils.clip_grad_norm_(theirs, 1.5, norm_type=norm_type)
+        assert isinstance(total, nl.Tensor) and total.shape == () and total.dtype == nl.float64
+        assert all(p.grad is g for p, g in zip(ours, grad_tensors))  # scaled in place
         # a norm of 15 non-negative terms: its own scale
-        assert_close(total, float(ttotal), scale=float(ttotal), terms=15 + 2)
+        assert_close(total.item(), float(ttotal), scale=float(ttotal), terms=15 + 2)
         for p, t in zip(ours, theirs):
             # g · 1.5/(norm + 1e-6), a few roundings on top of the norm's; the clipping is
             # applied again for each norm type, so the differences add up over the 3 rounds

@@ -160,7 +160,7 @@ def logits_giving(p: np.ndarray, classes: int) -> np.ndarray:
 
 def grad_norm(model: nn.Module) -> float:
     """‖∇θ‖₂ over every parameter (after a backward)."""
-    return float(np.sqrt(sum(float(np.sum(p.grad.astype(np.float64) ** 2))
+    return float(np.sqrt(sum(float(np.sum(p.grad.numpy().astype(np.float64) ** 2))
                              for p in model.parameters() if p.grad is not None)))
 
 

@@ -35,7 +35,7 @@ def autodiff_gradient(params: dict[str, np.ndarray], x: np.ndarray, t: np.ndarra
     hidden = hidden.relu() if activation == "relu" else hidden.sigmoid()
     scores = hidden @ tensors["W2"] + tensors["b2"]
     nn.functional.cross_entropy(scores, np.asarray(t)).backward()
-    return {name: tensor.grad for name, tensor in tensors.items()}
+    return {name: tensor.grad.numpy() for name, tensor in tensors.items()}
 
 
 def _max_rel(a: np.ndarray, b: np.ndarray) -> float:
@@ -162,7 +162,7 @@ def walkthrough_autodiff(x: np.ndarray = WALK_X, t: float = WALK_T,
     h = nn.functional.linear(xt, tensors["W1"], tensors["b1"]).sigmoid()
     y = nn.functional.linear(h, tensors["W2"], tensors["b2"]).sigmoid()
     nn.functional.mse_loss(y, np.array([[t]], dtype=np.float64)).backward()
-    return {k: v.grad for k, v in tensors.items()}
+    return {k: v.grad.numpy() for k, v in tensors.items()}
 
 
 def format_walkthrough(steps: list[ChainStep]) -> str:

@@ -196,7 +196,7 @@ def _never_positive(model: nn.Sequential, x: np.ndarray) -> np.ndarray:
 def _unit_grad_norms(model: nn.Sequential) -> np.ndarray:
     """‖∂L/∂w_j‖ of each hidden unit's incoming weights (rows of the Linear before it)."""
     hidden = linear_layers(model)[:-1]
-    return np.concatenate([np.linalg.norm(layer.weight.grad, axis=1) for layer in hidden])
+    return np.concatenate([np.linalg.norm(layer.weight.grad.numpy(), axis=1) for layer in hidden])
 
 
 def _unit_weights(model: nn.Sequential) -> list[np.ndarray]:

@@ -54,7 +54,7 @@ def loss_vs_p(p: np.ndarray, classes: int = CLASSES) -> dict[str, np.ndarray]:
             per = F.mse_loss(logits.softmax(axis=1), t, reduction="none").mean(axis=1)
         per.sum().backward()  # sum: each row's own gradient, not divided by the batch size
         out[name] = per.numpy().copy()
-        out[f"{name}_grad"] = logits.grad[:, 0].copy()
+        out[f"{name}_grad"] = logits.grad.numpy()[:, 0].copy()
     return out
 
 

@@ -212,7 +212,7 @@ def run_mean_vs_max(quick: bool = False, seed: int = 0, noise_rate: float = 0.05
     for reduction in ("sum", "mean"):
         model = mlp(DIGITS_SIZES, seed)
         make_loss(y_noisy, reduction)(model, idx).backward()
-        grads.append(np.concatenate([p.grad.ravel() for p in model.parameters()]).astype(float))
+        grads.append(np.concatenate([p.grad.numpy().ravel() for p in model.parameters()]).astype(float))
     cosine = float(grads[0] @ grads[1] / (np.linalg.norm(grads[0]) * np.linalg.norm(grads[1])))
 
     return MeanVsMaxResult(

@@ -38,7 +38,7 @@ def weight_grad_norms(model: nn.Module) -> list[float]:
     for index, layer in enumerate(linear_layers(model)):
         if layer.weight.grad is None:
             raise ValueError(f"Linear layer {index} has no gradient: call loss.backward() first")
-        norms.append(float(np.linalg.norm(layer.weight.grad.astype(np.float64))))
+        norms.append(float(np.linalg.norm(layer.weight.grad.numpy().astype(np.float64))))
     return norms
 
 
