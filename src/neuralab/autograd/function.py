@@ -4,7 +4,8 @@ Function is also a node of the graph (what ``tensor.grad_fn`` returns).
 neuralab's own ops implement
 
 * ``forward(self, *arrays, **options) -> array`` — computes the output from plain NumPy
-  arrays and stores on ``self`` whatever ``backward`` will need;
+  arrays and stores on ``self`` whatever ``backward`` will need (``self.needs_input_grad``
+  already says which inputs need a gradient, so it can skip the rest);
 * ``backward(self, grad_out) -> array | tuple`` — the vector-Jacobian product: given
   dL/d(output) it returns dL/d(input) for each tensor input (``None`` for inputs that need no
   gradient). It must never modify ``grad_out`` in place (it may be read-only).
@@ -81,6 +82,10 @@ class Function:
             return _apply_pytorch_style(cls, tensor_type, inputs, options)
         tensors, arrays = _operands(cls, tensor_type, inputs)
         fn = cls()
+        needs = tuple([t.requires_grad for t in tensors])
+        recording = True in needs and is_grad_enabled()
+        # Known before forward, so an op saves only what its needed gradients use.
+        fn.needs_input_grad = needs if recording else (False,) * len(needs)
         out = tensor_type._from_op(fn.forward(*arrays, **options), False)
         result = out._data
         if result.base is not None:  # a view (reshape, transpose, basic indexing)?
@@ -89,10 +94,8 @@ class Function:
                 if memory_owner(t._data) == owner:
                     out._view_of(t)
                     break
-        for t in tensors:
-            if t.requires_grad and is_grad_enabled():
-                fn._join_graph(tensors, out)
-                break
+        if recording:
+            fn._join_graph(tensors, out)
         return out
 
     @staticmethod
@@ -102,7 +105,6 @@ class Function:
 
     def _join_graph(self, tensors: tuple, out: Tensor) -> None:
         self._edges = tuple([edge_to(t) for t in tensors])
-        self.needs_input_grad = tuple([t.requires_grad for t in tensors])
         self._input_meta = tuple([(t._data.shape, t._data.dtype) for t in tensors])
         self._seq = next(_node_counter)
         out.requires_grad, out._ctx = True, self

@@ -46,7 +46,8 @@ class Mul(Function):
     promotes = True
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        self.a, self.b = a, b
+        need_a, need_b = self.needs_input_grad
+        self.a, self.b = (a if need_b else None), (b if need_a else None)  # each other's
         return a * b
 
     def backward(self, grad_out: np.ndarray) -> tuple:
