@@ -19,14 +19,12 @@ What a tensor holds:
 from __future__ import annotations
 
 import itertools
-import weakref
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from . import dtypes
-from .errors import DTypeError
 from .autograd import engine
 from .dtypes import (  # noqa: F401  (re-exported: neuralab.float32, ...)
     bool_,
@@ -38,6 +36,7 @@ from .dtypes import (  # noqa: F401  (re-exported: neuralab.float32, ...)
     int64,
     set_default_dtype,
 )
+from .errors import DTypeError
 
 # Hook handles get increasing ids, so hooks run in the order they were registered.
 _hook_ids = itertools.count()
@@ -79,12 +78,10 @@ class RemovableHandle:
     """What ``register_hook`` returns: ``handle.remove()`` takes the hook off again."""
 
     def __init__(self, hooks: dict) -> None:
-        self._hooks, self.id = weakref.ref(hooks), next(_hook_ids)
+        self._hooks, self.id = hooks, next(_hook_ids)
 
     def remove(self) -> None:
-        hooks = self._hooks()
-        if hooks is not None:
-            hooks.pop(self.id, None)
+        self._hooks.pop(self.id, None)
 
     def __enter__(self) -> RemovableHandle:
         return self

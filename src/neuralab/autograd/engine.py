@@ -142,7 +142,7 @@ def run(roots: list, grads: list, retain_graph: bool = False, create_graph: bool
         raise NotImplementedError(
             "create_graph=True (gradients of gradients) is not supported: neuralab computes "
             "each backward step with NumPy, so the backward pass builds no graph")
-    from ..tensor import Tensor as tensor_type
+    from ..tensor import Tensor
     from .function import memory_owner
 
     node_grads: dict[int, np.ndarray] = {}
@@ -212,7 +212,7 @@ def run(roots: list, grads: list, retain_graph: bool = False, create_graph: bool
                 grad_in = unbroadcast(grad_in, shape, node.name())
             if grad_in.dtype != dtype:  # an input promoted to a wider dtype gets its own back
                 grad_in = grad_in.astype(dtype)
-            if isinstance(parent, tensor_type):
+            if isinstance(parent, Tensor):
                 _add_leaf(leaf_grads, parent, grad_in)
             else:
                 key = id(parent)
