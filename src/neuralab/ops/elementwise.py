@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd.function import Function
+from ..errors import DTypeError
 from ..tensor import Tensor
 from .registry import register
 
@@ -93,6 +94,23 @@ class Cos(Function):
         return grad_out * -np.sin(self.x)
 
 
+class Norm(Function):
+    """y = ‖x‖₂ = √(Σ x²) over ``axis``.   dy/dx = x / y (0 where y = 0, as PyTorch)."""
+
+    def forward(self, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+        self.x, self.axis, self.keepdims = x, axis, keepdims
+        self.y = np.sqrt(np.sum(x * x, axis=axis, keepdims=True))
+        if keepdims:
+            return self.y
+        return self.y.reshape(()) if axis is None else np.squeeze(self.y, axis)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        if not self.keepdims:
+            grad_out = grad_out.reshape(self.y.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.y == 0, 0, grad_out * self.x / self.y)
+
+
 class Cast(Function):
     """y = x converted to another dtype.   dy/dx = 1 (the gradient is cast back)."""
 
@@ -140,6 +158,21 @@ def sin(x: Any) -> Tensor:
 @register()
 def cos(x: Any) -> Tensor:
     return Cos.apply(x)
+
+
+@register()
+def norm(x: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False,
+         dtype: Any = None) -> Tensor:
+    """The 2-norm √(Σ x²) over ``dim`` (all elements when ``None``), as ``torch.norm``."""
+    if p not in ("fro", 2, 2.0):
+        raise NotImplementedError(f"norm(p={p!r}): only the 2-norm ('fro') is supported yet")
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    if dtype is not None:
+        x = _cast(x, dtype)
+    if x.dtype.kind != "f":
+        raise DTypeError(f"norm(): input dtype should be floating point, but got {x.dtype}")
+    axis = tuple(dim) if isinstance(dim, (list, tuple)) else dim
+    return Norm.apply(x, axis=axis, keepdims=keepdim)
 
 
 def _cast(x: Tensor, dtype: Any, copy: bool = False) -> Tensor:
