@@ -104,7 +104,9 @@ class Function:
         return common
 
     def _join_graph(self, tensors: tuple, out: Tensor) -> None:
-        self._edges = tuple([edge_to(t) for t in tensors])
+        # each input's edge: its node, itself if it is a leaf that requires grad, or None
+        self._edges = tuple([t._ctx if t._ctx is not None else t if t.requires_grad else None
+                             for t in tensors])
         self._input_meta = tuple([(t._data.shape, t._data.dtype) for t in tensors])
         self._seq = next(_node_counter)
         out.requires_grad, out._ctx = True, self
@@ -112,17 +114,24 @@ class Function:
 
     def _record_saved(self, tensors: tuple, out: Tensor) -> None:
         """Note the version of every input or output whose memory ``forward`` kept."""
-        kept = [v for v in self.__dict__.values() if type(v) is np.ndarray]
-        if not kept:
-            return
-        owners = {memory_owner(t._data): t for t in tensors}
-        owners[memory_owner(out._data)] = out
-        saved: dict[int, tuple] = {}
-        for array in kept:
-            t = owners.get(memory_owner(array))
-            if t is not None and id(t._version_box) not in saved:
-                box = t._version_box
-                saved[id(box)] = (box, box[0], t._data.shape, t._data.dtype)
+        saved = None
+        for array in self.__dict__.values():
+            if type(array) is not np.ndarray:
+                continue
+            owner = None
+            for t in (*tensors, out):
+                if array is t._data:
+                    owner = t
+                    break
+            if owner is None and array.base is not None:  # a view of an input, say xᵀ
+                memory = memory_owner(array)
+                owner = next((t for t in (*tensors, out) if memory_owner(t._data) == memory),
+                             None)
+            if owner is not None:
+                box = owner._version_box
+                if saved is None:
+                    saved = {}
+                saved[id(box)] = (box, box[0], owner._data.shape, owner._data.dtype)
         if saved:
             self._saved = list(saved.values())
 
@@ -240,7 +249,8 @@ def edge_to(t: Tensor) -> Any:
 def _operands(cls: type, tensor_type: type, inputs: tuple) -> tuple[tuple, list]:
     """The inputs as tensors, and the arrays ``forward`` gets, with PyTorch's dtype rules."""
     if cls.promotes:
-        common = cls.compute_dtype(dtypes.result_type(*inputs))
+        common = _same_dtype(tensor_type, inputs) or dtypes.result_type(*inputs)
+        common = cls.compute_dtype(common)
         tensors = tuple([t if isinstance(t, tensor_type)
                          else tensor_type._from_op(np.asarray(t, dtype=common), False)
                          for t in inputs])
@@ -263,6 +273,22 @@ def _operands(cls: type, tensor_type: type, inputs: tuple) -> tuple[tuple, list]
                     f"got {first} and {t._data.dtype} (cast one with .to(dtype), .float() or "
                     f".double(); PyTorch does not promote here either)")
     return tensors, [t._data for t in tensors]
+
+
+def _same_dtype(tensor_type: type, inputs: tuple) -> np.dtype | None:
+    """The common fast case of promotion: two tensors of one dtype, or a floating tensor with a
+    Python number (its dtype wins, as in PyTorch's table); ``None`` for anything else."""
+    if len(inputs) != 2:
+        return None
+    a, b = inputs
+    if isinstance(a, tensor_type):
+        if isinstance(b, tensor_type):
+            return a._data.dtype if a._data.dtype == b._data.dtype else None
+        if type(b) is float or type(b) is int:
+            return a._data.dtype if a._data.dtype.kind == "f" else None
+    elif isinstance(b, tensor_type) and (type(a) is float or type(a) is int):
+        return b._data.dtype if b._data.dtype.kind == "f" else None
+    return None
 
 
 def _apply_pytorch_style(cls: type, tensor_type: type, args: tuple, kwargs: dict) -> Any:
