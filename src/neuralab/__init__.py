@@ -42,7 +42,9 @@ from .tensor import (
 float = float32  # noqa: A001
 int = int32  # noqa: A001
 bool = bool_  # noqa: A001
-globals().update({name: fn for name, fn in _ops.OPS.items() if name not in globals()})
+# nl.add(a, b, out=c) as in PyTorch (Tensor methods and F.* stay as registered).
+globals().update({name: _ops.inplace.with_out(fn) for name, fn in _ops.OPS.items()
+                  if name not in globals()})
 
 from . import nn, optim  # noqa: E402  (nn and optim need the ops registered above)
 from .io import ModelFileError, load, save  # noqa: E402  (safetensors is imported lazily)

@@ -217,3 +217,20 @@ def test_manual_sgd_matches_torch_after_100_steps():
         # 100 steps of a few hundred roundings each, relative to the weights' size
         assert_close(ours, theirs, scale=np.abs(theirs).max() + 1, terms=100 * 300)
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("lib", LIBS, ids=["neuralab", "torch"])
+def test_out_writes_into_the_given_tensor(lib):
+    c = lib.zeros(2, dtype=lib.float64)
+    assert lib.add(lib.ones(2, dtype=lib.float64), 1, out=c) is c
+    assert _values(c).tolist() == [2.0, 2.0] and c._version == 1
+    values, indices = lib.zeros(0), lib.zeros(0, dtype=lib.long)
+    lib.max(lib.tensor([[1.0, 5.0], [7.0, 2.0]]), 1, out=(values, indices))
+    assert _values(values).tolist() == [5.0, 7.0] and _values(indices).tolist() == [1, 0]
+    with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+        lib.exp(lib.ones(2, requires_grad=True), out=lib.zeros(2))
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        lib.div(lib.ones(2), 2, out=lib.zeros(2, dtype=lib.long))
+    with pytest.warns(UserWarning, match="resized"):
+        lib.mul(lib.ones(3), 2, out=c)
+    assert _values(c).tolist() == [2.0, 2.0, 2.0]

@@ -14,6 +14,8 @@ PyTorch's rules, which neuralab follows:
 
 from __future__ import annotations
 
+import functools
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -192,6 +194,46 @@ def setitem(self: Tensor, index: Any, value: Any) -> None:
 Tensor.__setitem__ = setitem
 for _fn in (zero_, fill_, copy_, uniform_, normal_):
     setattr(Tensor, _fn.__name__, _fn)
+
+
+def with_out(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` that also takes PyTorch's ``out=``: the result is written into ``out`` (or into
+    the tensors of an ``out=(values, indices)`` tuple), which is returned."""
+
+    @functools.wraps(fn)
+    def call(*args: Any, out: Any = None, **kwargs: Any) -> Any:
+        if out is None:
+            return fn(*args, **kwargs)
+        result = fn(*args, **kwargs)
+        results = result if isinstance(result, tuple) else (result,)
+        outs = out if isinstance(out, (tuple, list)) else (out,)
+        if len(outs) != len(results) or not all(isinstance(o, Tensor) for o in outs):
+            raise TypeError(f"{fn.__name__}(): out= expects {len(results)} tensor(s)")
+        for target, value in zip(outs, results):
+            _check_out(fn.__name__, target, value)
+        for target, value in zip(outs, results):
+            if target.shape != value.shape:
+                if target.numel():
+                    warnings.warn(
+                        f"An output with one or more elements was resized since it had shape "
+                        f"{list(target.shape)}, which does not match the required output shape "
+                        f"{list(value.shape)}.", UserWarning, stacklevel=2)
+                target._data = np.empty(value.shape, target.dtype)
+            _write(target, value._data)
+        return out
+
+    return call
+
+
+def _check_out(name: str, target: Tensor, value: Tensor) -> None:
+    if is_grad_enabled() and (value.requires_grad or target.requires_grad):
+        raise InplaceError(f"{name}(): functions with out=... arguments don't support automatic "
+                           f"differentiation, but one of the arguments requires grad.")
+    if not dtypes.can_cast(value.dtype, target.dtype):
+        raise InplaceError(f"{name}: result type {dtypes.torch_name(value.dtype)} can't be cast "
+                           f"to the desired output type {dtypes.torch_name(target.dtype)}")
+    if not target._data.flags.writeable:
+        _write(target, target._data)  # raises the read-only error
 
 
 def _make_inplace(name: str) -> Callable[..., Tensor]:
