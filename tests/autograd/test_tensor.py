@@ -137,3 +137,15 @@ def test_repr():
 def test_tensor_is_hashable_by_identity():
     a, b = nl.Tensor([1.0]), nl.Tensor([1.0])
     assert len({a, b}) == 2
+
+
+def test_numpy_conversions_copy_when_asked():
+    t = nl.tensor([1.0, 2.0])
+    copied = np.array(t)  # NumPy 2: copy=True by default
+    copied[0] = 9.0
+    assert t.tolist() == [1.0, 2.0]
+    assert not np.shares_memory(np.array(t, copy=True), t.numpy())
+    shared = np.asarray(t)  # no copy asked for: the same memory, as with torch
+    assert np.shares_memory(shared, t.numpy())
+    assert np.array(t, dtype=np.float64).dtype == np.float64
+    assert np.array(torch.tensor([1.0, 2.0])).tolist() == np.array(t).tolist()
