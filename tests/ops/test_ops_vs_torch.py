@@ -235,6 +235,8 @@ def _reduction_cases(name: str, nl_fn: Callable, torch_fn: Callable, maker: Make
         ("keepdims_axis", {"axis": 1, "keepdims": True}, {"dim": 1, "keepdim": True}),
         ("dim_keepdim", {"dim": (1, 2), "keepdim": True}, {"dim": (1, 2), "keepdim": True}),
         ("axis_list", {"axis": [0, 1]}, {"dim": [0, 1]}),
+        ("dim_empty", {"dim": ()}, {"dim": ()}),  # PyTorch: an empty dim list reduces all
+        ("dim_list_unsorted", {"dim": [2, -3]}, {"dim": [2, -3]}),
     ]:
         rows.append(case(
             f"{name}_{label}", name,
@@ -245,28 +247,84 @@ def _reduction_cases(name: str, nl_fn: Callable, torch_fn: Callable, maker: Make
     return rows
 
 
+NAN_ROWS = [[1.0, np.nan, 2.0, np.nan], [0.5, -1.0, 3.0, 2.0]]
+TIES = [[1.0, 3.0, 3.0], [2.0, 2.0, 2.0], [0.0, -1.0, 0.0]]
+
 REDUCTIONS = [
     *_reduction_cases("sum", nl.sum, torch.sum, normal(2, 3, 4)),
     *_reduction_cases("mean", nl.mean, torch.mean, normal(2, 3, 4)),
-    *_reduction_cases("max", nl.max, torch.amax, distinct(2, 3, 4), routing),
+    *_reduction_cases("amax", nl.amax, torch.amax, distinct(2, 3, 4), routing),
+    *_reduction_cases("amin", nl.amin, torch.amin, distinct(2, 3, 4), routing),
     case("sum_method", "sum", lambda x: x.sum(axis=0), lambda x: x.sum(0), normal(3, 2)),
+    case("sum_positional_keepdim", "sum", lambda x: nl.sum(x, 1, True),
+         lambda x: torch.sum(x, 1, True), normal(3, 2)),
+    case("sum_dtype_float64", "sum", lambda x: x.sum(1, dtype=nl.float64),
+         lambda x: x.sum(1, dtype=torch.float64), normal(3, 2)),
     case("mean_method", "mean", lambda x: x.mean(dim=1), lambda x: x.mean(1), normal(3, 2)),
-    case("max_method", "max", lambda x: x.max(axis=0), lambda x: x.amax(0), distinct(3, 2),
-         scale=routing),
-    case("amax", "amax", lambda x: nl.amax(x, axis=1), lambda x: x.amax(1), distinct(3, 2),
-         scale=routing),
+    case("mean_dtype_float64", "mean", lambda x: x.mean(dtype=nl.float64),
+         lambda x: x.mean(dtype=torch.float64), normal(3, 2)),
     case("sum_0d", "sum", nl.sum, torch.sum, normal()),
     case("sum_0d_axis0", "sum", lambda x: x.sum(axis=0), lambda x: x.sum(0), normal()),
     case("mean_0d_axis_neg", "mean", lambda x: x.mean(axis=-1, keepdims=True),
          lambda x: x.mean(-1, keepdim=True), normal()),
-    case("max_0d_axis0", "max", lambda x: x.max(dim=0), lambda x: x.amax(0), normal(),
+    case("amax_method", "amax", lambda x: x.amax(0), lambda x: x.amax(0), distinct(3, 2),
          scale=routing),
-    case("max_ties_axis", "max", lambda x: nl.max(x, axis=1), lambda x: x.amax(1),
-         fixed([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0], [0.0, -1.0, 0.0]]), scale=routing),
-    case("max_ties_all", "max", nl.max, torch.amax, fixed([[3.0, 1.0], [3.0, 3.0]]), scale=routing),
-    case("max_ties_keepdims", "max", lambda x: nl.max(x, axis=0, keepdims=True),
+    case("amax_0d_axis0", "amax", lambda x: x.amax(dim=0), lambda x: x.amax(0), normal(),
+         scale=routing),
+    case("amin_0d_keepdim", "amin", lambda x: nl.amin(x, -1, True),
+         lambda x: torch.amin(x, -1, True), normal(), scale=routing),
+    # amax/amin: tied extremes share the gradient; a NaN extreme gives NaN gradients
+    case("amax_ties_axis", "amax", lambda x: nl.amax(x, axis=1), lambda x: x.amax(1),
+         fixed(TIES), scale=routing),
+    case("amax_ties_all", "amax", nl.amax, torch.amax, fixed([[3.0, 1.0], [3.0, 3.0]]),
+         scale=routing),
+    case("amax_ties_keepdims", "amax", lambda x: nl.amax(x, axis=0, keepdims=True),
          lambda x: x.amax(0, keepdim=True), fixed([[5.0, 1.0], [5.0, 2.0], [0.0, 2.0]]),
-              scale=routing),
+         scale=routing),
+    case("amin_ties_tuple", "amin", lambda x: x.amin((0, 1)), lambda x: x.amin((0, 1)),
+         fixed(TIES), scale=routing),
+    case("amax_nan", "amax", lambda x: x.amax(1), lambda x: x.amax(1), fixed(NAN_ROWS),
+         scale=routing),
+    # max()/min() without a dim: a 0-d value; tied extremes share the gradient (MaxBackward1)
+    case("max_all", "max", nl.max, torch.max, distinct(2, 3, 4), scale=routing),
+    case("max_method_all", "max", lambda x: x.max(), lambda x: x.max(), distinct(3, 2),
+         scale=routing),
+    case("max_0d", "max", nl.max, torch.max, normal(), scale=routing),
+    case("max_ties_all", "max", nl.max, torch.max, fixed([[3.0, 1.0], [3.0, 3.0]]),
+         scale=routing),
+    case("max_nan_all", "max", nl.max, torch.max, fixed(NAN_ROWS), scale=routing),
+    case("min_all", "min", nl.min, torch.min, distinct(2, 3, 4), scale=routing),
+    case("min_ties_all", "min", lambda x: x.min(), lambda x: x.min(), fixed(TIES),
+         scale=routing),
+    case("min_nan_all", "min", nl.min, torch.min, fixed(NAN_ROWS), scale=routing),
+    # max(dim)/min(dim): (values, indices); the gradient goes to the indexed element only
+    case("max_dim_values", "max", lambda x: nl.max(x, 1).values,
+         lambda x: torch.max(x, 1).values, distinct(2, 3, 4), scale=routing),
+    case("max_dim_neg_keepdim", "max", lambda x: x.max(dim=-1, keepdim=True).values,
+         lambda x: x.max(dim=-1, keepdim=True).values, distinct(2, 3, 4), scale=routing),
+    case("max_dim_axis_keyword", "max", lambda x: x.max(axis=0)[0], lambda x: x.max(0)[0],
+         distinct(3, 2), scale=routing),
+    case("max_dim_unpacked", "max", lambda x: nl.max(x, 0, True)[0],
+         lambda x: torch.max(x, 0, True)[0], distinct(4, 3), scale=routing),
+    case("max_dim_0d", "max", lambda x: x.max(dim=0).values, lambda x: x.max(0).values,
+         normal(), scale=routing),
+    case("max_dim_0d_keepdim", "max", lambda x: x.max(-1, keepdim=True).values,
+         lambda x: x.max(-1, keepdim=True).values, normal(), scale=routing),
+    case("max_dim_ties", "max", lambda x: x.max(1).values, lambda x: x.max(1).values,
+         fixed(TIES), scale=routing),
+    case("max_dim_ties_keepdim", "max", lambda x: nl.max(x, 0, keepdim=True).values,
+         lambda x: torch.max(x, 0, keepdim=True).values,
+         fixed([[5.0, 1.0], [5.0, 2.0], [0.0, 2.0]]), scale=routing),
+    case("max_dim_nan", "max", lambda x: x.max(1).values, lambda x: x.max(1).values,
+         fixed(NAN_ROWS), scale=routing),
+    case("min_dim_values", "min", lambda x: nl.min(x, 2).values,
+         lambda x: torch.min(x, 2).values, distinct(2, 3, 4), scale=routing),
+    case("min_dim_keepdim", "min", lambda x: x.min(0, keepdim=True)[0],
+         lambda x: x.min(0, keepdim=True)[0], distinct(3, 4), scale=routing),
+    case("min_dim_ties", "min", lambda x: x.min(-1).values, lambda x: x.min(-1).values,
+         fixed(TIES), scale=routing),
+    case("min_dim_nan", "min", lambda x: x.min(1).values, lambda x: x.min(1).values,
+         fixed(NAN_ROWS), scale=routing),
 ]
 
 ELEMENTWISE = [
@@ -290,6 +348,47 @@ ELEMENTWISE = [
          normal(3, 2)),
     case("double", "to", lambda x: x.double(), lambda x: x.double(), normal(3)),
     case("float", "to", lambda x: x.float(), lambda x: x.float(), normal(3)),
+    case("sin", "sin", nl.sin, torch.sin, normal(3, 4, scale=2.0), scale=pointwise),
+    case("sin_method", "sin", lambda x: x.sin(), torch.sin, fixed([0.0, np.pi / 2, -3.0]),
+         scale=pointwise),
+    case("cos", "cos", nl.cos, torch.cos, normal(3, 4, scale=2.0), scale=pointwise),
+    case("cos_method", "cos", lambda x: x.cos(), torch.cos, fixed([0.0, np.pi, -3.0]),
+         scale=pointwise),
+    # x + v·a·b and x + v·a/b; a negative v is a subtraction, counted in magnitude (via)
+    case("addcmul", "addcmul", lambda x, a, b: nl.addcmul(x, a, b, value=0.5),
+         lambda x, a, b: torch.addcmul(x, a, b, value=0.5), normal(3, 4), normal(3, 1),
+         normal(4)),
+    case("addcmul_negative_value", "addcmul", lambda x, a, b: x.addcmul(a, b, value=-2),
+         lambda x, a, b: x.addcmul(a, b, value=-2), normal(3, 4), normal(3, 4), normal(3, 4),
+         scale=via(lambda x, a, b: torch.addcmul(x, a, b, value=2))),
+    case("addcmul_default_value", "addcmul", nl.addcmul, torch.addcmul, normal(2, 3),
+         normal(2, 3), const(normal(3))),
+    case("addcdiv", "addcdiv", lambda x, a, b: nl.addcdiv(x, a, b, value=0.5),
+         lambda x, a, b: torch.addcdiv(x, a, b, value=0.5), normal(3, 4), normal(3, 1),
+         away(4, gap=0.5)),
+    case("addcdiv_negative_value", "addcdiv", lambda x, a, b: x.addcdiv(a, b, value=-1.5),
+         lambda x, a, b: x.addcdiv(a, b, value=-1.5), normal(3, 4), normal(3, 4),
+         away(3, 4, gap=0.5), scale=via(lambda x, a, b: torch.addcdiv(x, a, b, value=1.5))),
+    case("addcdiv_default_value", "addcdiv", nl.addcdiv, torch.addcdiv, normal(2, 3),
+         normal(2, 3), away(2, 3, gap=0.5)),
+    # masked_fill: the value where the mask holds, x (and its gradient) elsewhere
+    case("masked_fill", "masked_fill", lambda x, m: nl.masked_fill(x, m, -1.5),
+         lambda x, m: torch.masked_fill(x, m, -1.5), normal(3, 4), const(MASK)),
+    case("masked_fill_broadcast_mask", "masked_fill", lambda x, m: x.masked_fill(m, 0.0),
+         lambda x, m: x.masked_fill(m, 0.0), normal(2, 3, 4),
+         const(np.array([True, False, False, True]))),
+    case("masked_fill_tensor_condition", "masked_fill",
+         lambda x: x.masked_fill(x < 0, float("-inf")).exp(),
+         lambda x: x.masked_fill(x < 0, float("-inf")).exp(), away(3, 4), scale=pointwise),
+    case("masked_fill_0d_tensor_value", "masked_fill",
+         lambda x, m: x.masked_fill(m, nl.tensor(2.0)),
+         lambda x, m: x.masked_fill(m, torch.tensor(2.0)), normal(3, 4), const(MASK)),
+    # the 2-norm √(Σ x²): all terms positive, so relative to the norm itself (multilinear)
+    case("norm", "norm", nl.norm, torch.norm, normal(3, 4)),
+    case("norm_dim_keepdim", "norm", lambda x: x.norm(2, 1, True),
+         lambda x: x.norm(2, 1, True), normal(3, 4)),
+    case("norm_dim_tuple", "norm", lambda x: x.norm(dim=(0, -1)),
+         lambda x: x.norm(dim=(0, -1)), normal(2, 3, 4)),
     case("clone", "clone", lambda x: x.clone(), lambda x: x.clone(), normal(2, 3)),
     case("clone_then_mul", "clone", lambda x: x.clone() * x, lambda x: x.clone() * x,
          normal(2, 3)),
@@ -465,6 +564,10 @@ LOSSES = [
                  scale=MSE),
     case("mse_const_target", "mse_loss", F.mse_loss, TF.mse_loss, normal(5), const(normal(5)),
          scale=lambda fn: MSE("mean", fn)),
+    # |x − t| on |x| and −|t|, as MSE's: |x| + |t| (x and t never equal: no kink)
+    *_reductions("l1", "l1_loss", F.l1_loss, TF.l1_loss, normal(4, 3), normal(4, 3), scale=MSE),
+    case("l1_const_target", "l1_loss", F.l1_loss, TF.l1_loss, normal(2, 3),
+         const(normal(2, 3)), scale=lambda fn: MSE("mean", fn)),
     # cross_entropy, class-index targets
     *_reductions("ce_index", "cross_entropy", *CE, normal(6, 4), labels(6, classes=4),
                  scale=ce()),
@@ -610,6 +713,108 @@ CNN = [
 CASES = [*ARITHMETIC, *LINALG, *REDUCTIONS, *ELEMENTWISE, *SHAPE, *ACTIVATIONS, *LOSSES, *CNN]
 DTYPES = {"float64": np.float64, "float32": np.float32}
 
+# ------------------------------------------------------- ops with exact, non-differentiable results
+
+# Indices, truth values and integer results: compared exactly (values, dtype, shape) and
+# checked to leave the graph, as in PyTorch. Float inputs require grad in both libraries;
+# integer and boolean inputs are passed as they are.
+
+
+def ints(*shape: int, lo: int = -3, hi: int = 4, dtype: type = np.int64) -> Maker:
+    return lambda rng: Const(rng.integers(lo, hi, shape).astype(dtype))
+
+
+def bools(*shape: int) -> Maker:
+    return lambda rng: Const(rng.random(shape) < 0.5)
+
+
+def sparse(*shape: int) -> Maker:
+    """Floats with about half of them exactly 0 (for all/any)."""
+    return lambda rng: np.where(rng.random(shape) < 0.5, 0.0, rng.standard_normal(shape))
+
+
+WITH_ZERO_ROW = [[0.0, 1.0, -2.0], [0.0, 0.0, 0.0], [3.0, -1.0, 0.5]]
+
+EXACT_CASES = [
+    # argmax/argmin: int64 indices; the first of ties; a NaN counts as the extreme
+    case("argmax", "argmax", nl.argmax, torch.argmax, distinct(3, 4)),
+    case("argmax_dim", "argmax", lambda x: x.argmax(1), lambda x: x.argmax(1), normal(3, 4, 2)),
+    case("argmax_dim_neg_keepdim", "argmax", lambda x: nl.argmax(x, dim=-1, keepdim=True),
+         lambda x: torch.argmax(x, dim=-1, keepdim=True), normal(3, 4)),
+    case("argmax_axis_keyword", "argmax", lambda x: x.argmax(axis=0),
+         lambda x: x.argmax(dim=0), normal(3, 4)),
+    case("argmax_keepdim_no_dim", "argmax", lambda x: x.argmax(keepdim=True),
+         lambda x: x.argmax(keepdim=True), distinct(2, 3, 2)),
+    case("argmax_0d", "argmax", nl.argmax, torch.argmax, normal()),
+    case("argmax_0d_dim", "argmax", lambda x: x.argmax(0, keepdim=True),
+         lambda x: x.argmax(0, keepdim=True), normal()),
+    case("argmax_ties", "argmax", lambda x: x.argmax(1), lambda x: x.argmax(1), fixed(TIES)),
+    case("argmax_ties_flat", "argmax", nl.argmax, torch.argmax, fixed([[1.0, 3.0], [3.0, 0.0]])),
+    case("argmax_nan", "argmax", lambda x: x.argmax(1), lambda x: x.argmax(1), fixed(NAN_ROWS)),
+    case("argmax_int", "argmax", lambda x: x.argmax(0), lambda x: x.argmax(0), ints(4, 3)),
+    case("argmin", "argmin", nl.argmin, torch.argmin, distinct(3, 4)),
+    case("argmin_dim_keepdim", "argmin", lambda x: x.argmin(0, True),
+         lambda x: x.argmin(0, True), normal(3, 4, 2)),
+    case("argmin_ties", "argmin", lambda x: x.argmin(-1), lambda x: x.argmin(-1), fixed(TIES)),
+    case("argmin_nan", "argmin", lambda x: x.argmin(1), lambda x: x.argmin(1), fixed(NAN_ROWS)),
+    case("argmin_int32", "argmin", nl.argmin, torch.argmin, ints(5, dtype=np.int32)),
+    # max(dim)/min(dim)'s indices (and values of integer tensors, which carry no gradient)
+    case("max_indices", "max", lambda x: nl.max(x, 1).indices, lambda x: torch.max(x, 1).indices,
+         normal(3, 4, 2)),
+    case("max_indices_keepdim_neg", "max", lambda x: x.max(-1, keepdim=True)[1],
+         lambda x: x.max(-1, keepdim=True)[1], normal(3, 4)),
+    case("max_indices_ties", "max", lambda x: x.max(1).indices, lambda x: x.max(1).indices,
+         fixed(TIES)),
+    case("max_indices_nan", "max", lambda x: x.max(1).indices, lambda x: x.max(1).indices,
+         fixed(NAN_ROWS)),
+    case("max_indices_0d", "max", lambda x: x.max(0).indices, lambda x: x.max(0).indices,
+         normal()),
+    case("max_int_values", "max", lambda x: x.max(0).values, lambda x: x.max(0).values,
+         ints(4, 3)),
+    case("max_int_all", "max", nl.max, torch.max, ints(4, 3, dtype=np.int32)),
+    case("max_bool_indices", "max", lambda x: x.max(0).indices, lambda x: x.max(0).indices,
+         bools(4, 3)),
+    case("min_indices", "min", lambda x: nl.min(x, 0).indices, lambda x: torch.min(x, 0).indices,
+         normal(3, 4)),
+    case("min_indices_ties", "min", lambda x: x.min(1)[1], lambda x: x.min(1)[1], fixed(TIES)),
+    case("min_int_values", "min", lambda x: x.min(-1, True).values,
+         lambda x: x.min(-1, True).values, ints(4, 3)),
+    case("amax_int", "amax", lambda x: x.amax((0, 1)), lambda x: x.amax((0, 1)), ints(2, 3, 2)),
+    case("amin_bool", "amin", lambda x: x.amin(1), lambda x: x.amin(1), bools(3, 4)),
+    # sums of integers and booleans are int64; mean needs a float dtype
+    case("sum_bool", "sum", nl.sum, torch.sum, bools(3, 4)),
+    case("sum_bool_dim", "sum", lambda x: x.sum(1), lambda x: x.sum(1), bools(3, 4)),
+    case("sum_int32", "sum", lambda x: x.sum(0, keepdim=True), lambda x: x.sum(0, keepdim=True),
+         ints(3, 4, dtype=np.int32)),
+    case("sum_uint8", "sum", nl.sum, torch.sum, ints(5, lo=0, hi=200, dtype=np.uint8)),
+    case("sum_int_dtype_int32", "sum", lambda x: x.sum(dtype=nl.int32),
+         lambda x: x.sum(dtype=torch.int32), ints(3, 4)),
+    case("mean_int_dtype", "mean", lambda x: x.mean(1, dtype=nl.float64),
+         lambda x: x.mean(1, dtype=torch.float64), ints(3, 4)),
+    # all/any: bool results (uint8 for uint8 input, as PyTorch); () reduces nothing here
+    case("all", "all", nl.all, torch.all, sparse(3, 4)),
+    case("all_dim", "all", lambda x: x.all(1), lambda x: x.all(1), fixed(WITH_ZERO_ROW)),
+    case("all_dim_tuple_keepdim", "all", lambda x: x.all(dim=(0, 2), keepdim=True),
+         lambda x: x.all(dim=(0, 2), keepdim=True), sparse(2, 3, 2)),
+    case("all_dim_empty", "all", lambda x: x.all(dim=()), lambda x: x.all(dim=()), sparse(2, 3)),
+    case("all_bool", "all", lambda x: x.all(-1), lambda x: x.all(-1), bools(4, 2)),
+    case("all_int", "all", lambda x: x.all(0), lambda x: x.all(0), ints(3, 4, lo=0, hi=3)),
+    case("all_uint8", "all", lambda x: x.all(1), lambda x: x.all(1),
+         ints(3, 4, lo=0, hi=2, dtype=np.uint8)),
+    case("all_0d", "all", lambda x: x.all(0), lambda x: x.all(0), fixed(0.0)),
+    case("all_empty", "all", nl.all, torch.all, fixed(np.zeros((0, 3)))),
+    case("any", "any", nl.any, torch.any, sparse(3, 4)),
+    case("any_dim", "any", lambda x: x.any(1), lambda x: x.any(1), fixed(WITH_ZERO_ROW)),
+    case("any_dim_neg_keepdim", "any", lambda x: nl.any(x, -1, True),
+         lambda x: torch.any(x, -1, True), sparse(3, 4)),
+    case("any_bool_tuple", "any", lambda x: x.any((0, 1)), lambda x: x.any((0, 1)), bools(2, 3)),
+    case("any_uint8", "any", nl.any, torch.any, ints(4, lo=0, hi=2, dtype=np.uint8)),
+    case("any_0d_keepdim", "any", lambda x: x.any(-1, keepdim=True),
+         lambda x: x.any(-1, keepdim=True), fixed(2.0)),
+    case("any_empty_dim", "any", lambda x: x.any(0), lambda x: x.any(0), fixed(np.zeros((0, 3)))),
+    case("all_nan", "all", lambda x: x.all(1), lambda x: x.all(1), fixed(NAN_ROWS)),
+]
+
 # ------------------------------------------------------------------------------- helpers
 
 
@@ -673,13 +878,13 @@ def _upstream(c: Case, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
 
 
 def test_every_registered_op_has_a_case() -> None:
-    covered = {OPS[name] for c in CASES for name in c.ops}
+    covered = {OPS[name] for c in [*CASES, *EXACT_CASES] for name in c.ops}
     missing = sorted(name for name, fn in OPS.items() if fn not in covered)
     assert missing == [], f"ops without a PyTorch comparison case: {missing}"
 
 
 def test_case_names_are_unique() -> None:
-    names = [c.name for c in CASES]
+    names = [c.name for c in [*CASES, *EXACT_CASES]]
     assert len(names) == len(set(names))
 
 
@@ -740,5 +945,21 @@ def test_backward_leaves_upstream_gradient_untouched(c: Case, dtype_name: str) -
     assert not g.flags.writeable
     for leaf in nl_leaves:
         assert leaf.grad is not None and leaf.grad.shape == leaf.shape
-        assert leaf.grad.numpy().flags.writeable  # the leaf owns its gradient (optimizers update it)
+        # the leaf owns its gradient (optimizers update it)
+        assert leaf.grad.numpy().flags.writeable
         assert not np.shares_memory(leaf.grad, g)
+
+
+@pytest.mark.parametrize("dtype_name", DTYPES)
+@pytest.mark.parametrize("c", EXACT_CASES, ids=lambda c: c.name)
+def test_exact_results_match_torch(c: Case, dtype_name: str) -> None:
+    built = _build(c, DTYPES[dtype_name])
+    # integer and boolean inputs as tensors too: methods are called on them
+    args = [nl.tensor(a) if isinstance(a, np.ndarray) else a for a in built.nl_args]
+    y = c.nl_fn(*args)
+    expected = c.torch_fn(*built.torch_args)
+    assert isinstance(y, nl.Tensor)
+    assert y.shape == tuple(expected.shape)
+    assert y.dtype == expected.numpy().dtype
+    np.testing.assert_array_equal(y.numpy(), expected.numpy())
+    assert not y.requires_grad and y.grad_fn is None

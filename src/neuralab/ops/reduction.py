@@ -1,237 +1,437 @@
-"""Reductions: sum, mean, max/min, argmax/argmin over ``dim`` (PyTorch's name) or ``axis``.
+"""Reductions as in PyTorch: sum, mean, max/min, amax/amin, argmax/argmin, all/any.
 
-``x.max(dim)`` returns ``(values, indices)`` as a named tuple, as in PyTorch; ``x.max()`` and
-``x.amax(dim)`` return values only.
+Every reduction takes PyTorch's ``dim``/``keepdim`` (NumPy's ``axis``/``keepdims`` too). A dim
+out of range raises ``IndexError``, a repeated one ``RuntimeError``; the one dim of a 0-d tensor
+is 0 (or -1), as in PyTorch. ``x.max(dim)`` returns ``(values, indices)`` as a named tuple
+(``torch.return_types.max``); ``x.max()`` and ``x.amax(dim)`` return values only.
+
+Gradients follow PyTorch's rules: ``amax``/``amin`` and ``max()``/``min()`` without a dim share
+the gradient evenly among tied extremes; ``max(dim)``/``min(dim)`` send it to the element its
+index names.
 """
 
 from __future__ import annotations
 
+import builtins
 from collections import namedtuple
 from typing import Any
 
 import numpy as np
 
+from .. import dtypes
 from ..autograd.function import Function
-from ..errors import DTypeError
-from ..tensor import Tensor, to_array
+from ..errors import DTypeError, ShapeError
+from ..tensor import Tensor, as_tensor_like
 from .registry import OPS, normalize_axis, register
 
+Dims = tuple[int, ...] | None  # reduced axes, sorted and non-negative; None: every axis
 
-def _expand(grad_out: np.ndarray, shape: tuple, axis: Any, keepdims: bool) -> np.ndarray:
-    """Re-insert reduced axes (size 1) so ``grad_out`` broadcasts against the input."""
-    if axis is None or keepdims:
-        return grad_out if keepdims else grad_out.reshape((1,) * len(shape))
-    return np.expand_dims(grad_out, axis)
+# ------------------------------------------------------------------------------- dims
 
 
-def _axis(x: Any, axis: Any, dim: Any) -> Any:
-    """The reduction axes; for a 0-d tensor, axis 0 or -1 means the whole (one-element) tensor,
-    as in PyTorch (NumPy accepts it for ``sum`` but not for ``mean``)."""
-    axis = normalize_axis(axis, dim)
-    if axis is None or np.ndim(to_array(x)) != 0:
-        return axis
-    if any(a not in (0, -1) for a in (axis if isinstance(axis, tuple) else (axis,))):
-        raise ValueError(f"axis {axis} is out of range for a 0-d tensor (expected 0 or -1)")
-    return None
+def _tensor(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else as_tensor_like(x, None)
+
+
+def _wrap(dim: Any, ndim: int, name: str) -> int:
+    """``dim`` as a non-negative axis; a 0-d tensor has the one dim 0 (or -1)."""
+    if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{name}(): argument 'dim' must be an int or a tuple of ints, not "
+                        f"{type(dim).__name__}")
+    rank = builtins.max(ndim, 1)
+    if not -rank <= dim < rank:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-rank}, "
+                         f"{rank - 1}], but got {dim})")
+    return int(dim) % rank
+
+
+def _dims(x: Tensor, dim: Any, name: str, empty_means_all: bool = True) -> Dims:
+    """The axes ``dim`` (an int, a tuple/list of ints or None) names, for NumPy's ``axis``.
+
+    An empty tuple reduces every axis (sum, mean, amax...) or none (all/any), as in PyTorch.
+    """
+    if dim is None:
+        return None
+    if isinstance(dim, (tuple, list)):
+        axes = [_wrap(d, x.ndim, name) for d in dim]
+        if not axes:
+            return None if empty_means_all else ()
+        for i, axis in enumerate(axes):
+            if axis in axes[:i]:
+                raise ShapeError(f"dim {axis} appears multiple times in the list of dims")
+    else:
+        axes = [_wrap(dim, x.ndim, name)]
+    return None if x.ndim == 0 else tuple(sorted(axes))
+
+
+def _one_dim(x: Tensor, dim: Any, name: str) -> int:
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__} "
+                        f"(amax/amin reduce several dims)")
+    return _wrap(dim, x.ndim, name)
+
+
+def _check_nonempty(x: Tensor, axes: Dims, name: str) -> None:
+    """PyTorch's errors for a max/min/arg-reduction with nothing to choose from."""
+    if axes is None:
+        if x.numel() == 0:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
+                               f"input.numel() == 0. Specify the reduction dim with the 'dim' "
+                               f"argument.")
+        return
+    for axis in axes:
+        if x.ndim and x.shape[axis] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
+
+
+def _expand(grad_out: np.ndarray, shape: tuple, axes: Dims, keepdims: bool) -> np.ndarray:
+    """Re-insert the reduced axes (size 1) so ``grad_out`` broadcasts against the input."""
+    if keepdims:
+        return grad_out
+    if axes is None:
+        return grad_out.reshape((1,) * len(shape))
+    return np.expand_dims(grad_out, axes)
+
+
+def _squeeze(y: np.ndarray, axes: Dims) -> np.ndarray:
+    """Drop the reduced axes that a ``keepdims=True`` NumPy reduction kept."""
+    return y.reshape(()) if axes is None else np.squeeze(y, axes)
+
+
+def _accumulator(dtype: np.dtype) -> Any:
+    """The dtype a sum accumulates in: float32 for float16 (as PyTorch on the CPU)."""
+    return np.float32 if dtype == np.float16 else None
+
+
+# -------------------------------------------------------------------------- sum, mean
 
 
 class Sum(Function):
     """y = Σ x over ``axis``.   dy/dx = 1: the gradient is copied to every summed element."""
 
-    def forward(self, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+    def forward(self, x: np.ndarray, axis: Dims = None, keepdims: bool = False) -> np.ndarray:
         self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
-        return np.sum(x, axis=axis, keepdims=keepdims)
+        y = np.sum(x, axis=axis, keepdims=keepdims, dtype=_accumulator(x.dtype))
+        return y.astype(x.dtype, copy=False)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         return np.broadcast_to(_expand(grad_out, self.shape, self.axis, self.keepdims), self.shape)
 
 
-class Mean(Function):
-    """y = (1/n) Σ x over ``axis``.   dy/dx = 1/n for each of the n averaged elements."""
+class SumDim(Sum):
+    def name(self) -> str:
+        return "SumBackward1"  # PyTorch's node of sum(dim)
 
-    def forward(self, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+
+class Mean(Function):
+    """y = (1/n) Σ x over ``axis``.   dy/dx = 1/n for each of the n averaged elements.
+    Over no elements (an empty dim) the mean is NaN, as in PyTorch."""
+
+    def forward(self, x: np.ndarray, axis: Dims = None, keepdims: bool = False) -> np.ndarray:
         self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
-        y = np.mean(x, axis=axis, keepdims=keepdims)
-        self.count = x.size // np.size(y) if np.size(y) else 0
-        return y
+        axes = range(x.ndim) if axis is None else axis
+        self.count = int(np.prod([x.shape[a] for a in axes]))
+        if self.count == 0:
+            shape = np.sum(x, axis=axis, keepdims=keepdims).shape
+            return np.full(shape, np.nan, dtype=x.dtype)
+        y = np.mean(x, axis=axis, keepdims=keepdims, dtype=_accumulator(x.dtype))
+        return y.astype(x.dtype, copy=False)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        if self.count == 0:  # no element was averaged (the input is empty)
+            return np.zeros(self.shape, dtype=grad_out.dtype)
         grad = _expand(grad_out, self.shape, self.axis, self.keepdims) / self.count
         return np.broadcast_to(grad, self.shape)
 
 
-class Max(Function):
-    """y = max x over ``axis``.   dy/dx = 1 at the maximum; ties share it equally (as amax)."""
+class MeanDim(Mean):
+    def name(self) -> str:
+        return "MeanBackward1"
 
-    def forward(self, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+
+def _keep(keepdim: Any, keepdims: Any) -> bool:
+    return bool(keepdim) or bool(keepdims)
+
+
+@register()
+def sum(x: Any, dim: Any = None, keepdim: bool = False, *,  # noqa: A001 - PyTorch's name
+        dtype: Any = None, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Σ x over ``dim`` (every dim when None). Bool and integer tensors sum to int64, as in
+    PyTorch; ``dtype`` casts the input first."""
+    x = _tensor(x)
+    axes = _dims(x, normalize_axis(axis, dim), "sum")
+    if dtype is not None:
+        x = x.to(dtype)
+    elif x.dtype.kind in "biu" and x.dtype != np.int64:
+        x = x.to(dtypes.int64)
+    op = Sum if axes is None else SumDim
+    return op.apply(x, axis=axes, keepdims=_keep(keepdim, keepdims))
+
+
+@register()
+def mean(x: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
+         axis: Any = None, keepdims: bool = False) -> Tensor:
+    """(1/n) Σ x over ``dim`` (every dim when None). Floating tensors only, as in PyTorch:
+    an integer tensor needs ``dtype=`` or ``.float()``."""
+    x = _tensor(x)
+    axes = _dims(x, normalize_axis(axis, dim), "mean")
+    if dtype is not None:
+        dtype = dtypes.as_dtype(dtype)
+        if dtype.kind != "f":
+            raise DTypeError(f"mean(): could not infer output dtype. Optional dtype must be "
+                             f"either a floating point or complex dtype. Got: "
+                             f"{dtypes.TORCH_NAMES[dtype]}")
+        x = x.to(dtype)
+    if x.dtype.kind != "f":
+        raise DTypeError(f"mean(): could not infer output dtype. Input dtype must be either a "
+                         f"floating point or complex dtype. Got: {dtypes.TORCH_NAMES[x.dtype]} "
+                         f"(use x.float().mean() or mean(dtype=...))")
+    op = Mean if axes is None else MeanDim
+    return op.apply(x, axis=axes, keepdims=_keep(keepdim, keepdims))
+
+
+# ----------------------------------------------------------------------- amax, amin
+
+
+class Amax(Function):
+    """y = max x over ``axis``.   dy/dx = 1/k at each of the k elements equal to the maximum
+    (ties share the gradient), 0 elsewhere; a NaN maximum equals nothing and gives NaN, as in
+    PyTorch."""
+
+    largest = True
+
+    def forward(self, x: np.ndarray, axis: Dims = None, keepdims: bool = False) -> np.ndarray:
         self.axis, self.keepdims = axis, keepdims
-        y = np.max(x, axis=axis, keepdims=True)
-        self.is_max = x == y
-        return y if keepdims else (np.squeeze(y, axis=axis) if axis is not None else y.reshape(()))
+        y = (np.max if self.largest else np.min)(x, axis=axis, keepdims=True)
+        self.is_extreme = x == y
+        return y if keepdims else _squeeze(y, axis)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        grad = _expand(grad_out, self.is_max.shape, self.axis, self.keepdims)
-        # The count is cast so an integer array does not promote a float32 gradient to float64.
-        count = np.sum(self.is_max, axis=self.axis, keepdims=True).astype(grad.dtype)
-        return self.is_max * (grad / count)
+        grad = _expand(grad_out, self.is_extreme.shape, self.axis, self.keepdims)
+        # Cast so the count does not promote a float32 gradient to float64.
+        count = np.sum(self.is_extreme, axis=self.axis, keepdims=True).astype(grad.dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):  # k = 0 where the result is NaN
+            return self.is_extreme * (grad / count)
+
+
+class Amin(Amax):
+    """y = min x over ``axis``; the gradient as ``Amax``'s, at the minima."""
+
+    largest = False
 
 
 @register()
-def sum(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
-        keepdim: bool | None = None, dtype: Any = None) -> Tensor:
-    """Sum over ``axis`` (all axes when ``None``); bool and integer tensors sum to int64."""
-    if dtype is not None:
-        x = x.to(dtype)
-    elif isinstance(x, Tensor) and x.dtype.kind in "biu" and x.dtype != np.int64:
-        x = x.long()
-    return Sum.apply(x, axis=_axis(x, axis, dim), keepdims=keepdim or keepdims)
+def amax(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+         keepdims: bool = False) -> Tensor:
+    """Maximum over ``dim`` (an int or a tuple; every dim when empty or None); values only,
+    tied maxima share the gradient."""
+    return _amax(x, dim, keepdim, axis, keepdims, Amax, "amax")
 
 
 @register()
-def mean(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
-         keepdim: bool | None = None, dtype: Any = None) -> Tensor:
-    """Mean over ``axis`` (all axes when ``None``); floating tensors only, as in PyTorch."""
-    if dtype is not None:
-        x = x.to(dtype)
-    if isinstance(x, Tensor) and x.dtype.kind != "f":
-        raise DTypeError(f"mean(): could not infer output dtype. Input dtype must be either a "
-                         f"floating point or complex dtype. Got: {x.dtype} (use x.float())")
-    return Mean.apply(x, axis=_axis(x, axis, dim), keepdims=keepdim or keepdims)
+def amin(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+         keepdims: bool = False) -> Tensor:
+    """Minimum over ``dim`` (an int or a tuple; every dim when empty or None); values only,
+    tied minima share the gradient."""
+    return _amax(x, dim, keepdim, axis, keepdims, Amin, "amin")
 
 
-class MaxAlongDim(Function):
-    """values = x at ``indices`` along ``axis`` (max/min with a dim).   The gradient goes to
-    the selected element only (the first one on ties, as the index says)."""
+def _amax(x: Any, dim: Any, keepdim: Any, axis: Any, keepdims: Any, op: type[Amax],
+          name: str) -> Tensor:
+    x = _tensor(x)
+    axes = _dims(x, normalize_axis(axis, dim), name)
+    _check_nonempty(x, axes, name)
+    return op.apply(x, axis=axes, keepdims=_keep(keepdim, keepdims))
+
+
+# -------------------------------------------------------------------------- max, min
+
+
+class MaxAll(Function):
+    """y = max of every element (``x.max()``).   dy/dx = 1/k at each of the k elements equal
+    to y — at the k NaNs when y is NaN — as PyTorch's ``MaxBackward1``."""
+
+    largest = True
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        y = np.asarray((np.max if self.largest else np.min)(x))
+        self.mask = np.isnan(x) if x.dtype.kind == "f" and np.isnan(y) else x == y
+        return y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        count = np.asarray(np.count_nonzero(self.mask), dtype=grad_out.dtype)
+        return self.mask * (grad_out / count)
+
+    def name(self) -> str:
+        return f"{'Max' if self.largest else 'Min'}Backward1"
+
+
+class MinAll(MaxAll):
+    """y = min of every element (``x.min()``); the gradient as ``MaxAll``'s."""
+
+    largest = False
+
+
+class MaxDim(Function):
+    """values = x at ``indices`` along ``axis`` (``max(dim)``).   The gradient goes to the
+    element the index names only (the first of tied maxima), as PyTorch's ``MaxBackward0``."""
 
     def forward(self, x: np.ndarray, axis: int = 0, keepdims: bool = False,
                 indices: Any = None) -> np.ndarray:
         self.shape, self.axis, self.indices = x.shape, axis, indices
+        if x.ndim == 0:
+            return x.copy()
         values = np.take_along_axis(x, indices, axis)
         return values if keepdims else np.squeeze(values, axis)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        if not self.shape:
+            return grad_out
         grad = np.zeros(self.shape, dtype=grad_out.dtype)
-        if grad_out.ndim < grad.ndim:
-            grad_out = np.expand_dims(grad_out, self.axis)
-        np.put_along_axis(grad, self.indices, grad_out, self.axis)
+        np.put_along_axis(grad, self.indices, grad_out.reshape(self.indices.shape), self.axis)
         return grad
 
-
-# PyTorch's torch.return_types.max / .min: a tuple whose fields are named.
-max_result = namedtuple("max", ["values", "indices"])
-min_result = namedtuple("min", ["values", "indices"])
+    def name(self) -> str:
+        return "MaxBackward0"
 
 
-def _one_dim(x: Tensor, dim: Any, name: str) -> int:
-    if isinstance(dim, (tuple, list)):
-        raise TypeError(f"{name}(dim) takes one dim; use amax/amin for several")
-    ndim = max_builtin(x.ndim, 1)
-    if not -ndim <= dim < ndim:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-ndim}, "
-                         f"{ndim - 1}], but got {dim})")
-    return dim % ndim
+class MinDim(MaxDim):
+    """values = x at ``indices`` along ``axis`` (``min(dim)``)."""
+
+    def name(self) -> str:
+        return "MinBackward0"
 
 
-max_builtin = max
+class _ReturnType(tuple):
+    """Base of ``max_result``/``min_result``: PyTorch's repr of ``torch.return_types``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        fields = ",\n".join(f"{name}={value!r}" for name, value in zip(self._fields, self))
+        return f"neuralab.return_types.{type(self).__name__}(\n{fields})"
 
 
-def _extreme(x: Any, dim: Any, keepdim: bool, largest: bool, name: str) -> Any:
-    x = x if isinstance(x, Tensor) else Tensor(x)
+def _return_type(name: str, doc: str) -> type:
+    """A ``(values, indices)`` named tuple whose type is called ``name``, as PyTorch's."""
+    return type(name, (_ReturnType, namedtuple(name, ["values", "indices"])),
+                {"__slots__": (), "__doc__": doc})
+
+
+max_result = _return_type("max", "``max(dim)``'s result, as ``torch.return_types.max``: "
+                                 "``values, indices = x.max(1)``.")
+min_result = _return_type("min", "``min(dim)``'s result, as ``torch.return_types.min``.")
+
+
+def _extreme(x: Any, dim: Any, keepdim: bool, largest: bool) -> Any:
+    name = "max" if largest else "min"
+    x = _tensor(x)
     if isinstance(dim, Tensor):  # x.max(other): the element-wise maximum, as in PyTorch
-        from .registry import OPS
-
         other = "maximum" if largest else "minimum"
         if other not in OPS:
-            raise NotImplementedError(f"{name}(tensor) needs neuralab.{other}")
+            raise NotImplementedError(f"{name}(tensor), the element-wise {other}, is not "
+                                      f"supported yet; use where(a > b, a, b)")
         return OPS[other](x, dim)
     if dim is None:
-        if x.numel() == 0:
-            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
-                               f"input.numel() == 0.")
-        return (amax if largest else amin)(x)
-    if x.numel() == 0:
-        raise IndexError(f"{name}(): cannot compute over an empty dimension")
+        if keepdim:
+            raise TypeError(f"{name}(): keepdim needs a dim, as in PyTorch "
+                            f"(use amax(keepdim=True) to keep every dim)")
+        _check_nonempty(x, None, name)
+        return (MaxAll if largest else MinAll).apply(x)
     axis = _one_dim(x, dim, name)
-    data = x._data if x.ndim else x._data.reshape(1)
-    pick = np.argmax if largest else np.argmin
-    indices = pick(data, axis=axis, keepdims=True)
-    values = MaxAlongDim.apply(x if x.ndim else x.reshape(1), axis=axis,
-                               keepdims=keepdim, indices=indices)
-    index = indices if keepdim else np.squeeze(indices, axis)
+    _check_nonempty(x, (axis,), name)
     if x.ndim == 0:
-        values, index = values.reshape(()), index.reshape(())
+        indices = np.zeros((), np.int64)
+    else:
+        pick = np.argmax if largest else np.argmin
+        indices = pick(x._data, axis=axis, keepdims=True).astype(np.int64, copy=False)
+    values = (MaxDim if largest else MinDim).apply(x, axis=axis, keepdims=keepdim,
+                                                   indices=indices)
+    index = indices.copy() if keepdim or x.ndim == 0 else np.squeeze(indices, axis).copy()
     result = max_result if largest else min_result
-    return result(values, Tensor._from_op(index.astype(np.int64), False))
+    return result(values, Tensor._from_op(index, False))
 
 
 @register()
-def max(x: Any, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
+def max(x: Any, dim: Any = None, keepdim: bool = False, *,  # noqa: A001 - PyTorch's name
         axis: Any = None, keepdims: bool = False) -> Any:
-    """Without ``dim``: the largest value (0-d). With ``dim``: ``(values, indices)``, a named
-    tuple, as ``torch.max``. With a tensor: the element-wise maximum."""
-    return _extreme(x, normalize_axis(axis, dim), keepdim or keepdims, True, "max")
+    """Without ``dim``: the largest value (0-d; tied maxima share the gradient). With ``dim``:
+    ``(values, indices)``, a named tuple, as ``torch.max``. With a tensor: element-wise."""
+    return _extreme(x, normalize_axis(axis, dim), _keep(keepdim, keepdims), True)
 
 
 @register()
-def min(x: Any, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
+def min(x: Any, dim: Any = None, keepdim: bool = False, *,  # noqa: A001 - PyTorch's name
         axis: Any = None, keepdims: bool = False) -> Any:
     """Without ``dim``: the smallest value (0-d). With ``dim``: ``(values, indices)``."""
-    return _extreme(x, normalize_axis(axis, dim), keepdim or keepdims, False, "min")
+    return _extreme(x, normalize_axis(axis, dim), _keep(keepdim, keepdims), False)
 
 
-@register()
-def amax(x: Any, dim: Any = None, keepdim: bool = False, *,
-         axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Maximum over ``dim`` (all when ``None``, a tuple allowed); values only, ties share
-    the gradient."""
-    return Max.apply(x, axis=_axis(x, axis, dim), keepdims=keepdim or keepdims)
+# ------------------------------------------------------------------- argmax, argmin
 
 
-@register()
-def amin(x: Any, dim: Any = None, keepdim: bool = False, *,
-         axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Minimum over ``dim``; values only, ties share the gradient: amin(x) = −amax(−x)."""
-    return -amax(-x if isinstance(x, Tensor) else -Tensor(x), dim, keepdim, axis=axis,
-                 keepdims=keepdims)
-
-
-def _arg(x: Any, dim: Any, keepdim: bool, pick: Any) -> Tensor:
-    data = to_array(x)
+def _arg(x: Any, dim: Any, keepdim: bool, largest: bool) -> Tensor:
+    name = "argmax" if largest else "argmin"
+    x = _tensor(x)
+    if x.dtype == np.bool_:
+        raise DTypeError(f"{name}(): does not support bool input (use x.long())")
+    pick = np.argmax if largest else np.argmin
     if dim is None:
-        index = pick(data.reshape(-1))
-        return Tensor._from_op(np.asarray(index, dtype=np.int64).reshape(
-            (1,) * data.ndim if keepdim else ()), False)
-    axis = _one_dim(x if isinstance(x, Tensor) else Tensor(x), dim, pick.__name__)
-    if data.ndim == 0:
+        if x.numel() == 0:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for "
+                             f"input.numel() == 0.")
+        index = np.asarray(pick(x._data.reshape(-1)), dtype=np.int64)
+        return Tensor._from_op(index.reshape((1,) * x.ndim) if keepdim else index, False)
+    axis = _one_dim(x, dim, name)
+    _check_nonempty(x, (axis,), name)
+    if x.ndim == 0:
         return Tensor._from_op(np.zeros((), np.int64), False)
-    return Tensor._from_op(pick(data, axis=axis, keepdims=keepdim).astype(np.int64), False)
+    index = pick(x._data, axis=axis, keepdims=keepdim)
+    return Tensor._from_op(np.asarray(index, dtype=np.int64), False)
 
 
 @register()
 def argmax(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
            keepdims: bool = False) -> Tensor:
-    """Index of the largest value (over the flattened tensor when ``dim`` is None)."""
-    return _arg(x, normalize_axis(axis, dim), keepdim or keepdims, np.argmax)
+    """Index (int64) of the largest value along ``dim``, or in the flattened tensor when
+    ``dim`` is None; the first of tied maxima, and a NaN counts as the largest."""
+    return _arg(x, normalize_axis(axis, dim), _keep(keepdim, keepdims), True)
 
 
 @register()
 def argmin(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
            keepdims: bool = False) -> Tensor:
-    """Index of the smallest value (over the flattened tensor when ``dim`` is None)."""
-    return _arg(x, normalize_axis(axis, dim), keepdim or keepdims, np.argmin)
+    """Index (int64) of the smallest value along ``dim`` (flattened when None); the first of
+    tied minima, and a NaN counts as the smallest."""
+    return _arg(x, normalize_axis(axis, dim), _keep(keepdim, keepdims), False)
 
 
-def all_(x: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """True where every element (over ``dim``) is non-zero."""
-    return Tensor._from_op(np.asarray(np.all(to_array(x), axis=dim, keepdims=keepdim)), False)
+# --------------------------------------------------------------------------- all, any
 
 
-def any_(x: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """True where some element (over ``dim``) is non-zero."""
-    return Tensor._from_op(np.asarray(np.any(to_array(x), axis=dim, keepdims=keepdim)), False)
+def _logical(x: Any, dim: Any, keepdim: Any, axis: Any, keepdims: Any, every: bool) -> Tensor:
+    x = _tensor(x)
+    axes = _dims(x, normalize_axis(axis, dim), "all" if every else "any", empty_means_all=False)
+    result = (np.all if every else np.any)(x._data, axis=axes, keepdims=_keep(keepdim, keepdims))
+    # PyTorch keeps uint8 for uint8 input (a legacy of its old bool masks); bool otherwise.
+    return Tensor._from_op(np.asarray(result, dtype=np.uint8 if x.dtype == np.uint8 else bool),
+                           False)
 
 
-# Registered by hand: ``all``/``any`` would shadow the builtins this module uses.
-for _name, _fn in (("all", all_), ("any", any_)):
-    OPS[_name] = _fn
-    setattr(Tensor, _name, _fn)
+def all_(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+         keepdims: bool = False) -> Tensor:
+    """True where every element along ``dim`` (an int or a tuple; all when None) is non-zero."""
+    return _logical(x, dim, keepdim, axis, keepdims, True)
+
+
+def any_(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+         keepdims: bool = False) -> Tensor:
+    """True where some element along ``dim`` (an int or a tuple; all when None) is non-zero."""
+    return _logical(x, dim, keepdim, axis, keepdims, False)
+
+
+# Registered by hand: functions named ``all``/``any`` would shadow the builtins.
+all_.__name__, any_.__name__ = "all", "any"
+for _fn in (all_, any_):
+    OPS[_fn.__name__] = _fn
+    setattr(Tensor, _fn.__name__, _fn)
