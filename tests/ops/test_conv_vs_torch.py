@@ -45,7 +45,7 @@ def conv_terms(x_shape: tuple, w_shape: tuple, y_shape: tuple) -> int:
     """Longest reduction of conv2d: an output sums C_in·kh·kw products and the bias; an input
     gradient at most C_out·kh·kw; a weight or bias gradient N·H_out·W_out."""
     n, c_in, kh, kw = x_shape[0], *w_shape[1:]
-    return max(c_in * kh * kw + 1, w_shape[0] * kh * kw, n * y_shape[2] * y_shape[3])
+    return max(c_in * kh * kw + 1, w_shape[0] * kh * kw, n * y_shape[-2] * y_shape[-1])
 
 
 def conv_scale(torch_fn: Callable[..., torch.Tensor], x_shape: tuple, w_shape: tuple) -> Scale:
@@ -172,18 +172,39 @@ def test_conv2d_gradient_only_for_inputs_that_need_it() -> None:
     w = nl.Tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
     b = nl.Tensor(rng.standard_normal(4))  # frozen bias
     F.conv2d(x, w, b).sum().backward()
-    tw = torch.tensor(w.data, requires_grad=True)
-    TF.conv2d(torch.tensor(x.data), tw, torch.tensor(b.data)).sum().backward()
+    tw = torch.tensor(w.numpy(), requires_grad=True)
+    TF.conv2d(torch.tensor(x.numpy()), tw, torch.tensor(b.numpy())).sum().backward()
     assert x.grad is None and b.grad is None
     # Σ over N·H_out·W_out = 32 positions of x's patches: the same sums of |x|
-    _, (w_scale,) = torch_run(lambda w: TF.conv2d(torch.from_numpy(np.abs(x.data)), w),
-                              [w.data], np.ones((2, 4, 4, 4)), absolute=True)
+    _, (w_scale,) = torch_run(lambda w: TF.conv2d(torch.from_numpy(np.abs(x.numpy())), w),
+                              [w.numpy()], np.ones((2, 4, 4, 4)), absolute=True)
     assert_close(w.grad, tw.grad.numpy(), scale=w_scale, terms=2 * 4 * 4)
 
 
+@pytest.mark.parametrize("dtype_name", DTYPES)
+def test_unbatched_3d_inputs_match_torch(dtype_name: str) -> None:
+    """A (C, H, W) input is one image, as in PyTorch: the result has no batch dim either."""
+    rng = np.random.default_rng(3)
+    x, w, b = rng.standard_normal((3, 7, 6)), rng.standard_normal((4, 3, 3, 3)), \
+        rng.standard_normal(4)
+    theirs = lambda *a: TF.conv2d(*a, padding=1)  # noqa: E731
+    y = compare(lambda *a: F.conv2d(*a, padding=1), theirs, [x, w, b], dtype_name,
+                conv_scale(theirs, (1, *x.shape), w.shape))
+    assert y.shape == (4, 7, 6)
+    distinct_x = rng.permutation(3 * 7 * 6).reshape(3, 7, 6) * 0.01  # no ties
+    theirs = lambda x: TF.max_pool2d(x, 3, 2, 1)  # noqa: E731
+    compare(lambda x: F.max_pool2d(x, 3, 2, 1), theirs, [distinct_x], dtype_name,
+            routing(theirs, 9))
+    theirs = lambda x: TF.avg_pool2d(x, 2)  # noqa: E731
+    compare(lambda x: F.avg_pool2d(x, 2), theirs, [x], dtype_name, multilinear(theirs, 4 + 1))
+    theirs = lambda x: TF.adaptive_avg_pool2d(x, (2, 3))  # noqa: E731
+    compare(lambda x: F.adaptive_avg_pool2d(x, (2, 3)), theirs, [x], dtype_name,
+            multilinear(theirs, 7 * 6 + 1))
+
+
 @pytest.mark.parametrize(("call", "message"), [
-    (lambda: F.conv2d(np.ones((2, 3, 8)), np.ones((4, 3, 3, 3))),
-     r"conv2d: expected a 4-D input \(N, C, H, W\), got shape \(2, 3, 8\)"),
+    (lambda: F.conv2d(np.ones((3, 8)), np.ones((4, 3, 3, 3))),
+     r"conv2d: expected a 3-D \(C, H, W\) or 4-D \(N, C, H, W\) input, got shape \(3, 8\)"),
     (lambda: F.conv2d(np.ones((2, 3, 8, 8)), np.ones((4, 3, 3))), r"conv2d: expected a 4-D weight"),
     (lambda: F.conv2d(np.ones((2, 3, 8, 8)), np.ones((4, 2, 3, 3))),
      r"conv2d: input of shape \(2, 3, 8, 8\) has 3 channels but the weight of shape "
@@ -289,10 +310,10 @@ def test_adaptive_avg_pool2d_matches_torch(shape: tuple, output_size: Any,
 
 
 @pytest.mark.parametrize(("call", "message"), [
-    (lambda: F.max_pool2d(np.ones((3, 8, 8)), 2), r"max_pool2d: expected a 4-D input"),
-    (lambda: F.avg_pool2d(np.ones((3, 8, 8)), 2), r"avg_pool2d: expected a 4-D input"),
-    (lambda: F.adaptive_avg_pool2d(np.ones((3, 8, 8)), 2),
-     r"adaptive_avg_pool2d: expected a 4-D input"),
+    (lambda: F.max_pool2d(np.ones((8, 8)), 2), r"max_pool2d: expected a 3-D .* or 4-D"),
+    (lambda: F.avg_pool2d(np.ones((8, 8)), 2), r"avg_pool2d: expected a 3-D .* or 4-D"),
+    (lambda: F.adaptive_avg_pool2d(np.ones((8, 8)), 2),
+     r"adaptive_avg_pool2d: expected a 3-D .* or 4-D"),
     (lambda: F.max_pool2d(np.ones((1, 1, 8, 8)), 2, padding=2),
      r"max_pool2d: padding \(2, 2\) must be at most half of kernel_size \(2, 2\)"),
     (lambda: F.max_pool2d(np.ones((1, 1, 2, 8)), 3),
@@ -423,7 +444,7 @@ def test_an_empty_batch_gives_empty_outputs_and_zero_parameter_gradients(layer: 
     y.sum().backward()
     assert y.shape[0] == 0 and x.grad.shape == x.shape
     for param in module.parameters():
-        np.testing.assert_array_equal(param.grad, np.zeros_like(param.data))
+        np.testing.assert_array_equal(param.grad, np.zeros_like(param.numpy()))
 
 
 def test_batch_norm_without_running_stats_uses_the_batch() -> None:
@@ -454,5 +475,7 @@ def test_cnn_ops_are_exported_everywhere() -> None:
     namespace: dict = {}
     exec("from neuralab import *", namespace)  # every name in neuralab.__all__ must exist
     for name in ("conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm"):
-        assert getattr(nl, name) is getattr(F, name) is namespace[name]
+        # neuralab.<op> is the registered function wrapped to take out= (as torch.<op>)
+        assert getattr(nl, name) is namespace[name]
+        assert getattr(nl, name).__wrapped__ is getattr(F, name)
         assert not hasattr(nl.Tensor, name)  # functional only, as in torch.nn.functional

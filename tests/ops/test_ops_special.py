@@ -19,12 +19,16 @@ import neuralab.nn.functional as F
 pytestmark = pytest.mark.filterwarnings("error")
 
 
+def f32(array: np.ndarray) -> nl.Tensor:
+    return nl.tensor(array, dtype=nl.float32)
+
+
 def grad_of(fn: Callable[[nl.Tensor], nl.Tensor], values: Any,
             dtype: type = np.float64) -> np.ndarray:
     """d(Σ fn(x))/dx at ``values``."""
     x = nl.Tensor(np.array(values, dtype=dtype), requires_grad=True)
     fn(x).sum().backward()
-    return x.grad
+    return x.grad.numpy()
 
 
 # ----------------------------------------------------------------- derivatives at kinks
@@ -86,14 +90,24 @@ def test_clip_needs_a_bound() -> None:
 
 
 def test_max_ties_share_the_gradient_equally() -> None:
+    """amax/amin and max()/min() without a dim share a tied gradient (PyTorch's AmaxBackward0
+    and MaxBackward1); max(dim) gives it to the element its index names (MaxBackward0)."""
     x = [[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]]
     # g/count: one rounding of the exact share
     expected = np.array([[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
-    assert_close(grad_of(lambda t: t.max(axis=1), x), expected, scale=expected)
+    assert_close(grad_of(lambda t: t.amax(axis=1), x), expected, scale=expected)
     expected = np.array([[1 / 3, 0], [1 / 3, 1 / 3]])
     assert_close(grad_of(nl.max, [[3.0, 1.0], [3.0, 3.0]]), expected, scale=expected)
-    np.testing.assert_array_equal(grad_of(lambda t: t.max(axis=0, keepdims=True), x),
+    assert_close(grad_of(nl.amin, [[3.0, 1.0], [1.0, 3.0]]), [[0, 0.5], [0.5, 0]],
+                 scale=0.5)
+    np.testing.assert_array_equal(grad_of(lambda t: t.amax(axis=0, keepdims=True), x),
                                   [[0, 1, 1], [1, 0, 0]])
+    # max(dim): the first of the tied maxima takes the whole gradient, as its index says
+    np.testing.assert_array_equal(grad_of(lambda t: t.max(1).values, x), [[0, 1, 0], [1, 0, 0]])
+    for fn in (lambda t: t.max(), lambda t: t.amax(1), lambda t: t.max(1).values):
+        expected_torch = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+        fn(expected_torch).sum().backward()
+        np.testing.assert_array_equal(grad_of(fn, x), expected_torch.grad.numpy())
 
 
 def test_pow_with_zero_exponent_has_zero_gradient_even_at_zero() -> None:
@@ -147,8 +161,9 @@ def test_sigmoid_is_stable_for_huge_inputs(dtype: type) -> None:
     values = np.array([-1e4, -1000.0, -100.0, -30.0, 0.0, 30.0, 100.0, 1000.0, 1e4], dtype=dtype)
     x = nl.Tensor(values, requires_grad=True)
     y = nl.sigmoid(x)  # the module's filterwarnings("error") turns any overflow into a failure
-    assert np.all(np.isfinite(y.data)) and np.all((y.data >= 0) & (y.data <= 1))
-    assert y.data[0] == 0.0 and y.data[-1] == 1.0 and y.data[4] == 0.5
+    out = y.detach().numpy()
+    assert np.all(np.isfinite(out)) and np.all((out >= 0) & (out <= 1))
+    assert out[0] == 0.0 and out[-1] == 1.0 and out[4] == 0.5
     expected = torch.sigmoid(torch.from_numpy(values)).numpy()
     # e^(−|x|), 1 + z and a division: relative to the result itself. float32 torch flushes
     # σ(−100) ≈ 4e-44 (a subnormal) to 0, neuralab keeps it: the bound's underflow term.
@@ -208,23 +223,30 @@ def test_log_softmax_and_softmax_are_stable_for_huge_logits(dtype: type) -> None
     lambda x: x.tanh(),
     lambda x: F.softmax(x, axis=1),
     lambda x: F.log_softmax(x, axis=1),
-    lambda x: x.max(axis=1),
+    lambda x: x.max(axis=1).values,
+    lambda x: x.amax(1),
+    lambda x: x.max(),
     lambda x: x.mean(),
     lambda x: x.clip(-0.5, 0.5),
     lambda x: nl.where(x.data > 0, x, 0.0),
-    lambda x: x @ np.ones((3, 2)),
-    lambda x: F.linear(x, np.ones((2, 3)), np.zeros(2)),
+    lambda x: x @ f32(np.ones((3, 2))),
+    lambda x: F.linear(x, f32(np.ones((2, 3))), f32(np.zeros(2))),
     lambda x: F.cross_entropy(x, np.array([0, 2])),
-    lambda x: F.cross_entropy(x, np.array([0, 2]), weight=np.ones(3), label_smoothing=0.1),
-    lambda x: F.cross_entropy(x, np.full((2, 3), 1 / 3)),
-    lambda x: F.mse_loss(x, np.zeros((2, 3))),
-    lambda x: F.binary_cross_entropy_with_logits(x, np.ones((2, 3)), pos_weight=np.ones(3)),
-    lambda x: F.binary_cross_entropy(nl.sigmoid(x), np.ones((2, 3)), weight=np.ones(3)),
+    lambda x: F.cross_entropy(x, np.array([0, 2]), weight=f32(np.ones(3)), label_smoothing=0.1),
+    lambda x: F.cross_entropy(x, f32(np.full((2, 3), 1 / 3))),
+    lambda x: F.mse_loss(x, f32(np.zeros((2, 3)))),
+    lambda x: F.binary_cross_entropy_with_logits(x, f32(np.ones((2, 3))),
+                                                 pos_weight=f32(np.ones(3))),
+    lambda x: F.binary_cross_entropy(nl.sigmoid(x), f32(np.ones((2, 3))),
+                                     weight=f32(np.ones(3))),
 ], ids=["mul_float", "rmul_float", "add_int", "rsub_int", "div_int", "pow_int", "rpow_int",
-        "sigmoid", "tanh", "softmax", "log_softmax", "max", "mean", "clip", "where", "matmul",
-        "linear", "cross_entropy", "cross_entropy_options", "cross_entropy_probs", "mse",
-        "bce_logits", "bce"])
+        "sigmoid", "tanh", "softmax", "log_softmax", "max_dim", "amax", "max", "mean", "clip",
+        "where", "matmul", "linear", "cross_entropy", "cross_entropy_options",
+        "cross_entropy_probs", "mse", "bce_logits", "bce"])
 def test_float32_stays_float32(expression: Callable[[nl.Tensor], nl.Tensor]) -> None:
+    """A float32 graph (float32 tensors, Python numbers, float32 constants) stays float32 in
+    its values and gradients. Constants are float32 tensors, as in PyTorch, where a float64
+    target promotes an mse_loss to float64 and a float64 bce weight is refused."""
     x = nl.Tensor(np.array([[0.5, -1.0, 2.0], [0.1, 0.2, -0.3]], dtype=np.float32),
                   requires_grad=True)
     y = expression(x)
@@ -248,10 +270,15 @@ def test_cast_to_an_integer_dtype_leaves_the_graph() -> None:
 
 def test_reducing_a_0d_tensor_over_axis_0_or_minus_1_like_torch() -> None:
     x = nl.Tensor(np.array(3.0), requires_grad=True)
-    for y in (x.sum(axis=0), x.mean(axis=-1), x.max(dim=0, keepdim=True)):
+    for y in (x.sum(axis=0), x.mean(axis=-1), x.max(dim=0, keepdim=True).values,
+              x.amax(-1, keepdim=True)):
         assert y.shape == () and y.item() == 3.0
-    with pytest.raises(ValueError, match="axis 1 is out of range for a 0-d tensor"):
-        x.sum(axis=1)
+    for bad in (1, -2):
+        message = rf"Dimension out of range \(expected to be in range of \[-1, 0\], but got {bad}\)"
+        with pytest.raises(IndexError, match=message):
+            x.sum(axis=bad)
+        with pytest.raises(IndexError, match=message):
+            torch.tensor(3.0).sum(bad)
 
 
 # ------------------------------------------------------------------------ shape errors
