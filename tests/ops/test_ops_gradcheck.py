@@ -196,11 +196,11 @@ def test_linear(batch: tuple, in_features: int, out_features: int, bias: bool,
 
 
 @st.composite
-def axis_specs(draw: Any, ndim: int) -> Any:
-    """None, one (possibly negative) axis, or a tuple of distinct axes."""
+def axis_specs(draw: Any, ndim: int, several: bool = True) -> Any:
+    """None, one (possibly negative) axis, or (``several``) a tuple of distinct axes."""
     if ndim == 0:  # PyTorch's convention: 0 and -1 name the only "axis" of a 0-d tensor
-        return draw(st.sampled_from([None, 0, -1, (0,)]))
-    kind = draw(st.sampled_from(["none", "int", "tuple"]))
+        return draw(st.sampled_from([None, 0, -1, (0,)] if several else [None, 0, -1]))
+    kind = draw(st.sampled_from(["none", "int", "tuple"] if several else ["none", "int"]))
     if kind == "none":
         return None
     axis = st.integers(-ndim, ndim - 1)
@@ -211,16 +211,31 @@ def axis_specs(draw: Any, ndim: int) -> Any:
     return tuple(chosen)
 
 
-@pytest.mark.parametrize("name", ["sum", "mean", "max"])
+@pytest.mark.parametrize("name", ["sum", "mean", "amax", "amin"])
 @SETTINGS
 @given(shape=shapes, seed=seeds, keepdims=st.booleans(), data=st.data())
 def test_reductions(name: str, shape: tuple, seed: int, keepdims: bool,
                     data: st.DataObject) -> None:
     axis = data.draw(axis_specs(len(shape)), label="axis")
     rng = np.random.default_rng(seed)
-    x = distinct(rng, shape) if name == "max" else rng.standard_normal(shape)
-    op = {"sum": nl.sum, "mean": nl.mean, "max": nl.max}[name]
+    x = rng.standard_normal(shape) if name in ("sum", "mean") else distinct(rng, shape)
+    op = {"sum": nl.sum, "mean": nl.mean, "amax": nl.amax, "amin": nl.amin}[name]
     check(lambda t: op(t, axis=axis, keepdims=keepdims), leaf(x))
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+@SETTINGS
+@given(shape=shapes, seed=seeds, keepdim=st.booleans(), data=st.data())
+def test_max_and_min(name: str, shape: tuple, seed: int, keepdim: bool,
+                     data: st.DataObject) -> None:
+    """max()/min() of everything, and max(dim)/min(dim)'s values."""
+    dim = data.draw(axis_specs(len(shape), several=False), label="dim")
+    x = leaf(distinct(np.random.default_rng(seed), shape))
+    op = getattr(nl, name)
+    if dim is None:
+        check(op, x)
+    else:
+        check(lambda t: op(t, dim, keepdim).values, x)
 
 
 # ---------------------------------------------------------------------------- shape ops
@@ -428,14 +443,14 @@ def test_gradcheck_leaves_a_read_only_non_contiguous_input_untouched() -> None:
     base = np.arange(12.0).reshape(3, 4) / 7
     x = nl.Tensor(base.T, requires_grad=True)  # a transposed view: not C-contiguous
     base.flags.writeable = False
-    before = x.data
+    before = x.numpy()
     check(lambda t: (t * t).sum(axis=0), x)
-    assert x.data is before
-    np.testing.assert_array_equal(x.data, np.arange(12.0).reshape(3, 4).T / 7)
+    assert x.numpy() is before
+    np.testing.assert_array_equal(x.numpy(), np.arange(12.0).reshape(3, 4).T / 7)
     projection = np.random.default_rng(0).standard_normal(3)  # gradcheck's default seed=0
     # the analytical gradient for that projection: x·g from each use of t, added — a product and
     # a sum of two, relative to the result
-    expected = 2 * x.data * projection
+    expected = 2 * x.numpy() * projection
     assert_close(x.grad, expected, scale=expected, terms=2)
 
 
