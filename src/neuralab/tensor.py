@@ -425,8 +425,8 @@ def tensor(data: Any, *, dtype: Any = None, device: Any = None,
         data = data._data
     if isinstance(data, (np.ndarray, np.generic)):
         array = np.array(data, copy=True)
-    elif dtype is None and type(data) is int:
-        array = np.asarray(data, dtype=np.int64)
+    elif dtype is not None:  # straight to the dtype: 0.1 in float64 is not float32's 0.1
+        array = np.array(data, dtype=dtypes.as_dtype(dtype))
     else:
         array = _infer_array(data)
     if dtype is not None:

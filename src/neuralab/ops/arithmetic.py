@@ -105,6 +105,37 @@ class Pow(Function):
         return grad_a, grad_b
 
 
+class FloorDivide(Function):
+    """y = ⌊a / b⌋.   A step function; PyTorch defines no derivative, so neither do we."""
+
+    promotes = True
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if a.dtype.kind in "iub" and np.any(b == 0):
+            raise ZeroDivisionError("floor_divide: integer division by zero")
+        return np.floor_divide(a, b)
+
+    def backward(self, grad_out: np.ndarray) -> tuple:
+        raise RuntimeError("the derivative for 'floor_divide' is not implemented (as in "
+                           "PyTorch); detach() the operands or use div() and floor()")
+
+
+class Remainder(Function):
+    """y = a − b·⌊a / b⌋ (the sign of b, as Python's %).   dy/da = 1,  dy/db = −⌊a / b⌋."""
+
+    promotes = True
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if a.dtype.kind in "iub" and np.any(b == 0):
+            raise ZeroDivisionError("remainder: integer division by zero")
+        self.quotient = np.floor_divide(a, b) if self.needs_input_grad[1] else None
+        return np.remainder(a, b)
+
+    def backward(self, grad_out: np.ndarray) -> tuple:
+        need_a, need_b = self.needs_input_grad
+        return (grad_out if need_a else None, -grad_out * self.quotient if need_b else None)
+
+
 class Neg(Function):
     """y = -x.   dy/dx = -1."""
 
@@ -159,6 +190,18 @@ def pow(a: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
 
 
 @register()
+def floor_divide(a: Any, b: Any) -> Tensor:
+    """⌊a / b⌋ element-wise (``a // b``)."""
+    return FloorDivide.apply(a, b)
+
+
+@register()
+def remainder(a: Any, b: Any) -> Tensor:
+    """a mod b with the sign of b (``a % b``, Python's convention, as torch.remainder)."""
+    return Remainder.apply(a, b)
+
+
+@register()
 def neg(x: Any) -> Tensor:
     return Neg.apply(x)
 
@@ -174,3 +217,7 @@ Tensor.__rtruediv__ = lambda self, other: div(other, self)
 Tensor.__pow__ = pow
 Tensor.__rpow__ = lambda self, other: pow(other, self)
 Tensor.__neg__ = neg
+Tensor.__floordiv__ = floor_divide
+Tensor.__rfloordiv__ = lambda self, other: floor_divide(other, self)
+Tensor.__mod__ = remainder
+Tensor.__rmod__ = lambda self, other: remainder(other, self)

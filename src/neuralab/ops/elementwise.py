@@ -175,6 +175,78 @@ def norm(x: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False,
     return Norm.apply(x, axis=axis, keepdims=keepdim)
 
 
+def _logical(name: str, ufunc: np.ufunc) -> Any:
+    """An element-wise bitwise op on bool and integer tensors (no gradient), as in PyTorch."""
+
+    def op(a: Any, b: Any) -> Tensor:
+        common = dtypes.result_type(a, b)
+        if common.kind == "f":
+            raise DTypeError(f"\"{name}_cpu\" not implemented for 'Float': {name} needs bool "
+                             f"or integer tensors")
+        from ..tensor import to_array
+
+        return Tensor._from_op(ufunc(to_array(a).astype(common, copy=False),
+                                     to_array(b).astype(common, copy=False)), False)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Element-wise {name} of bool or integer tensors."
+    return op
+
+
+bitwise_and = register()(_logical("bitwise_and", np.bitwise_and))
+bitwise_or = register()(_logical("bitwise_or", np.bitwise_or))
+bitwise_xor = register()(_logical("bitwise_xor", np.bitwise_xor))
+
+
+@register()
+def bitwise_not(x: Any) -> Tensor:
+    """~x: logical not of a bool tensor, bitwise not of an integer one."""
+    x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+    if x.dtype.kind == "f":
+        raise DTypeError("\"bitwise_not_cpu\" not implemented for 'Float': ~ needs bool or "
+                         "integer tensors")
+    return Tensor._from_op(np.invert(x._data), False)
+
+
+@register()
+def logical_not(x: Any) -> Tensor:
+    """True where x is zero (any dtype); a bool tensor."""
+    x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+    return Tensor._from_op(np.logical_not(x._data), False)
+
+
+@register()
+def logical_and(a: Any, b: Any) -> Tensor:
+    from ..tensor import to_array
+
+    return Tensor._from_op(np.logical_and(to_array(a), to_array(b)), False)
+
+
+@register()
+def logical_or(a: Any, b: Any) -> Tensor:
+    from ..tensor import to_array
+
+    return Tensor._from_op(np.logical_or(to_array(a), to_array(b)), False)
+
+
+@register()
+def equal(a: Any, b: Any) -> bool:
+    """True when a and b have the same shape and the same elements (``torch.equal``)."""
+    from ..tensor import to_array
+
+    x, y = to_array(a), to_array(b)
+    return x.shape == y.shape and bool(np.all(x == y))
+
+
+Tensor.__and__ = bitwise_and
+Tensor.__rand__ = lambda self, other: bitwise_and(other, self)
+Tensor.__or__ = bitwise_or
+Tensor.__ror__ = lambda self, other: bitwise_or(other, self)
+Tensor.__xor__ = bitwise_xor
+Tensor.__rxor__ = lambda self, other: bitwise_xor(other, self)
+Tensor.__invert__ = bitwise_not
+
+
 def _cast(x: Tensor, dtype: Any, copy: bool = False) -> Tensor:
     """The tensor in ``dtype``: itself if it already has it (unless ``copy``).
 

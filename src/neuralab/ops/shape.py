@@ -71,8 +71,17 @@ class Concatenate(Function):
 
     def forward(self, *arrays: np.ndarray, axis: int = 0) -> np.ndarray:
         self.axis = axis
+        try:
+            joined = np.concatenate(arrays, axis=axis)
+        except ValueError:
+            shapes = ", ".join(str(a.shape) for a in arrays)
+            raise ShapeError(f"cat: tensors of shapes {shapes} cannot be joined along dim "
+                             f"{axis}: every other dim must match") from None
+        except np.exceptions.AxisError:
+            raise IndexError(f"cat: dim {axis} is out of range for tensors of "
+                             f"{arrays[0].ndim} dims") from None
         self.splits = np.cumsum([a.shape[axis] for a in arrays])[:-1]
-        return np.concatenate(arrays, axis=axis)
+        return joined
 
     def backward(self, grad_out: np.ndarray) -> tuple:
         return tuple(np.split(grad_out, self.splits, axis=self.axis))
@@ -83,7 +92,14 @@ class Stack(Function):
 
     def forward(self, *arrays: np.ndarray, axis: int = 0) -> np.ndarray:
         self.axis = axis
-        return np.stack(arrays, axis=axis)
+        try:
+            return np.stack(arrays, axis=axis)
+        except ValueError:
+            shapes = ", ".join(str(a.shape) for a in arrays)
+            raise ShapeError(f"stack expects each tensor to be equal size, but got {shapes}")\
+                from None
+        except np.exceptions.AxisError:
+            raise IndexError(f"stack: dim {axis} is out of range") from None
 
     def backward(self, grad_out: np.ndarray) -> tuple:
         return tuple(np.moveaxis(grad_out, self.axis, 0))
@@ -170,6 +186,14 @@ def transpose(x: Tensor, dim0: int = -2, dim1: int = -1) -> Tensor:
     axes = list(range(x.ndim))
     axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
     return Permute.apply(x, axes=tuple(axes))
+
+
+@register()
+def t(x: Tensor) -> Tensor:
+    """The transpose of a matrix (a 0-d or 1-d tensor is returned as is), as ``torch.t``."""
+    if x.ndim > 2:
+        raise ShapeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
+    return transpose(x, 0, 1) if x.ndim == 2 else x
 
 
 Tensor.T = property(lambda self: Permute.apply(self, axes=tuple(reversed(range(self.ndim)))))
