@@ -6,10 +6,33 @@ from typing import Any
 
 import numpy as np
 
-from .. import parallel
+from .. import dtypes, parallel
 from ..autograd.function import Function
-from ..tensor import Tensor
+from ..errors import DTypeError, UnsupportedDTypeError
+from ..tensor import Tensor, as_tensor_like
 from .registry import normalize_axis, register
+
+
+def _dtype_of(x: Any) -> np.dtype:
+    return x.dtype if isinstance(x, Tensor) else as_tensor_like(x, None).dtype
+
+
+def _as_floating(x: Any) -> Any:
+    """An integer or bool input as the default float dtype: PyTorch's sigmoid and tanh of
+    integers are float32 (NumPy would give float64, or float16 for uint8)."""
+    if _dtype_of(x).kind == "f":
+        return x
+    x = x if isinstance(x, Tensor) else as_tensor_like(x, None)
+    return Tensor._from_op(x._data.astype(dtypes.get_default_dtype()), False)
+
+
+def _check_floating(op: str, kernel: str, x: Any) -> None:
+    """softmax, log_softmax and leaky_relu have float kernels only (PyTorch)."""
+    dtype = _dtype_of(x)
+    if dtype.kind != "f":
+        raise UnsupportedDTypeError(
+            f"{op}: \"{kernel}\" not implemented for '{dtypes.torch_name(dtype)}': got an input "
+            f"of dtype {dtype}; convert it with .float()")
 
 
 class Step(Function):
@@ -130,21 +153,28 @@ def step(x: Any) -> Tensor:
 
 @register()
 def sigmoid(x: Any) -> Tensor:
-    return Sigmoid.apply(x)
+    """σ(x); integer and bool inputs give the default float dtype (PyTorch)."""
+    return Sigmoid.apply(_as_floating(x))
 
 
 @register()
 def tanh(x: Any) -> Tensor:
-    return Tanh.apply(x)
+    """tanh x; integer and bool inputs give the default float dtype (PyTorch)."""
+    return Tanh.apply(_as_floating(x))
 
 
 @register()
 def relu(x: Any) -> Tensor:
+    """max(0, x), in the input's dtype (integers too; bool raises, as in PyTorch)."""
+    if _dtype_of(x).kind == "b":
+        raise DTypeError("relu: Boolean inputs not supported for relu: got a bool tensor; "
+                         "convert it with .float() or .long()")
     return ReLU.apply(x)
 
 
 @register()
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
+    _check_floating("leaky_relu", "leaky_relu", x)
     return LeakyReLU.apply(x, negative_slope=negative_slope)
 
 
@@ -152,6 +182,7 @@ def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
 def softmax(x: Any, axis: int | None = None, *, dim: int | None = None) -> Tensor:
     """Softmax along ``axis`` (default: the last)."""
     axis = normalize_axis(axis, dim)
+    _check_floating("softmax", "softmax", x)
     return Softmax.apply(x, axis=-1 if axis is None else axis)
 
 
@@ -159,4 +190,5 @@ def softmax(x: Any, axis: int | None = None, *, dim: int | None = None) -> Tenso
 def log_softmax(x: Any, axis: int | None = None, *, dim: int | None = None) -> Tensor:
     """log(softmax(x)) computed stably along ``axis`` (default: the last)."""
     axis = normalize_axis(axis, dim)
+    _check_floating("log_softmax", "log_softmax", x)
     return LogSoftmax.apply(x, axis=-1 if axis is None else axis)

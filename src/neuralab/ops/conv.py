@@ -22,6 +22,7 @@ from numpy.lib.stride_tricks import as_strided
 from .. import parallel
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
+from ..errors import ArgumentError, DTypeError, ShapeError
 from ..parallel import over_batch
 from ..tensor import Tensor, to_array
 from .registry import register
@@ -35,13 +36,16 @@ COLUMN_CHUNK_BYTES = 4 << 20  # im2col columns per chunk (measured: 1–8 MB all
 
 
 def _pair(value: Any, name: str, op: str, minimum: int) -> tuple[int, int]:
-    """An int or a pair of ints as a pair, each at least ``minimum``."""
+    """An int or a pair of ints as a pair, each at least ``minimum`` (PyTorch raises
+    RuntimeError for a wrong count or value, TypeError for a wrong type)."""
     pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-                                 for v in pair):
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in pair):
         raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    if len(pair) != 2:
+        raise ArgumentError(f"{op}: {name} must be an int or a pair of ints, got {value!r} "
+                            f"({len(pair)} values)")
     if min(pair) < minimum:
-        raise ValueError(f"{op}: {name} must be >= {minimum}, got {value!r}")
+        raise ArgumentError(f"{op}: {name} must be >= {minimum}, got {value!r}")
     return int(pair[0]), int(pair[1])
 
 
@@ -98,27 +102,30 @@ class Conv2d(Function):
     parallel (``neuralab.parallel``); dL/dW sums the chunks' partial products.
     """
 
+    same_dtype = True  # input, weight and bias share one dtype (PyTorch); see conv2d()
+
     def forward(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None,
                 stride: tuple[int, int] = (1, 1), padding: tuple[int, ...] = (0, 0, 0, 0),
                 dilation: tuple[int, int] = (1, 1)) -> np.ndarray:
         if x.ndim != 4:
-            raise ValueError(f"conv2d: expected a 4-D input (N, C, H, W), got shape {x.shape}")
+            raise ShapeError(f"conv2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
+                             f"shape {x.shape}")
         if weight.ndim != 4:
-            raise ValueError(f"conv2d: expected a 4-D weight (out_channels, in_channels, kH, "
+            raise ShapeError(f"conv2d: expected a 4-D weight (out_channels, in_channels, kH, "
                              f"kW), got shape {weight.shape}")
         n, c, h, w = x.shape
         out_c, in_c, kh, kw = weight.shape
         if c != in_c:
-            raise ValueError(f"conv2d: input of shape {x.shape} has {c} channels but the weight "
+            raise ShapeError(f"conv2d: input of shape {x.shape} has {c} channels but the weight "
                              f"of shape {weight.shape} expects {in_c}")
         if bias is not None and bias.shape != (out_c,):
-            raise ValueError(f"conv2d: bias must have shape ({out_c},) for a weight of shape "
+            raise ShapeError(f"conv2d: bias must have shape ({out_c},) for a weight of shape "
                              f"{weight.shape}, got {bias.shape}")
         top, bottom, left, right = padding
         hp, wp = h + top + bottom, w + left + right
         span_h, span_w = dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1
         if hp < span_h or wp < span_w:
-            raise ValueError(f"conv2d: input of shape {x.shape} (padded size {hp}×{wp}) is "
+            raise ShapeError(f"conv2d: input of shape {x.shape} (padded size {hp}×{wp}) is "
                              f"smaller than the kernel of weight {weight.shape} (size "
                              f"{span_h}×{span_w} with dilation {dilation})")
         out_hw = ((hp - span_h) // stride[0] + 1, (wp - span_w) // stride[1] + 1)
@@ -271,8 +278,8 @@ def _conv_padding(padding: Any, kernel: tuple[int, int], stride: tuple[int, int]
         if padding == "valid":
             return 0, 0, 0, 0
         if padding != "same":
-            raise ValueError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got "
-                             f"{padding!r}")
+            raise ArgumentError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got "
+                                f"{padding!r}")
         if stride != (1, 1):
             raise ValueError(f"{op}: padding='same' is not supported for strided convolutions")
         # PyTorch puts the odd extra pixel of padding at the bottom / right.
@@ -282,6 +289,20 @@ def _conv_padding(padding: Any, kernel: tuple[int, int], stride: tuple[int, int]
     return ph, ph, pw, pw
 
 
+def _check_same_dtype(op: str, input: Any, weight: Any, bias: Any) -> None:  # noqa: A002
+    """PyTorch's convolutions do not promote: tensor input, weight and bias share one dtype
+    (float32 weights with a float64 input raise). Constants take the tensors' dtype."""
+    if not isinstance(input, Tensor):
+        return
+    for name, other in (("weight", weight), ("bias", bias)):
+        if isinstance(other, Tensor) and other.dtype != input.dtype:
+            raise DTypeError(
+                f"{op}: Input type ({input.dtype}) and {name} type ({other.dtype}) should be the "
+                f"same: expected the {name} to have the input's dtype {input.dtype}; convert the "
+                f"input with .to(neuralab.{other.dtype}) or the layer with "
+                f".to(neuralab.{input.dtype})")
+
+
 @register(method=False)
 def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,  # noqa: A002
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
@@ -289,6 +310,12 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,  # noqa: 
     (``torch.nn.functional.conv2d``); ``stride``, ``padding``, ``dilation``: int or pair."""
     if groups != 1:
         raise NotImplementedError(f"conv2d: groups={groups} is not supported (only groups=1)")
+    _check_same_dtype("conv2d", input, weight, bias)
+    if np.ndim(to_array(input)) == 3:  # one unbatched image (C, H, W), as PyTorch accepts
+        input = input.reshape(1, *input.shape) if isinstance(input, Tensor) \
+            else to_array(input)[None]
+        out = conv2d(input, weight, bias, stride, padding, dilation, groups)
+        return out.reshape(out.shape[1:])
     stride = _pair(stride, "stride", "conv2d", 1)
     dilation = _pair(dilation, "dilation", "conv2d", 1)
     kernel = tuple(np.shape(to_array(weight))[2:4])

@@ -1,4 +1,10 @@
-"""Matrix product (2-D, batched with broadcasting, and 1-D vectors as NumPy treats them)."""
+"""Matrix product (2-D, batched with broadcasting, and 1-D vectors as NumPy treats them).
+
+As in PyTorch, matrix products do not promote: tensor operands must share one dtype (float32
+weights with a float64 input raise ``DTypeError``, a RuntimeError, rather than silently computing
+in float64). Constants (arrays, lists) take the tensor's floating dtype. Integer products work
+(int64 @ int64 is int64); bool products raise, as PyTorch has no kernel for them.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,28 @@ import numpy as np
 
 from .. import parallel
 from ..autograd.function import Function
+from ..dtypes import torch_name
+from ..errors import DTypeError, ShapeError, UnsupportedDTypeError
 from ..tensor import Tensor
 from .registry import register
+
+
+def _check_product_dtypes(op: str, message: str, first: Any, second: Any,
+                          names: tuple[str, str] = ("first operand", "second operand")) -> None:
+    """Raise PyTorch's error when two tensor operands of a matrix product differ in dtype (or
+    are bool). ``message`` is formatted with the PyTorch names of both dtypes."""
+    if not (isinstance(first, Tensor) and isinstance(second, Tensor)):
+        return  # a constant takes the tensor's dtype (Function.apply converts it)
+    a, b = first.dtype, second.dtype
+    if a != b:
+        raise DTypeError(
+            f"{op}: {message.format(torch_name(a), torch_name(b))}: the {names[0]} is {a} but "
+            f"the {names[1]} is {b}; convert one with .to(neuralab.{b}) or .to(neuralab.{a}) "
+            f"(PyTorch does not promote in matrix products)")
+    if a.kind == "b":
+        raise UnsupportedDTypeError(f"{op}: \"addmm\" not implemented for 'Bool': bool tensors "
+                                    f"have no matrix product; convert them with .long() or "
+                                    f".float()")
 
 
 class MatMul(Function):
@@ -18,11 +44,14 @@ class MatMul(Function):
     A 1-D A is treated as a row (1, k) and a 1-D B as a column (k, 1), as in NumPy.
     """
 
+    same_dtype = True  # matmul does not promote (PyTorch); the wrapper raises its message first
+
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if a.ndim == 0 or b.ndim == 0:
-            raise ValueError("matmul: both operands must have at least one dimension")
+            raise ShapeError(f"matmul: both arguments need at least one dimension, but they "
+                             f"have {a.ndim} and {b.ndim}")
         if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
-            raise ValueError(
+            raise ShapeError(
                 f"matmul: shapes {a.shape} and {b.shape} do not fit: the last axis of the "
                 f"first ({a.shape[-1]}) must equal the "
                 f"{'second-to-last' if b.ndim > 1 else 'only'} axis of the second "
@@ -52,7 +81,9 @@ class MatMul(Function):
 
 @register()
 def matmul(a: Any, b: Any) -> Tensor:
-    """Matrix product with NumPy/PyTorch ``@`` semantics."""
+    """Matrix product with NumPy/PyTorch ``@`` semantics; both tensors must share one dtype."""
+    _check_product_dtypes("matmul", "expected m1 and m2 to have the same dtype, but got: {} "
+                          "!= {}", a, b)
     return MatMul.apply(a, b)
 
 
@@ -67,10 +98,18 @@ class Linear(Function):
     Fused, rather than built from transpose/matmul/add, because it is the hottest op of an MLP.
     """
 
+    same_dtype = True  # input, weight and bias share one dtype (PyTorch); see linear()
+
     def forward(self, x: np.ndarray, weight: np.ndarray,
                 bias: np.ndarray | None = None) -> np.ndarray:
+        if weight.ndim != 2:
+            raise ShapeError(f"linear: the weight must be 2-D (out_features, in_features), got "
+                             f"shape {weight.shape}")
+        if bias is not None and bias.shape not in ((weight.shape[0],), ()):
+            raise ShapeError(f"linear: the bias must have shape ({weight.shape[0]},) for a "
+                             f"weight of shape {weight.shape}, got {bias.shape}")
         if x.ndim == 0 or x.shape[-1] != weight.shape[-1]:
-            raise ValueError(
+            raise ShapeError(
                 f"linear: input of shape {x.shape} has {x.shape[-1] if x.ndim else 0} features "
                 f"on its last axis, but the weight of shape {weight.shape} expects "
                 f"{weight.shape[-1]}"
@@ -95,7 +134,14 @@ class Linear(Function):
 
 @register(method=False)
 def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:  # noqa: A002
-    """``input @ weight.T + bias`` (``torch.nn.functional.linear``)."""
+    """``input @ weight.T + bias`` (``torch.nn.functional.linear``); the three must share one
+    dtype, as in PyTorch (float32 weights refuse a float64 input)."""
+    _check_product_dtypes("linear", "mat1 and mat2 must have the same dtype, but got {} and {}",
+                          input, weight, ("input", "weight"))
+    if bias is not None:
+        like, name = (input, "input") if isinstance(input, Tensor) else (weight, "weight")
+        _check_product_dtypes("linear", "self and mat2 must have the same dtype, but got {} and "
+                              "{}", bias, like, ("bias", name))
     if bias is None:
         return Linear.apply(input, weight)
     return Linear.apply(input, weight, bias)

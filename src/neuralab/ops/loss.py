@@ -3,6 +3,14 @@
 ``mse_loss`` averages over every element; ``cross_entropy``/``nll_loss`` average over the batch
 (weighted by class weights when given); ``cross_entropy_error`` is the textbook CEE on
 probabilities, ``-Σ t·log(y + 1e-7) / N``.
+
+dtypes follow PyTorch 2.13: ``mse_loss``/``l1_loss`` and probability-target ``cross_entropy``
+promote (float32 input, float64 target → float64); ``binary_cross_entropy`` wants the target in
+the input's dtype; ``binary_cross_entropy_with_logits`` gives the target's dtype (PyTorch
+computes it in place in ``1 − target``); class-index targets are int64 (or uint8) and a class
+weight tensor must have the input's dtype. A target given as an array counts as a tensor of its
+dtype (``torch.from_numpy``), Python numbers and lists as ``neuralab.tensor`` makes them; a
+weight that is not a Tensor is a constant, converted to the dtype it is used in.
 """
 
 from __future__ import annotations
@@ -11,8 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from .. import dtypes
 from ..autograd.function import Function
-from ..tensor import Tensor, to_array
+from ..errors import ArgumentError, DTypeError, ShapeError, UnsupportedDTypeError
+from ..tensor import Tensor, tensor, to_array
 from .activation import LogSoftmax, log_softmax
 from .registry import register
 
@@ -100,8 +110,9 @@ class BinaryCrossEntropy(Function):
 
     def forward(self, p: np.ndarray, t: np.ndarray) -> np.ndarray:
         if np.any((p < 0) | (p > 1)):
-            raise ValueError("binary_cross_entropy: input must be probabilities in [0, 1]; "
-                             "for raw scores use binary_cross_entropy_with_logits")
+            raise ArgumentError("binary_cross_entropy: input must be probabilities in [0, 1] (all "
+                                "elements of input should be between 0 and 1); for raw scores "
+                                "use binary_cross_entropy_with_logits")
         self.p, self.t = p, t
         with np.errstate(divide="ignore"):
             log_p = np.maximum(np.log(p), -100)
@@ -126,7 +137,9 @@ class BinaryCrossEntropyWithLogits(Function):
         pw = 1 if pos_weight is None else pos_weight
         self.x, self.t, self.pw = x, t, pw
         softplus_neg = np.log1p(np.exp(-np.abs(x))) + np.maximum(-x, 0)
-        return (1 - t) * x + (1 + (pw - 1) * t) * softplus_neg
+        # Computed in the operands' common dtype, given in the target's: PyTorch computes the
+        # loss in place in (1 − target), so float64 logits with a float32 target give float32.
+        return ((1 - t) * x + (1 + (pw - 1) * t) * softplus_neg).astype(t.dtype, copy=False)
 
     def backward(self, grad_out: np.ndarray) -> tuple:
         x, t, pw = self.x, self.t, self.pw
@@ -152,33 +165,93 @@ def _check_reduction(name: str, reduction: str) -> None:
         raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
-def _check_same_shape(name: str, input: Tensor, target: Any) -> None:
-    if tuple(input.shape) != tuple(np.shape(to_array(target))):
-        raise ValueError(
+def _as_target(target: Any) -> Tensor:
+    """The target as a Tensor: a Tensor as it is, an array as a tensor of its dtype (as
+    ``torch.from_numpy``), Python numbers and lists as ``neuralab.tensor`` makes them."""
+    if isinstance(target, Tensor):
+        return target
+    if isinstance(target, (np.ndarray, np.generic)) or hasattr(target, "detach"):
+        array = np.asarray(to_array(target))
+        if array.dtype not in dtypes.SUPPORTED:
+            raise DTypeError(f"the target has dtype {array.dtype}, which neuralab does not "
+                             f"support")
+        return Tensor._from_op(array, False)
+    return tensor(target)
+
+
+def _check_floating(name: str, kernel: str, *operands: Tensor) -> None:
+    """Losses have float kernels only: PyTorch raises NotImplementedError for integers."""
+    for t in operands:
+        if t.dtype.kind != "f":
+            raise UnsupportedDTypeError(
+                f"{name}: \"{kernel}\" not implemented for '{dtypes.torch_name(t.dtype)}': got "
+                f"a tensor of dtype {t.dtype} where a floating one (float16/32/64) is "
+                f"expected; convert it with .float()")
+
+
+def _check_same_shape(name: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
+    if tuple(input.shape) != tuple(target.shape):
+        raise ShapeError(
             f"{name}: input has shape {tuple(input.shape)} but target has shape "
-            f"{np.shape(to_array(target))}; they must match (reshape one, e.g. target.reshape"
+            f"{tuple(target.shape)}; they must match (reshape one, e.g. target.reshape"
             f"{tuple(input.shape)})"
         )
+
+
+def _elementwise_weight(name: str, what: str, weight: Any, shape: tuple,
+                        dtype: np.dtype) -> Tensor:
+    """A per-element ``weight`` in ``dtype``, checked to broadcast to ``shape`` (PyTorch
+    multiplies it in place into the losses, so it never changes their dtype)."""
+    w = weight.to(dtype) if isinstance(weight, Tensor) else Tensor._from_op(
+        np.asarray(to_array(weight), dtype=dtype), False)
+    try:
+        fits = np.broadcast_shapes(w.shape, shape) == tuple(shape)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(f"{name}: {what} of shape {tuple(w.shape)} does not broadcast to the "
+                         f"input's shape {tuple(shape)}")
+    return w
+
+
+def _pointwise_loss(name: str, kernel: str, input: Tensor, target: Any,  # noqa: A002
+                    reduction: str) -> tuple[Tensor, Tensor]:
+    """Checks shared by mse_loss and l1_loss; returns input − target (PyTorch's promotion:
+    float32 with a float64 target gives float64, with an int64 target float32)."""
+    _check_reduction(name, reduction)
+    target = _as_target(target)
+    _check_same_shape(name, input, target)
+    if dtypes.result_type(input, target).kind != "f":
+        _check_floating(name, kernel, input, target)
+    return input - target
 
 
 @register(method=False)
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
     """Mean squared error: mean over all elements of (input − target)²."""
-    _check_reduction("mse_loss", reduction)
-    _check_same_shape("mse_loss", input, target)
-    diff = input - target
+    diff = _pointwise_loss("mse_loss", "mse", input, target, reduction)
     return _reduce(diff * diff, reduction)
+
+
+@register(method=False)
+def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """Mean absolute error: mean over all elements of |input − target|."""
+    diff = _pointwise_loss("l1_loss", "l1", input, target, reduction)
+    return _reduce(diff.abs(), reduction)
 
 
 def _check_index_target(name: str, target: np.ndarray, n: int, classes: int,
                         ignore_index: int) -> None:
-    if target.dtype.kind not in "iu":
-        raise TypeError(
-            f"{name}: class-index targets must be integers (int64), got dtype {target.dtype}; "
-            f"convert with target.astype(int) (or pass probabilities with the input's shape)"
+    if target.dtype not in (dtypes.int64, dtypes.uint8):
+        kind = "integers" if target.dtype.kind in "iu" else "integers (int64)"
+        raise DTypeError(
+            f"{name}: expected target dtype to be Long or Byte, but got "
+            f"{dtypes.torch_name(target.dtype)}: class-index targets must be {kind}, got "
+            f"dtype {target.dtype}; convert with target.long() (or pass probabilities with the "
+            f"input's shape)"
         )
     if target.shape != (n,):
-        raise ValueError(f"{name}: expected a target of shape ({n},) for a batch of {n}, "
+        raise ShapeError(f"{name}: expected a target of shape ({n},) for a batch of {n}, "
                          f"got shape {target.shape}")
     if n == 0 or (target.min() >= 0 and target.max() < classes):
         return  # all in range: no per-element mask needed on the hot path
@@ -191,12 +264,21 @@ def _check_index_target(name: str, target: np.ndarray, n: int, classes: int,
         )
 
 
-def _weight_array(weight: Any, classes: int, dtype: np.dtype, name: str) -> np.ndarray | None:
+def _class_weight(weight: Any, classes: int, dtype: np.dtype, name: str) -> np.ndarray | None:
+    """The class weights of an index-target loss as an array of the input's ``dtype``: a Tensor
+    must have that dtype already (PyTorch: 'expected scalar type Float but found Double'),
+    anything else is a constant and is converted."""
     if weight is None:
         return None
+    if isinstance(weight, Tensor) and weight.dtype != dtype:
+        raise DTypeError(
+            f"{name}: expected scalar type {dtypes.torch_name(dtype)} but found "
+            f"{dtypes.torch_name(weight.dtype)}: the weight ({weight.dtype}) must have the "
+            f"input's dtype ({dtype}); convert it with weight.to({dtype})")
     w = np.asarray(to_array(weight), dtype=dtype)
     if w.shape != (classes,):
-        raise ValueError(f"{name}: weight must have shape ({classes},), got {w.shape}")
+        raise ShapeError(f"{name}: weight must have shape ({classes},), got {w.shape} (a weight "
+                         f"for each of the {classes} classes)")
     return w
 
 
@@ -206,11 +288,13 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int =
     """Negative log-likelihood of class indices, given log-probabilities of shape (N, C)."""
     _check_reduction("nll_loss", reduction)
     if input.ndim != 2:
-        raise ValueError(f"nll_loss: expected log-probabilities of shape (N, C), got {input.shape}")
+        raise ShapeError(f"nll_loss: expected log-probabilities of shape (N, C), got "
+                         f"{input.shape}")
+    _check_floating("nll_loss", "nll_loss", input)
     n, classes = input.shape
-    target = to_array(target)
+    target = _as_target(target)._data
     _check_index_target("nll_loss", target, n, classes, ignore_index)
-    w = _weight_array(weight, classes, input.dtype, "nll_loss")
+    w = _class_weight(weight, classes, input.dtype, "nll_loss")
     return NLLLoss.apply(input, target=target, weight=w, ignore_index=ignore_index,
                          reduction=reduction)
 
@@ -221,60 +305,56 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
                   label_smoothing: float = 0.0) -> Tensor:
     """Cross-entropy of raw scores (logits), with log-softmax inside (``nn.CrossEntropyLoss``).
 
-    ``input``: (N, C), (C,) or (N, C, d1, ...). ``target``: class indices (int, shape (N,) or
+    ``input``: (N, C), (C,) or (N, C, d1, ...). ``target``: class indices (int64, shape (N,) or
     (N, d1, ...)) or class probabilities (float, the input's shape). Stable for any logits.
     """
     _check_reduction("cross_entropy", reduction)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
-    target_array = to_array(target)
-    probabilities = target_array.dtype.kind == "f"
+        raise ArgumentError(f"cross_entropy: label_smoothing must be in [0, 1], got "
+                            f"{label_smoothing}")
+    target = _as_target(target)
+    probabilities = target.dtype.kind == "f"
     if probabilities and ignore_index != -100:  # silently ignoring it would hide a mistake
-        raise ValueError("cross_entropy: ignore_index applies to class-index targets only, "
-                         "not to probability targets (as in PyTorch)")
+        raise ArgumentError("cross_entropy: ignore_index applies to class-index targets only, "
+                            "not to probability targets (as in PyTorch)")
     if input.ndim == 0:
-        raise ValueError("cross_entropy: input must have a class axis, got a scalar")
+        raise ShapeError("cross_entropy: input must have a class axis, got a scalar")
+    _check_floating("cross_entropy", "log_softmax", input)
     if input.ndim == 1:  # one unbatched example
-        loss = cross_entropy(input.reshape(1, -1), target_array.reshape(1, *target_array.shape),
+        loss = cross_entropy(input.reshape(1, -1), target.reshape(1, *target.shape),
                              weight, ignore_index, reduction, label_smoothing)
         return loss.reshape(()) if reduction == "none" else loss
     classes = input.shape[1]
-    if probabilities and target_array.shape != input.shape:
-        raise TypeError(
-            f"cross_entropy: target has float dtype {target_array.dtype} and shape "
-            f"{target_array.shape}; class-index targets must be integers of shape "
-            f"({input.shape[0]},), probability targets must have the input's shape {input.shape}"
+    if probabilities and target.shape != input.shape:
+        raise DTypeError(
+            f"cross_entropy: target has float dtype {target.dtype} and shape "
+            f"{tuple(target.shape)}; class-index targets must be integers of shape "
+            f"({input.shape[0]},), probability targets must have the input's shape "
+            f"{tuple(input.shape)}"
         )
-    if not probabilities and target_array.shape[:1] != input.shape[:1]:
-        raise ValueError(
+    if not probabilities and target.shape[:1] != input.shape[:1]:
+        raise ShapeError(
             f"cross_entropy: batch sizes differ: input has {input.shape[0]} examples "
-            f"(shape {input.shape}) but target has shape {target_array.shape}"
+            f"(shape {input.shape}) but target has shape {tuple(target.shape)}"
         )
     spatial = input.shape[2:]
     if spatial:  # (N, C, d1, ...) -> (N·d1·..., C): classes on the last axis
         moved = input.permute(0, *range(2, input.ndim), 1).reshape(-1, classes)
-        flat_target = (np.moveaxis(target_array, 1, -1).reshape(-1, classes) if probabilities
-                       else target_array.reshape(-1))
+        flat_target = (target.permute(0, *range(2, target.ndim), 1).reshape(-1, classes)
+                       if probabilities else target.reshape(-1))
         loss = cross_entropy(moved, flat_target, weight, ignore_index, reduction, label_smoothing)
         return loss.reshape(input.shape[0], *spatial) if reduction == "none" else loss
 
-    w = _weight_array(weight, classes, input.dtype, "cross_entropy")
-    if not probabilities and label_smoothing == 0:  # the common case: one fused node
+    if probabilities:
+        return _cross_entropy_of_probabilities(input, target, weight, reduction, label_smoothing)
+    target_array = target._data
+    w = _class_weight(weight, classes, input.dtype, "cross_entropy")
+    if label_smoothing == 0:  # the common case: one fused node
         _check_index_target("cross_entropy", target_array, input.shape[0], classes, ignore_index)
         return CrossEntropy.apply(input, target=target_array, weight=w,
                                   ignore_index=ignore_index, reduction=reduction)
     log_probs = log_softmax(input, axis=1)
-    if probabilities:
-        t = target_array.astype(input.dtype, copy=False)
-        if label_smoothing > 0:
-            t = t * (1 - label_smoothing) + label_smoothing / classes
-        weighted = log_probs * t if w is None else log_probs * (t * w)
-        per_example = -weighted.sum(axis=1)
-        return per_example.mean() if reduction == "mean" else _reduce(per_example, reduction)
-
     nll = nll_loss(log_probs, target_array, w, ignore_index, reduction)
-    if label_smoothing == 0:
-        return nll
     # Smoothing mixes in a uniform target: (1−ε)·NLL + ε/C · Σ_c −w_c·log p_c (PyTorch's form).
     valid = target_array != ignore_index
     smooth = -(log_probs if w is None else log_probs * w).sum(axis=1) * valid
@@ -286,6 +366,27 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
     return nll * (1 - label_smoothing) + smooth * (label_smoothing / classes)
 
 
+def _cross_entropy_of_probabilities(input: Tensor, target: Tensor, weight: Any,  # noqa: A002
+                                    reduction: str, label_smoothing: float) -> Tensor:
+    """−Σ_c w_c·t_c·log softmax(x)_c per example, in the promoted dtype of the input, the
+    target and a weight tensor (PyTorch's: float32 logits with float64 targets give float64)."""
+    classes = input.shape[1]
+    if weight is not None:
+        weight = weight if isinstance(weight, Tensor) else Tensor._from_op(
+            np.asarray(to_array(weight), dtype=input.dtype), False)
+        if tuple(weight.shape) != (classes,):
+            raise ShapeError(f"cross_entropy: weight must have shape ({classes},), got "
+                             f"{tuple(weight.shape)} (a weight for each of the {classes} "
+                             f"classes)")
+    t = target
+    if label_smoothing > 0:
+        t = t * (1 - label_smoothing) + label_smoothing / classes
+    log_probs = log_softmax(input, axis=1)
+    weighted = log_probs * t if weight is None else log_probs * (t * weight)
+    per_example = -weighted.sum(axis=1)
+    return per_example.mean() if reduction == "mean" else _reduce(per_example, reduction)
+
+
 @register(method=False)
 def cross_entropy_error(input: Tensor, target: Any) -> Tensor:  # noqa: A002
     """Textbook CEE on *probabilities*: −Σ t·ln(y + 1e-7) / N (targets one-hot or indices).
@@ -295,31 +396,60 @@ def cross_entropy_error(input: Tensor, target: Any) -> Tensor:  # noqa: A002
     y = input.reshape(1, -1) if input.ndim == 1 else input
     t = to_array(target)
     if t.size == y.shape[0] and t.dtype.kind in "iu":  # class indices
-        t = t.reshape(-1)
+        t = t.reshape(-1).astype(np.int64, copy=False)
         _check_index_target("cross_entropy_error", t, y.shape[0], y.shape[1], -100)
         picked = y[np.arange(y.shape[0]), t]
         return -(picked + 1e-7).log().sum() / y.shape[0]
     t = t.reshape(y.shape) if t.size == y._data.size else t
-    _check_same_shape("cross_entropy_error", y, t)
-    return -((y + 1e-7).log() * t).sum() / y.shape[0]
+    _check_same_shape("cross_entropy_error", y, Tensor._from_op(t, False))
+    return -((y + 1e-7).log() * t.astype(y.dtype, copy=False)).sum() / y.shape[0]
 
 
 @register(method=False)
 def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
                          reduction: str = "mean") -> Tensor:
-    """BCE on probabilities: −[t·ln p + (1−t)·ln(1−p)], logs clamped at −100."""
+    """BCE on probabilities: −[t·ln p + (1−t)·ln(1−p)], logs clamped at −100.
+
+    The target must have the input's dtype, as in PyTorch ('Found dtype Double but expected
+    Float'); the losses keep it (a weight is converted to it)."""
     _check_reduction("binary_cross_entropy", reduction)
+    target = _as_target(target)
     _check_same_shape("binary_cross_entropy", input, target)
+    _check_floating("binary_cross_entropy", "binary_cross_entropy", input)
+    if target.dtype != input.dtype:
+        raise DTypeError(
+            f"binary_cross_entropy: Found dtype {dtypes.torch_name(target.dtype)} but expected "
+            f"{dtypes.torch_name(input.dtype)}: the target ({target.dtype}) must have the "
+            f"input's dtype ({input.dtype}); convert it with target.to(input.dtype)")
     losses = BinaryCrossEntropy.apply(input, target)
-    return _reduce(losses if weight is None else losses * weight, reduction)
+    if weight is not None:
+        losses = losses * _elementwise_weight("binary_cross_entropy", "weight", weight,
+                                              input.shape, input.dtype)
+    return _reduce(losses, reduction)
 
 
 @register(method=False)
 def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
                                      reduction: str = "mean", pos_weight: Any = None) -> Tensor:
-    """BCE on raw scores with the sigmoid inside, stable for any logit."""
-    _check_reduction("binary_cross_entropy_with_logits", reduction)
-    _check_same_shape("binary_cross_entropy_with_logits", input, target)
-    pw = None if pos_weight is None else np.asarray(to_array(pos_weight), dtype=input.dtype)
+    """BCE on raw scores with the sigmoid inside, stable for any logit.
+
+    The losses have the target's dtype, which must be floating (PyTorch computes them in place
+    in 1 − target: float32 logits with a float64 target give float64, and the reverse
+    float32)."""
+    name = "binary_cross_entropy_with_logits"
+    _check_reduction(name, reduction)
+    target = _as_target(target)
+    _check_same_shape(name, input, target)
+    _check_floating(name, "log_sigmoid", input)
+    if target.dtype.kind != "f":
+        raise DTypeError(
+            f"{name}: result type {dtypes.torch_name(input.dtype)} can't be cast to the desired "
+            f"output type {dtypes.torch_name(target.dtype)}: the target must be floating (the "
+            f"loss is computed in its dtype), got {target.dtype}; convert it with "
+            f"target.to(input.dtype)")
+    pw = None if pos_weight is None else _elementwise_weight(
+        name, "pos_weight", pos_weight, input.shape, input.dtype)._data
     losses = BinaryCrossEntropyWithLogits.apply(input, target, pos_weight=pw)
-    return _reduce(losses if weight is None else losses * weight, reduction)
+    if weight is not None:
+        losses = losses * _elementwise_weight(name, "weight", weight, input.shape, target.dtype)
+    return _reduce(losses, reduction)

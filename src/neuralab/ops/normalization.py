@@ -7,7 +7,9 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from .. import dtypes
 from ..autograd.function import Function
+from ..errors import ArgumentError, DTypeError, ShapeError, UnsupportedDTypeError
 from ..parallel import over_batch
 from ..tensor import Tensor, to_array
 from .registry import register
@@ -144,7 +146,7 @@ class BatchNorm(Function):
         bias = params[-1] if affine[1] else None
         layout = _ChannelView(x)
         count = x.size // x.shape[1]
-        dtype = np.result_type(x, *params)  # float16 stays float16, as in torch
+        dtype = x.dtype  # also with float32 parameters for a float16 input, as in torch
         if training:
             mean, var = layout.statistics()  # biased variance: divides by m, as torch
             inv_std = 1 / np.sqrt(var + eps)
@@ -202,6 +204,29 @@ class BatchNorm(Function):
         return (grad_x, *grads)
 
 
+def _check_dtypes(input: Any, named: tuple) -> None:  # noqa: A002
+    """PyTorch's rule: a floating input, and tensor parameters and running statistics of one
+    dtype, the input's (or float32 with a float16 input: "mixed dtype"). The output has the
+    input's dtype. Parameters that are not Tensors are constants, converted."""
+    dtype = np.asarray(to_array(input)).dtype
+    if dtype.kind != "f":
+        raise UnsupportedDTypeError(
+            f"batch_norm: \"batch_norm\" not implemented for '{dtypes.torch_name(dtype)}': got "
+            f"an input of dtype {dtype}; convert it with .float()")
+    tensors = [(name, v) for name, v in named if isinstance(v, Tensor)]
+    if not tensors:
+        return
+    first = tensors[0][1].dtype
+    allowed = (dtype, dtypes.float32) if dtype == dtypes.float16 else (dtype,)
+    for name, value in tensors:
+        if value.dtype != first or value.dtype not in allowed:
+            raise DTypeError(
+                f"batch_norm: mixed dtype: expected {name} to have the input's dtype {dtype}"
+                f"{' (or float32, for all parameters)' if dtype == dtypes.float16 else ''}, got "
+                f"{value.dtype}; convert the input with .to(neuralab.{value.dtype}) or the "
+                f"layer with .to(neuralab.{dtype})")
+
+
 @register(method=False)
 def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = None,  # noqa: A002
                bias: Any = None, training: bool = False, momentum: float = 0.1,
@@ -213,22 +238,24 @@ def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = No
     """
     shape = np.shape(to_array(input))
     if len(shape) < 2:
-        raise ValueError(f"batch_norm: expected an input of shape (N, C) or (N, C, *), got "
+        raise ShapeError(f"batch_norm: expected an input of shape (N, C) or (N, C, *), got "
                          f"{tuple(shape)}")
     channels = shape[1]
     stats = [None if r is None else to_array(r) for r in (running_mean, running_var)]
-    for name, value in (("running_mean", stats[0]), ("running_var", stats[1]),
-                        ("weight", weight), ("bias", bias)):
+    named = (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+             ("bias", bias))
+    for name, value in named:
         got = None if value is None else np.shape(to_array(value))
         if got is not None and got != (channels,):
-            raise ValueError(f"batch_norm: {name} must have shape ({channels},) for an input of "
+            raise ShapeError(f"batch_norm: {name} must have shape ({channels},) for an input of "
                              f"shape {tuple(shape)} ({channels} channels), got {got}")
+    _check_dtypes(input, named)
     if not training and (stats[0] is None or stats[1] is None):
-        raise ValueError("batch_norm: running_mean and running_var are needed in evaluation "
-                         "mode (training=False)")
+        raise ArgumentError("batch_norm: running_mean and running_var are needed in evaluation "
+                            "mode (training=False)")
     if training and int(np.prod(shape)) // channels <= 1:
-        raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
-                         f"got input of shape {tuple(shape)}")
+        raise ArgumentError(f"batch_norm: expected more than 1 value per channel when training, "
+                            f"got input of shape {tuple(shape)}")
     params = [p for p in (weight, bias) if p is not None]
     return BatchNorm.apply(input, *params, affine=(weight is not None, bias is not None),
                            running_mean=stats[0], running_var=stats[1], training=bool(training),

@@ -11,9 +11,11 @@ from typing import Any
 
 import numpy as np
 
+from .. import dtypes
 from ..autograd.function import Function
+from ..errors import ArgumentError, DTypeError, ShapeError, UnsupportedDTypeError
 from ..parallel import matmul, over_batch
-from ..tensor import Tensor
+from ..tensor import Tensor, to_array
 from .conv import _pair
 from .registry import register
 
@@ -22,13 +24,15 @@ def _pool_geometry(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, in
                    padding: tuple[int, int], op: str) -> tuple[int, int]:
     """Check the arguments as PyTorch does and return the output size (OH, OW)."""
     if x.ndim != 4:
-        raise ValueError(f"{op}: expected a 4-D input (N, C, H, W), got shape {x.shape}")
+        raise ShapeError(f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape "
+                         f"{x.shape}")
     if padding[0] * 2 > kernel[0] or padding[1] * 2 > kernel[1]:
-        raise ValueError(f"{op}: padding {padding} must be at most half of kernel_size {kernel}")
+        raise ArgumentError(f"{op}: padding {padding} must be at most half of kernel_size "
+                            f"{kernel}")
     out = tuple((size + 2 * p - k) // s + 1
                 for size, k, s, p in zip(x.shape[2:], kernel, stride, padding))
     if min(out) < 1:
-        raise ValueError(f"{op}: input of shape {x.shape} (padding {padding}) is smaller than "
+        raise ShapeError(f"{op}: input of shape {x.shape} (padding {padding}) is smaller than "
                          f"kernel_size {kernel}")
     return out[0], out[1]
 
@@ -209,7 +213,9 @@ class AvgPool2d(Function):
                           for o, s, p, k, size in zip(out_hw, stride, padding, kernel, x.shape[2:]))
             self.divisor = np.outer(rows, cols).astype(total.dtype)
         total /= self.divisor
-        return total
+        if x.dtype.kind in "iu":  # int64: PyTorch's integer division, truncated toward zero
+            return np.trunc(total).astype(x.dtype)
+        return total.astype(x.dtype, copy=False)  # float16 summed in float32, as torch
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         share = grad_out / self.divisor
@@ -238,40 +244,67 @@ class AdaptiveAvgPool2d(Function):
 
     def forward(self, x: np.ndarray, output_size: tuple[Any, Any] = (1, 1)) -> np.ndarray:
         if x.ndim != 4:
-            raise ValueError(f"adaptive_avg_pool2d: expected a 4-D input (N, C, H, W), got "
-                             f"shape {x.shape}")
+            raise ShapeError(f"adaptive_avg_pool2d: expected a 3-D (C, H, W) or 4-D (N, C, H, "
+                             f"W) input, got shape {x.shape}")
         h, w = x.shape[2:]
         oh, ow = (h if output_size[0] is None else output_size[0],
                   w if output_size[1] is None else output_size[1])
         if min(h, w) < 1:
-            raise ValueError(f"adaptive_avg_pool2d: input of shape {x.shape} is empty")
-        dtype = np.result_type(x, np.float32)
+            raise ShapeError(f"adaptive_avg_pool2d: input of shape {x.shape} is empty")
+        dtype = np.result_type(x, np.float32)  # float16 is averaged in float32, as torch
         self.rows, self.cols = _adaptive_matrix(h, oh, dtype), _adaptive_matrix(w, ow, dtype)
-        return matmul(matmul(self.rows, x), self.cols.T)
+        return matmul(matmul(self.rows, x), self.cols.T).astype(x.dtype, copy=False)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         return matmul(matmul(self.rows.T, grad_out), self.cols)
 
 
+def _batched(input: Any, op: Any) -> Tensor:  # noqa: A002
+    """``op(input)`` on a 4-D input; a 3-D (C, H, W) input is one unbatched image, as in
+    PyTorch."""
+    if np.ndim(to_array(input)) != 3:
+        return op(input)
+    x = input.reshape(1, *input.shape) if isinstance(input, Tensor) else to_array(input)[None]
+    out = op(x)
+    return out.reshape(out.shape[1:])
+
+
+def _check_dtype(op: str, input: Any, allowed: str) -> None:  # noqa: A002
+    """Refuse a dtype PyTorch has no kernel for; ``allowed`` lists NumPy kinds ('f', 'i', ...)
+    or 'int64' for float and int64 only."""
+    dtype = np.asarray(to_array(input)).dtype
+    if dtype.kind == "f" or dtype.kind in allowed or (allowed == "int64" and dtype == np.int64):
+        return
+    raise UnsupportedDTypeError(
+        f"{op}: \"{op}\" not implemented for '{dtypes.torch_name(dtype)}': got an input of "
+        f"dtype {dtype}; convert it with .float()")
+
+
 @register(method=False)
 def max_pool2d(input: Any, kernel_size: Any, stride: Any = None,  # noqa: A002
                padding: Any = 0) -> Tensor:
-    """Max over k×k windows (``torch.nn.functional.max_pool2d``); stride defaults to kernel."""
+    """Max over k×k windows (``torch.nn.functional.max_pool2d``); stride defaults to kernel.
+    Float and integer inputs (not bool, as PyTorch)."""
     kernel = _pair(kernel_size, "kernel_size", "max_pool2d", 1)
     stride = kernel if stride is None else _pair(stride, "stride", "max_pool2d", 1)
     padding = _pair(padding, "padding", "max_pool2d", 0)
-    return MaxPool2d.apply(input, kernel=kernel, stride=stride, padding=padding)
+    _check_dtype("max_pool2d", input, "iu")
+    return _batched(input, lambda x: MaxPool2d.apply(x, kernel=kernel, stride=stride,
+                                                     padding=padding))
 
 
 @register(method=False)
 def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None,  # noqa: A002
                padding: Any = 0, count_include_pad: bool = True) -> Tensor:
-    """Mean over k×k windows (``torch.nn.functional.avg_pool2d``); stride defaults to kernel."""
+    """Mean over k×k windows (``torch.nn.functional.avg_pool2d``); stride defaults to kernel.
+    The output keeps the input's dtype: float, or int64 with the mean truncated (PyTorch)."""
     kernel = _pair(kernel_size, "kernel_size", "avg_pool2d", 1)
     stride = kernel if stride is None else _pair(stride, "stride", "avg_pool2d", 1)
     padding = _pair(padding, "padding", "avg_pool2d", 0)
-    return AvgPool2d.apply(input, kernel=kernel, stride=stride, padding=padding,
-                           count_include_pad=bool(count_include_pad))
+    _check_dtype("avg_pool2d", input, "int64")
+    return _batched(input, lambda x: AvgPool2d.apply(
+        x, kernel=kernel, stride=stride, padding=padding,
+        count_include_pad=bool(count_include_pad)))
 
 
 def _output_size(output_size: Any) -> tuple[Any, Any]:
@@ -279,12 +312,18 @@ def _output_size(output_size: Any) -> tuple[Any, Any]:
         output_size)
     if len(pair) != 2 or not all(v is None or isinstance(v, (int, np.integer))
                                  and not isinstance(v, bool) and v >= 1 for v in pair):
-        raise ValueError(f"adaptive_avg_pool2d: output_size must be a positive int or a pair of "
-                         f"positive ints (or None), got {output_size!r}")
+        raise ArgumentError(f"adaptive_avg_pool2d: output_size must be a positive int or a pair "
+                            f"of positive ints (or None), got {output_size!r}")
     return pair[0], pair[1]
 
 
 @register(method=False)
 def adaptive_avg_pool2d(input: Any, output_size: Any) -> Tensor:  # noqa: A002
-    """Average into an output of ``output_size`` (``torch.nn.functional.adaptive_avg_pool2d``)."""
-    return AdaptiveAvgPool2d.apply(input, output_size=_output_size(output_size))
+    """Average into an output of ``output_size`` (``torch.nn.functional.adaptive_avg_pool2d``);
+    floating inputs only, as in PyTorch."""
+    size = _output_size(output_size)
+    dtype = np.asarray(to_array(input)).dtype
+    if dtype.kind != "f":
+        raise DTypeError(f"adaptive_avg_pool2d: mean(): could not infer output dtype: the input "
+                         f"must be floating, got {dtype}; convert it with .float()")
+    return _batched(input, lambda x: AdaptiveAvgPool2d.apply(x, output_size=size))
