@@ -221,6 +221,9 @@ def _pointwise_loss(name: str, kernel: str, input: Tensor, target: Any,  # noqa:
     _check_reduction(name, reduction)
     target = _as_target(target)
     _check_same_shape(name, input, target)
+    if name == "l1_loss" and dtypes.bool_ in (input.dtype, target.dtype):  # torch subtracts
+        raise DTypeError("l1_loss: Subtraction, the `-` operator, with a bool tensor is not "
+                         "supported: got a bool input or target; convert it with .float()")
     if dtypes.result_type(input, target).kind != "f":
         _check_floating(name, kernel, input, target)
     return input - target

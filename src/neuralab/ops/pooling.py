@@ -269,11 +269,10 @@ def _batched(input: Any, op: Any) -> Tensor:  # noqa: A002
     return out.reshape(out.shape[1:])
 
 
-def _check_dtype(op: str, input: Any, allowed: str) -> None:  # noqa: A002
-    """Refuse a dtype PyTorch has no kernel for; ``allowed`` lists NumPy kinds ('f', 'i', ...)
-    or 'int64' for float and int64 only."""
+def _check_dtype(op: str, input: Any, allowed: tuple[np.dtype, ...]) -> None:  # noqa: A002
+    """Refuse a dtype PyTorch has no kernel for: any float dtype passes, and ``allowed``."""
     dtype = np.asarray(to_array(input)).dtype
-    if dtype.kind == "f" or dtype.kind in allowed or (allowed == "int64" and dtype == np.int64):
+    if dtype.kind == "f" or dtype in allowed:
         return
     raise UnsupportedDTypeError(
         f"{op}: \"{op}\" not implemented for '{dtypes.torch_name(dtype)}': got an input of "
@@ -288,7 +287,8 @@ def max_pool2d(input: Any, kernel_size: Any, stride: Any = None,  # noqa: A002
     kernel = _pair(kernel_size, "kernel_size", "max_pool2d", 1)
     stride = kernel if stride is None else _pair(stride, "stride", "max_pool2d", 1)
     padding = _pair(padding, "padding", "max_pool2d", 0)
-    _check_dtype("max_pool2d", input, "iu")
+    _check_dtype("max_pool2d", input, (dtypes.uint8, dtypes.int8, dtypes.int16, dtypes.int32,
+                                       dtypes.int64))
     return _batched(input, lambda x: MaxPool2d.apply(x, kernel=kernel, stride=stride,
                                                      padding=padding))
 
@@ -301,7 +301,7 @@ def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None,  # noqa: A002
     kernel = _pair(kernel_size, "kernel_size", "avg_pool2d", 1)
     stride = kernel if stride is None else _pair(stride, "stride", "avg_pool2d", 1)
     padding = _pair(padding, "padding", "avg_pool2d", 0)
-    _check_dtype("avg_pool2d", input, "int64")
+    _check_dtype("avg_pool2d", input, (dtypes.int64,))
     return _batched(input, lambda x: AvgPool2d.apply(
         x, kernel=kernel, stride=stride, padding=padding,
         count_include_pad=bool(count_include_pad)))
