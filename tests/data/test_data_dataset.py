@@ -2,9 +2,11 @@
 
 import numpy as np
 import pytest
+import torch
 
 import neuralab as nl
 from neuralab.data import Dataset, TensorDataset, random_split, train_val_split
+from neuralab.data.dataset import Subset
 
 
 def _data(n=10):
@@ -19,7 +21,7 @@ def test_tensor_dataset_indexing_and_storage():
     data = TensorDataset(x, y)
     assert len(data) == 4
     assert all(isinstance(a, np.ndarray) for a in data.tensors)
-    assert data.tensors[0] is x.data  # unwrapped, not copied
+    assert data.tensors[0] is x.numpy()  # unwrapped, not copied
     xi, yi = data[2]
     np.testing.assert_array_equal(xi, [4.0, 5.0])
     assert yi == 1
@@ -36,27 +38,36 @@ def test_tensor_dataset_size_mismatch_names_the_sizes():
         TensorDataset(np.float32(1.0))
 
 
-def test_dataset_is_abstract():
-    with pytest.raises(TypeError):
-        Dataset()
+def test_dataset_base_class_is_torchs():
+    # As torch.utils.data.Dataset: instantiable, but indexing needs a subclass.
+    for base in (Dataset, torch.utils.data.Dataset):
+        with pytest.raises(NotImplementedError, match="__getitem__"):
+            base()[0]
 
 
 def _rows(data):
-    return sorted(map(tuple, data.tensors[0].tolist()))
+    if isinstance(data, TensorDataset):
+        return sorted(map(tuple, data.tensors[0].tolist()))
+    return sorted(tuple(data[i][0].tolist()) for i in range(len(data)))
 
 
 def test_random_split_counts_and_fractions_partition_the_data():
     data = _data(10)
     parts = random_split(data, [6, 3, 1], seed=0)
     assert [len(p) for p in parts] == [6, 3, 1]
+    assert all(isinstance(p, Subset) and p.dataset is data for p in parts)  # as torch
+    assert sorted(i for p in parts for i in p.indices) == list(range(10))
     assert sorted(sum((_rows(p) for p in parts), [])) == _rows(data)
     for part in parts:  # labels travel with their rows
-        np.testing.assert_array_equal(part.tensors[1], (part.tensors[0][:, 0] // 3) % 3)
-        assert part.classes == ["a", "b", "c"]
+        for i in range(len(part)):
+            x, y = part[i]
+            assert y == (x[0] // 3) % 3
     assert [len(p) for p in random_split(data, [0.5, 0.25, 0.25], seed=0)] == [6, 2, 2]  # torch
     assert [len(p) for p in random_split(_data(7), [0.3, 0.3, 0.4], seed=0)] == [3, 2, 2]
-    with pytest.raises(ValueError, match="summing to the dataset size 10"):
+    with pytest.raises(ValueError, match="Sum of input lengths does not equal"):
         random_split(data, [6, 3], seed=0)
+    with pytest.raises(ValueError, match="non-negative counts"):
+        random_split(data, [-1, 11], seed=0)  # torch would slice nonsense; refused here
 
 
 def test_random_split_is_seeded():
@@ -64,13 +75,20 @@ def test_random_split_is_seeded():
     a = random_split(data, [15, 5], seed=3)
     b = random_split(data, [15, 5], seed=3)
     c = random_split(data, [15, 5], seed=4)
-    np.testing.assert_array_equal(a[1].tensors[0], b[1].tensors[0])
-    assert not np.array_equal(a[1].tensors[0], c[1].tensors[0])
+    assert a[1].indices == b[1].indices
+    assert a[1].indices != c[1].indices
     nl.manual_seed(7)
     d = random_split(data, [15, 5])
     nl.manual_seed(7)
     e = random_split(data, [15, 5])
-    np.testing.assert_array_equal(d[1].tensors[0], e[1].tensors[0])
+    assert d[1].indices == e[1].indices
+    f = random_split(data, [15, 5], generator=np.random.default_rng(3))
+    g = random_split(data, [15, 5], generator=np.random.default_rng(3))
+    assert f[0].indices == g[0].indices
+    with pytest.raises(ValueError, match="not both"):
+        random_split(data, [15, 5], generator=np.random.default_rng(3), seed=3)
+    with pytest.raises(TypeError, match="numpy.random.Generator"):
+        random_split(data, [15, 5], generator=3)
 
 
 def test_train_val_split():

@@ -17,7 +17,7 @@ def _data(n=10):
 
 
 def _order(batches):
-    return [int(v) for x, _ in batches for v in x.data[:, 0] // 2]
+    return [int(v) for x, _ in batches for v in x.numpy()[:, 0] // 2]
 
 
 def test_batch_sizes_len_and_drop_last():
@@ -40,9 +40,10 @@ def test_unshuffled_batches_hold_the_data_in_order_as_tensors():
     batches = list(DataLoader(data, batch_size=4))
     x, y = batches[0]
     assert isinstance(x, nl.Tensor) and isinstance(y, nl.Tensor)
-    assert x.dtype == np.float32 and y.dtype == np.int64  # labels widened to int64
-    np.testing.assert_array_equal(x.data, [[0, 1], [2, 3], [4, 5], [6, 7]])
-    np.testing.assert_array_equal(y.data, [0, 1, 2, 3])
+    assert isinstance(batches[0], list)  # as torch's default_collate makes of tuples
+    assert x.dtype == np.float32 and y.dtype == np.uint8  # the stored dtypes, as in torch
+    np.testing.assert_array_equal(x.numpy(), [[0, 1], [2, 3], [4, 5], [6, 7]])
+    np.testing.assert_array_equal(y.numpy(), [0, 1, 2, 3])
     assert _order(batches) == list(range(10))
 
 
@@ -59,7 +60,7 @@ def test_same_seed_same_batches_and_each_epoch_a_new_permutation():
     assert _order(list(DataLoader(data, batch_size=8, shuffle=True, seed=124))) != epochs_a[0]
     # and the batch contents match the order (x row i belongs with label i % 4)
     for x, y in DataLoader(data, batch_size=8, shuffle=True, seed=5):
-        np.testing.assert_array_equal(y.data, (x.data[:, 0] // 2) % 4)
+        np.testing.assert_array_equal(y.numpy(), (x.numpy()[:, 0] // 2) % 4)
 
 
 def test_manual_seed_makes_unseeded_shuffling_reproducible():
@@ -107,7 +108,7 @@ def test_batches_are_per_batch_copies_and_no_epoch_copies_the_dataset():
     tracemalloc.start()
     try:
         for xb, _ in loader:
-            assert not np.shares_memory(xb.data, x)
+            assert not np.shares_memory(xb.numpy(), x)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -115,7 +116,7 @@ def test_batches_are_per_batch_copies_and_no_epoch_copies_the_dataset():
     assert peak < 1_000_000
     assert data.tensors[0] is x
     xb, _ = next(iter(DataLoader(data, batch_size=4)))
-    xb.data[:] = -1  # mutating a batch must not touch the data set
+    xb.numpy()[:] = -1  # mutating a batch must not touch the data set
     assert x[:4].min() == 1.0
 
 
@@ -132,13 +133,13 @@ def test_generic_dataset_is_collated_with_stack():
     assert len(batches) == 3
     images, labels, halves = batches[1]
     assert images.shape == (2, 2, 2) and images.dtype == np.float64  # stored dtype kept
-    np.testing.assert_array_equal(images.data[:, 0, 0], [2, 3])
+    np.testing.assert_array_equal(images.numpy()[:, 0, 0], [2, 3])
     assert labels.dtype == np.int64
-    np.testing.assert_array_equal(labels.data, [20, 30])
-    assert halves.dtype == nl.get_default_dtype()  # Python floats, like nl.Tensor(1.5)
-    np.testing.assert_array_equal(halves.data, [1.0, 1.5])
+    np.testing.assert_array_equal(labels.numpy(), [20, 30])
+    assert halves.dtype == np.float64  # Python floats: float64, as torch's default_collate
+    np.testing.assert_array_equal(halves.numpy(), [1.0, 1.5])
     orders = [
-        [int(v) for _, lab, _ in DataLoader(Pairs(), 2, shuffle=True, seed=s) for v in lab.data]
+        [int(v) for _, lab, _ in DataLoader(Pairs(), 2, shuffle=True, seed=s) for v in lab]
         for s in (1, 1)
     ]
     assert orders[0] == orders[1] and sorted(orders[0]) == [0, 10, 20, 30, 40]

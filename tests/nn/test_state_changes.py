@@ -142,8 +142,13 @@ def test_to_refuses_non_floating_dtypes_like_torch_and_changes_nothing() -> None
             m.to(dtype)
         with pytest.raises(TypeError, match="floating point"):
             torch_model().to(tdtype)
-    with pytest.raises(TypeError, match="not a dtype"):
+    # A string is a device, as in PyTorch (which raises RuntimeError: invalid device string).
+    with pytest.raises(RuntimeError, match="no such dtype"):
         m.to("no such dtype")
+    with pytest.raises(RuntimeError):
+        torch_model().to("no such dtype")
+    with pytest.raises(TypeError, match="dtype"):
+        m.to(dtype="no such dtype")
     assert_unchanged(m, before)
     m.to(np.float64)
     assert all(p.dtype == np.float64 for p in m.parameters())

@@ -1,9 +1,17 @@
-"""Datasets: indexable collections of examples, and seeded splits of them."""
+"""Datasets (PyTorch's ``torch.utils.data`` classes) and seeded splits of them.
+
+``Dataset`` (indexable), ``IterableDataset`` (a stream), ``Subset``, ``ConcatDataset``,
+``ChainDataset`` and ``random_split`` behave as in PyTorch. ``TensorDataset`` here stores NumPy
+arrays (``dataset.tensors`` are arrays, ``dataset[i]`` a tuple of array rows) and can name its
+classes; ``neuralab.utils.data.TensorDataset`` is the Tensor version PyTorch code expects.
+"""
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from collections.abc import Sequence
+import bisect
+import math
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -11,17 +19,33 @@ import numpy as np
 from ..random import default_generator
 from ..tensor import Tensor
 
-__all__ = ["Dataset", "TensorDataset", "collate", "random_split", "train_val_split"]
+__all__ = ["ChainDataset", "ConcatDataset", "Dataset", "IterableDataset", "Subset",
+           "TensorDataset", "collate", "random_split", "train_val_split"]
 
 
-class Dataset(ABC):
-    """An indexable collection of examples: ``dataset[i]`` and ``len(dataset)``."""
+class Dataset:
+    """An indexable collection of examples: subclasses define ``__getitem__`` (and usually
+    ``__len__``, which ``DataLoader`` needs). ``a + b`` concatenates two datasets."""
 
-    @abstractmethod
-    def __getitem__(self, index: int) -> Any: ...
+    def __getitem__(self, index: Any) -> Any:
+        raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
 
-    @abstractmethod
-    def __len__(self) -> int: ...
+    def __add__(self, other: Dataset) -> ConcatDataset:
+        return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """A stream of examples: subclasses define ``__iter__``. ``a + b`` chains two streams."""
+
+    def __iter__(self) -> Iterator[Any]:
+        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
+
+    def __add__(self, other: Dataset) -> ChainDataset:  # type: ignore[override]
+        return ChainDataset([self, other])
+
+
+class SizeMismatchError(ValueError, AssertionError):
+    """Tensors of different lengths for one dataset (PyTorch raises AssertionError)."""
 
 
 class TensorDataset(Dataset):
@@ -40,21 +64,100 @@ class TensorDataset(Dataset):
                 raise ValueError(f"TensorDataset: array {i} is a scalar, it has no first dimension")
         sizes = [len(a) for a in arrays]
         if len(set(sizes)) != 1:
-            raise ValueError(
-                f"TensorDataset: all arrays must have the same first dimension, got sizes {sizes}"
-            )
-        self.tensors: tuple[np.ndarray, ...] = arrays
+            raise SizeMismatchError(f"Size mismatch between tensors: TensorDataset: all arrays "
+                                    f"must have the same first dimension, got sizes {sizes}")
+        self.tensors: tuple[Any, ...] = arrays
         self.classes: list[str] | None = list(classes) if classes is not None else None
 
-    def __getitem__(self, index: Any) -> tuple[np.ndarray, ...]:
+    def _columns(self) -> tuple[np.ndarray, ...]:
+        """The stored arrays, for the DataLoader's one-copy-per-batch fast path."""
+        return self.tensors
+
+    def __getitem__(self, index: Any) -> tuple[Any, ...]:
         return tuple(array[index] for array in self.tensors)
 
     def __len__(self) -> int:
         return len(self.tensors[0])
 
     def __repr__(self) -> str:
-        shapes = ", ".join(f"{a.dtype}{list(a.shape)}" for a in self.tensors)
-        return f"TensorDataset({shapes})"
+        shapes = ", ".join(f"{a.dtype}{list(a.shape)}" for a in self._columns())
+        return f"{type(self).__name__}({shapes})"
+
+
+class Subset(Dataset):
+    """The examples of ``dataset`` at ``indices``: ``subset[i]`` is ``dataset[indices[i]]``."""
+
+    def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
+        self.dataset, self.indices = dataset, indices
+
+    def __getitem__(self, idx: Any) -> Any:
+        if isinstance(idx, list):
+            return self.dataset[[self.indices[i] for i in idx]]
+        return self.dataset[self.indices[idx]]
+
+    def __getitems__(self, indices: list[int]) -> list[Any]:
+        """A batch of examples (the DataLoader asks for a list of indices at once)."""
+        getitems = getattr(self.dataset, "__getitems__", None)
+        if callable(getitems):
+            return getitems([self.indices[i] for i in indices])
+        return [self.dataset[self.indices[i]] for i in indices]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class ConcatDataset(Dataset):
+    """Datasets one after another: index ``i`` is looked up in the dataset that holds it."""
+
+    @staticmethod
+    def cumsum(sequence: Iterable[Any]) -> list[int]:
+        sizes, total = [], 0
+        for dataset in sequence:
+            total += len(dataset)
+            sizes.append(total)
+        return sizes
+
+    def __init__(self, datasets: Iterable[Any]) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise AssertionError("datasets should not be an empty iterable")
+        for dataset in self.datasets:
+            if isinstance(dataset, IterableDataset):
+                raise AssertionError("ConcatDataset does not support IterableDataset")
+        self.cumulative_sizes = self.cumsum(self.datasets)
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, idx: int) -> Any:
+        if idx < 0:
+            if -idx > len(self):
+                raise ValueError("absolute value of index should not exceed dataset length")
+            idx = len(self) + idx
+        which = bisect.bisect_right(self.cumulative_sizes, idx)
+        start = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][idx - start]
+
+
+class ChainDataset(IterableDataset):
+    """Iterable datasets one after another."""
+
+    def __init__(self, datasets: Iterable[Any]) -> None:
+        self.datasets = datasets
+
+    def __iter__(self) -> Iterator[Any]:
+        for dataset in self.datasets:
+            if not isinstance(dataset, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            yield from dataset
+
+    def __len__(self) -> int:
+        total = 0
+        for dataset in self.datasets:
+            if not isinstance(dataset, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            total += len(dataset)
+        return total
 
 
 def _as_array(value: Any) -> np.ndarray:
@@ -62,7 +165,8 @@ def _as_array(value: Any) -> np.ndarray:
 
 
 def collate(items: Sequence[Any]) -> Any:
-    """Stack examples into batch arrays: a tuple of arrays for tuple examples."""
+    """Stack examples into batch arrays: a tuple of arrays for tuple examples (NumPy; the
+    DataLoader uses ``default_collate``, which makes Tensors as PyTorch does)."""
     first = items[0]
     if isinstance(first, (tuple, list)):
         return tuple(
@@ -71,9 +175,10 @@ def collate(items: Sequence[Any]) -> Any:
     return np.stack([_as_array(item) for item in items])
 
 
-def _to_tensor_dataset(dataset: Dataset) -> TensorDataset:
+def _to_tensor_dataset(dataset: Any) -> TensorDataset:
+    """``dataset`` as a TensorDataset of arrays (its examples collated, its classes kept)."""
     if isinstance(dataset, TensorDataset):
-        return dataset
+        return TensorDataset(*dataset._columns(), classes=dataset.classes)
     if len(dataset) == 0:
         raise ValueError("cannot split an empty dataset")
     columns = collate([dataset[i] for i in range(len(dataset))])
@@ -81,47 +186,69 @@ def _to_tensor_dataset(dataset: Dataset) -> TensorDataset:
     return TensorDataset(*columns, classes=getattr(dataset, "classes", None))
 
 
-def _subset(data: TensorDataset, indices: np.ndarray) -> TensorDataset:
-    return TensorDataset(*(a[indices] for a in data.tensors), classes=data.classes)
-
-
-def _generator(seed: int | None) -> np.random.Generator:
+def _seeded(seed: int | None) -> np.random.Generator:
+    """A fresh generator: from ``seed``, or seeded by a draw from neuralab's default one."""
     if seed is None:
         return np.random.default_rng(default_generator().integers(2**63))
     return np.random.default_rng(seed)
 
 
-def random_split(
-    dataset: Dataset, lengths: Sequence[int | float], seed: int | None = None
-) -> list[TensorDataset]:
-    """Shuffle, then cut into parts of the given sizes (counts, or fractions summing to 1).
-
-    ``seed=None`` draws from neuralab's default generator (see ``neuralab.manual_seed``).
-    """
-    data = _to_tensor_dataset(dataset)
-    n = len(data)
-    if all(isinstance(x, float) for x in lengths) and abs(sum(lengths) - 1) < 1e-6:
-        if any(x < 0 for x in lengths):
-            raise ValueError(f"random_split: fractions must be >= 0, got {list(lengths)}")
-        counts = [int(np.floor(n * x)) for x in lengths]
-        for i in range(n - sum(counts)):  # hand out the remainder round-robin, like torch
+def _split_lengths(n: int, lengths: Sequence[Any]) -> list[int]:
+    """PyTorch's rule: fractions summing to 1 become floor(n·f) each, the remainder handed
+    out one at a time from the first split on; otherwise counts summing to ``n``."""
+    lengths = list(lengths)
+    total = sum(lengths)
+    if math.isclose(total, 1) and total <= 1:
+        counts = []
+        for i, fraction in enumerate(lengths):
+            if fraction < 0 or fraction > 1:
+                raise ValueError(f"Fraction at index {i} is not between 0 and 1")
+            counts.append(math.floor(n * fraction))
+        for i in range(n - sum(counts)):
             counts[i % len(counts)] += 1
-    else:
-        counts = [int(x) for x in lengths]
-        if any(c < 0 or c != x for c, x in zip(counts, lengths, strict=True)) or sum(counts) != n:
-            raise ValueError(
-                f"random_split: lengths {list(lengths)} must be non-negative counts summing to "
-                f"the dataset size {n}, or fractions summing to 1"
-            )
-    order = _generator(seed).permutation(n)
-    bounds = np.cumsum([0, *counts])
-    return [_subset(data, order[lo:hi]) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+        for i, count in enumerate(counts):
+            if count == 0:
+                warnings.warn(f"Length of split at index {i} is 0. This might result in an "
+                              f"empty dataset.", UserWarning, stacklevel=3)
+        return counts
+    if any(isinstance(x, bool) or int(x) != x or x < 0 for x in lengths):
+        raise ValueError(f"random_split: lengths {lengths} must be non-negative counts "
+                         f"summing to the dataset size {n}, or fractions summing to 1")
+    if total != n:
+        raise ValueError(f"Sum of input lengths does not equal the length of the input "
+                         f"dataset! (lengths {lengths} sum to {total}, the dataset has {n} "
+                         f"examples; fractions must sum to 1)")
+    return [int(x) for x in lengths]
+
+
+def random_split(dataset: Any, lengths: Sequence[int | float],
+                 generator: np.random.Generator | None = None, *,
+                 seed: int | None = None) -> list[Subset]:
+    """Shuffle the indices, then cut them into ``Subset``s of the given sizes (counts, or
+    fractions summing to 1, as PyTorch computes them).
+
+    The permutation comes from ``generator`` (a ``numpy.random.Generator``) if given, else
+    from a generator seeded by ``seed``, else from one seeded by a draw from neuralab's
+    default generator (so ``neuralab.manual_seed`` makes the split reproducible).
+    """
+    if generator is not None and seed is not None:
+        raise ValueError("random_split: give generator= or seed=, not both")
+    if generator is not None and not isinstance(generator, np.random.Generator):
+        raise TypeError(f"random_split: generator must be a numpy.random.Generator, got "
+                        f"{type(generator).__name__}")
+    counts = _split_lengths(len(dataset), lengths)
+    rng = generator if generator is not None else _seeded(seed)
+    order = rng.permutation(sum(counts)).tolist()
+    bounds = np.cumsum([0, *counts]).tolist()
+    return [Subset(dataset, order[lo:hi]) for lo, hi in zip(bounds[:-1], bounds[1:],
+                                                            strict=True)]
 
 
 def train_val_split(
-    dataset: Dataset, val_fraction: float = 0.2, seed: int | None = None
+    dataset: Any, val_fraction: float = 0.2, seed: int | None = None
 ) -> tuple[TensorDataset, TensorDataset]:
-    """Split into (train, validation) with ``round(val_fraction * len)`` validation examples.
+    """Split into (train, validation) TensorDatasets of arrays (keeping ``classes``) with
+    ``round(val_fraction * len)`` validation examples.
 
     Refuses a split that would leave either part empty (an empty validation set has no loss).
     """
@@ -136,5 +263,12 @@ def train_val_split(
         raise ValueError(f"train_val_split: val_fraction {val_fraction} of {n} examples leaves "
                          f"{n - n_val} for training and {n_val} for validation; each needs at "
                          "least one")
-    train, val = random_split(dataset, [n - n_val, n_val], seed)
-    return train, val
+    data = _to_tensor_dataset(dataset)
+    train, val = random_split(data, [n - n_val, n_val], seed=seed)
+    return _materialise(train), _materialise(val)
+
+
+def _materialise(subset: Subset) -> TensorDataset:
+    data = subset.dataset
+    indices = np.asarray(subset.indices, dtype=np.intp)
+    return TensorDataset(*(a[indices] for a in data._columns()), classes=data.classes)

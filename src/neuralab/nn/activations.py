@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
+
 from ..ops import activation as A
 from ..tensor import Tensor
-from .module import Module
+from .module import Module, shape_of
 
 
 class Step(Module):
@@ -27,38 +29,74 @@ class Tanh(Module):
 
 
 class ReLU(Module):
-    """max(0, x), with ReLU′(0) := 0."""
+    """max(0, x), with ReLU′(0) := 0. ``inplace=True`` overwrites the input (``relu_``)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return A.relu(input)
+        return input.relu_() if self.inplace else A.relu(input)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class LeakyReLU(Module):
-    """x for x > 0, else negative_slope·x."""
+    """x for x > 0, else negative_slope·x. ``inplace=True`` overwrites the input."""
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        if self.inplace:
+            return input.leaky_relu_(self.negative_slope)
         return A.leaky_relu(input, self.negative_slope)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace
+                                                          else "")
+
+
+def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
+    """PyTorch's implicit dim for ``dim=None`` (deprecated there, hence the warning):
+    0 for 0-, 1- and 3-D input, else 1."""
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  f"to include dim=X as an argument.", UserWarning, stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
 
 
 class Softmax(Module):
-    def __init__(self, dim: int = -1) -> None:
+    """y = e^x / Σ e^x along ``dim``. Without ``dim``, PyTorch's implicit (deprecated) choice:
+    dim 0 for 0-, 1- and 3-D input, else dim 1, with its ``UserWarning``."""
+
+    def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return A.softmax(input, self.dim)
+        dim = self.dim
+        if dim is None:
+            dim = _softmax_dim("softmax", len(shape_of(input)), stacklevel=4)
+        return A.softmax(input, dim)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
 
-class LogSoftmax(Softmax):
+class LogSoftmax(Module):
+    """y = log softmax(x) along ``dim`` (computed stably); ``dim=None`` as in ``Softmax``."""
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return A.log_softmax(input, self.dim)
+        dim = self.dim
+        if dim is None:
+            dim = _softmax_dim("log_softmax", len(shape_of(input)), stacklevel=4)
+        return A.log_softmax(input, dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"

@@ -45,8 +45,11 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
 
 
-def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
-    tensor._data[...] = values.astype(tensor.dtype, copy=False)
+def _fill(tensor: Tensor, values: Any) -> Tensor:
+    """Overwrite ``tensor`` in place (as PyTorch's init does under no_grad): a parameter
+    keeps its identity, and its version counter records the change."""
+    tensor._data[...] = np.asarray(values).astype(tensor.dtype, copy=False)
+    tensor._bump_version()
     return tensor
 
 
@@ -67,8 +70,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
-    tensor._data[...] = val
-    return tensor
+    return _fill(tensor, val)
 
 
 def zeros_(tensor: Tensor) -> Tensor:

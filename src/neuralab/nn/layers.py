@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import operator
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
+from .. import dtypes
+from ..device import check_device
 from ..ops.linalg import linear
 from ..random import default_generator
 from ..tensor import Tensor, get_default_dtype
@@ -23,13 +26,15 @@ class Linear(Module):
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 dtype: Any = None, generator: np.random.Generator | None = None) -> None:
+                 device: Any = None, dtype: Any = None, *,
+                 generator: np.random.Generator | None = None) -> None:
         super().__init__()
         if in_features <= 0 or out_features <= 0:
             raise ValueError(f"Linear: in_features and out_features must be positive, got "
                              f"{in_features} and {out_features}")
+        check_device(device)
         self.in_features, self.out_features = int(in_features), int(out_features)
-        dtype = np.dtype(dtype or get_default_dtype())
+        dtype = get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)
         self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
         if bias:
             self.bias = Parameter(np.empty(out_features, dtype=dtype))
@@ -49,7 +54,6 @@ class Linear(Module):
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
-
 
 
 class Sequential(Module):
@@ -82,10 +86,33 @@ class Sequential(Module):
                 raise located from error
         return input
 
+    def _key(self, index: int) -> str:
+        """The name of the module at position ``index`` (negative counts from the end)."""
+        size = len(self._modules)
+        index = operator.index(index)
+        if not -size <= index < size:
+            raise IndexError(f"index {index} is out of range")
+        return list(self._modules)[index % size]
+
     def __getitem__(self, index: int | slice) -> Module:
         if isinstance(index, slice):  # keep the original names, as PyTorch does
-            return Sequential(OrderedDict(list(self._modules.items())[index]))
-        return list(self._modules.values())[index]
+            return type(self)(OrderedDict(list(self._modules.items())[index]))
+        return self._modules[self._key(index)]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        setattr(self, self._key(index), module)
+
+    def __delitem__(self, index: int | slice) -> None:
+        """Remove module(s); the rest are renumbered 0, 1, ... as in PyTorch."""
+        if isinstance(index, slice):
+            for key in list(self._modules)[index]:
+                delattr(self, key)
+        else:
+            delattr(self, self._key(index))
+        items = list(self._modules.values())
+        self._modules.clear()
+        for i, module in enumerate(items):
+            self._modules[str(i)] = module
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -96,6 +123,31 @@ class Sequential(Module):
     def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self)), module)
         return self
+
+    def extend(self, modules: Any) -> Sequential:
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index: int, module: Module) -> Sequential:
+        """Put ``module`` before position ``index`` (PyTorch's rules for the index)."""
+        if not isinstance(module, Module):
+            raise AssertionError(f"module should be of type: {Module}")
+        n = len(self._modules)
+        if not -n <= index <= n:
+            raise IndexError(f"Index out of range: {index}")
+        index = index + n if index < 0 else index
+        items = list(self._modules.values())
+        items.insert(index, module)
+        self._modules.clear()
+        for i, item in enumerate(items):
+            self._modules[str(i)] = item
+        return self
+
+    def pop(self, key: int | slice) -> Module:
+        module = self[key]
+        del self[key]
+        return module
 
 
 class Flatten(Module):
@@ -122,32 +174,38 @@ class Identity(Module):
         return input
 
 
-def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
-            generator: np.random.Generator | None = None) -> Tensor:
-    """Inverted dropout: zero each element with probability p and scale the rest by 1/(1−p),
-    so the expected activation is unchanged and evaluation needs no rescaling."""
+def _check_p(p: float) -> None:
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability must be in [0, 1], got {p}")
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
+            inplace: bool = False, *, generator: np.random.Generator | None = None) -> Tensor:
+    """Inverted dropout: zero each element with probability p and scale the rest by 1/(1−p),
+    so the expected activation is unchanged and evaluation needs no rescaling.
+    ``inplace=True`` multiplies ``input`` itself by the mask (``mul_``) and returns it."""
+    _check_p(p)
     if not training or p == 0.0:
         return input
     if p == 1.0:
-        return input * 0.0
-    rng = default_generator() if generator is None else generator
-    keep = rng.random(input.shape, dtype=np.float64) >= p
-    return input * (keep / (1.0 - p)).astype(input.dtype)
+        mask = np.zeros(input.shape, dtype=input.dtype)
+    else:
+        rng = default_generator() if generator is None else generator
+        keep = rng.random(input.shape, dtype=np.float64) >= p
+        mask = (keep / (1.0 - p)).astype(input.dtype)
+    return input.mul_(mask) if inplace else input * mask
 
 
 class Dropout(Module):
     """Inverted dropout, active only in training mode (``model.train()``)."""
 
-    def __init__(self, p: float = 0.5) -> None:
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
-        self.p = p
+        _check_p(p)
+        self.p, self.inplace = p, inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return dropout(input, self.p, self.training)
+        return dropout(input, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
