@@ -71,17 +71,18 @@ def _one_dim(x: Tensor, dim: Any, name: str) -> int:
     return _wrap(dim, x.ndim, name)
 
 
-def _check_nonempty(x: Tensor, axes: Dims, name: str) -> None:
-    """PyTorch's errors for a max/min/arg-reduction with nothing to choose from."""
-    if axes is None:
+def _check_nonempty(x: Tensor, dims: Any, name: str) -> None:
+    """PyTorch's errors for a max/min/arg-reduction with nothing to choose from; ``dims`` as
+    the message shows them (amax/amin: as given; max/argmax: as non-negative axes, as torch)."""
+    if dims is None or dims == () or dims == []:
         if x.numel() == 0:
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
                                f"input.numel() == 0. Specify the reduction dim with the 'dim' "
                                f"argument.")
         return
-    for axis in axes:
-        if x.ndim and x.shape[axis] == 0:
-            raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
+    for dim in dims if isinstance(dims, (tuple, list)) else (dims,):
+        if x.ndim and x.shape[dim] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {dim} to have non-zero size.")
 
 
 def _expand(grad_out: np.ndarray, shape: tuple, axes: Dims, keepdims: bool) -> np.ndarray:
@@ -120,7 +121,7 @@ class Sum(Function):
 
 class SumDim(Sum):
     def name(self) -> str:
-        return "SumBackward1"  # PyTorch's node of sum(dim)
+        return "SumBackward1"  # PyTorch's node of sum(dim, keepdim), even over every dim
 
 
 class Mean(Function):
@@ -158,14 +159,14 @@ def sum(x: Any, dim: Any = None, keepdim: bool = False, *,  # noqa: A001 - PyTor
         dtype: Any = None, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Σ x over ``dim`` (every dim when None). Bool and integer tensors sum to int64, as in
     PyTorch; ``dtype`` casts the input first."""
-    x = _tensor(x)
-    axes = _dims(x, normalize_axis(axis, dim), "sum")
+    x, dim, keep = _tensor(x), normalize_axis(axis, dim), _keep(keepdim, keepdims)
+    axes = _dims(x, dim, "sum")
     if dtype is not None:
         x = x.to(dtype)
     elif x.dtype.kind in "biu" and x.dtype != np.int64:
         x = x.to(dtypes.int64)
-    op = Sum if axes is None else SumDim
-    return op.apply(x, axis=axes, keepdims=_keep(keepdim, keepdims))
+    op = Sum if dim is None and not keep else SumDim
+    return op.apply(x, axis=axes, keepdims=keep)
 
 
 @register()
@@ -173,8 +174,8 @@ def mean(x: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
          axis: Any = None, keepdims: bool = False) -> Tensor:
     """(1/n) Σ x over ``dim`` (every dim when None). Floating tensors only, as in PyTorch:
     an integer tensor needs ``dtype=`` or ``.float()``."""
-    x = _tensor(x)
-    axes = _dims(x, normalize_axis(axis, dim), "mean")
+    x, dim, keep = _tensor(x), normalize_axis(axis, dim), _keep(keepdim, keepdims)
+    axes = _dims(x, dim, "mean")
     if dtype is not None:
         dtype = dtypes.as_dtype(dtype)
         if dtype.kind != "f":
@@ -186,8 +187,8 @@ def mean(x: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
         raise DTypeError(f"mean(): could not infer output dtype. Input dtype must be either a "
                          f"floating point or complex dtype. Got: {dtypes.TORCH_NAMES[x.dtype]} "
                          f"(use x.float().mean() or mean(dtype=...))")
-    op = Mean if axes is None else MeanDim
-    return op.apply(x, axis=axes, keepdims=_keep(keepdim, keepdims))
+    op = Mean if dim is None and not keep else MeanDim
+    return op.apply(x, axis=axes, keepdims=keep)
 
 
 # ----------------------------------------------------------------------- amax, amin
@@ -238,9 +239,9 @@ def amin(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
 
 def _amax(x: Any, dim: Any, keepdim: Any, axis: Any, keepdims: Any, op: type[Amax],
           name: str) -> Tensor:
-    x = _tensor(x)
-    axes = _dims(x, normalize_axis(axis, dim), name)
-    _check_nonempty(x, axes, name)
+    x, dim = _tensor(x), normalize_axis(axis, dim)
+    axes = _dims(x, dim, name)
+    _check_nonempty(x, dim, name)
     return op.apply(x, axis=axes, keepdims=_keep(keepdim, keepdims))
 
 
