@@ -172,12 +172,12 @@ def test_conv2d_gradient_only_for_inputs_that_need_it() -> None:
     w = nl.Tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
     b = nl.Tensor(rng.standard_normal(4))  # frozen bias
     F.conv2d(x, w, b).sum().backward()
-    tw = torch.tensor(w.numpy(), requires_grad=True)
+    tw = torch.tensor(w.detach().numpy(), requires_grad=True)
     TF.conv2d(torch.tensor(x.numpy()), tw, torch.tensor(b.numpy())).sum().backward()
     assert x.grad is None and b.grad is None
     # Σ over N·H_out·W_out = 32 positions of x's patches: the same sums of |x|
     _, (w_scale,) = torch_run(lambda w: TF.conv2d(torch.from_numpy(np.abs(x.numpy())), w),
-                              [w.numpy()], np.ones((2, 4, 4, 4)), absolute=True)
+                              [w.detach().numpy()], np.ones((2, 4, 4, 4)), absolute=True)
     assert_close(w.grad, tw.grad.numpy(), scale=w_scale, terms=2 * 4 * 4)
 
 
@@ -424,13 +424,14 @@ def test_batch_norm_backward_uses_the_statistics_of_its_own_forward() -> None:
     x = nl.Tensor(rng.standard_normal((8, 3, 4, 4)) + 2, requires_grad=True)
     bn = nl.nn.BatchNorm2d(3).double().eval()
     y = bn(x)
-    expected = (y.numpy() - bn.bias.numpy()[:, None, None]) / bn.weight.numpy()[:, None, None]
+    weight, bias = bn.weight.detach().numpy(), bn.bias.detach().numpy()
+    expected = (y.detach().numpy() - bias[:, None, None]) / weight[:, None, None]
     bn.train()
     bn(nl.Tensor(rng.standard_normal((8, 3, 4, 4)) * 5 + 9))  # moves the running statistics
     (y * nl.Tensor(expected)).sum().backward()
     # Σ over 8·4·4 values of g·x̂, x̂ = (x − μ)/σ carrying errors relative to |x|/σ (μ = 0, σ ≈ 1)
     assert_close(bn.weight.grad, (expected * expected).sum(axis=(0, 2, 3)), terms=8 * 4 * 4,
-                 scale=(np.abs(expected) * np.abs(x.numpy())).sum(axis=(0, 2, 3)))
+                 scale=(np.abs(expected) * np.abs(x.detach().numpy())).sum(axis=(0, 2, 3)))
 
 
 @pytest.mark.parametrize("layer", ["conv1", "conv8", "max_pool", "batch_norm_eval"])
@@ -444,7 +445,7 @@ def test_an_empty_batch_gives_empty_outputs_and_zero_parameter_gradients(layer: 
     y.sum().backward()
     assert y.shape[0] == 0 and x.grad.shape == x.shape
     for param in module.parameters():
-        np.testing.assert_array_equal(param.grad, np.zeros_like(param.numpy()))
+        np.testing.assert_array_equal(param.grad, np.zeros_like(param.detach().numpy()))
 
 
 def test_batch_norm_without_running_stats_uses_the_batch() -> None:

@@ -272,7 +272,7 @@ def test_binary_cross_entropy_value_weight_and_clamp() -> None:
     weight = np.array([1.0, 2.0, 0.5])
     loss = F.binary_cross_entropy(p, t, weight=weight, reduction="none")
     value_scale, (grad_scale,), terms = binary_cross_entropy_scale("none", weighted=True)(
-        [p.numpy(), t, weight], np.ones(3), [True, False, False])
+        [p.detach().numpy(), t, weight], np.ones(3), [True, False, False])
     # log(0) is clamped at −100, as in PyTorch
     assert_close(loss.data, [-np.log(0.9), -2 * np.log(0.8), 50.0], scale=value_scale,
                  terms=terms)
@@ -295,8 +295,8 @@ def test_binary_cross_entropy_with_logits_is_stable_for_large_logits(dtype: type
     tail = np.log1p(np.exp(-100.0))  # ln(1 + e^-100) ≈ 3.7e-44, not 0
     expected = [3e4, tail, 0.5 * np.log(2) + 0.5 * 3 * np.log(2), 3 * tail, 1e4]
     value_scale, (grad_scale,), terms = bce_with_logits_scale("none", pos_weighted=True)(
-        [x.numpy().astype(np.float64), t.astype(np.float64), pos_weight], np.ones(5, dtype),
-        [True, False, False])
+        [x.detach().numpy().astype(np.float64), t.astype(np.float64), pos_weight],
+        np.ones(5, dtype), [True, False, False])
     # σ(−100)-sized terms (e^-100 ≈ 4e-44) are below float32's normal range: the bound's
     # underflow term covers them
     assert_close(loss.data, expected, scale=value_scale, terms=terms)

@@ -443,14 +443,14 @@ def test_gradcheck_leaves_a_read_only_non_contiguous_input_untouched() -> None:
     base = np.arange(12.0).reshape(3, 4) / 7
     x = nl.Tensor(base.T, requires_grad=True)  # a transposed view: not C-contiguous
     base.flags.writeable = False
-    before = x.numpy()
+    before = x.detach().numpy()
     check(lambda t: (t * t).sum(axis=0), x)
-    assert x.numpy() is before
-    np.testing.assert_array_equal(x.numpy(), np.arange(12.0).reshape(3, 4).T / 7)
+    assert x.detach().numpy() is before
+    np.testing.assert_array_equal(x.detach().numpy(), np.arange(12.0).reshape(3, 4).T / 7)
     projection = np.random.default_rng(0).standard_normal(3)  # gradcheck's default seed=0
     # the analytical gradient for that projection: x·g from each use of t, added — a product and
     # a sum of two, relative to the result
-    expected = 2 * x.numpy() * projection
+    expected = 2 * x.detach().numpy() * projection
     assert_close(x.grad, expected, scale=expected, terms=2)
 
 

@@ -194,6 +194,12 @@ ARITHMETIC = [
     case("pow_tensor_broadcast", "pow", nl.pow, torch.pow,
          uniform(4, 1, lo=0.5, hi=2.0), normal(1, 3), scale=pointwise),
     case("rpow", "pow", lambda b: 2.0**b, lambda b: 2.0**b, normal(3, 2), scale=pointwise),
+    # a − b·floor(a/b): exact but for one rounding of size |b| where the signs differ; the
+    # gradient w.r.t. b is −g·floor(a/b) (a and b keep clear of the jumps at a/b ∈ ℤ)
+    case("remainder", "remainder", nl.remainder, torch.remainder, normal(3, 4, scale=3.0),
+         away(4, gap=0.5), scale=via(torch.add)),
+    case("remainder_scalar", "remainder", lambda a: a % 1.5, lambda a: a % 1.5,
+         normal(3, 2, scale=3.0), scale=via(lambda a: a + 1.5)),
     case("neg", "neg", lambda a: -a, lambda a: -a, normal(3, 4)),
     case("neg_fn", "neg", nl.neg, torch.neg, normal(2)),
 ]
@@ -414,6 +420,8 @@ SHAPE = [
          normal(2, 3, 4)),
     case("permute_tuple_neg", "permute", lambda x: x.permute((-1, 0, 1)),
          lambda x: x.permute(-1, 0, 1), normal(2, 3, 4)),
+    case("t", "t", lambda x: x.t(), lambda x: x.t(), normal(3, 4)),
+    case("t_1d", "t", nl.t, torch.t, normal(4)),
     case("T_2d", (), lambda x: x.T, lambda x: x.T, normal(3, 4)),
     case("T_3d", (), lambda x: x.T, lambda x: x.permute(2, 1, 0), normal(2, 3, 4)),
     case("mT", (), lambda x: x.mT, lambda x: x.mT, normal(2, 3, 4)),
@@ -728,6 +736,11 @@ def bools(*shape: int) -> Maker:
     return lambda rng: Const(rng.random(shape) < 0.5)
 
 
+def nonzero_ints(*shape: int) -> Maker:
+    """Integers in ±[1, 3]: divisors."""
+    return lambda rng: Const(rng.integers(1, 4, shape) * rng.choice([-1, 1], shape))
+
+
 def sparse(*shape: int) -> Maker:
     """Floats with about half of them exactly 0 (for all/any)."""
     return lambda rng: np.where(rng.random(shape) < 0.5, 0.0, rng.standard_normal(shape))
@@ -813,6 +826,45 @@ EXACT_CASES = [
          lambda x: x.any(-1, keepdim=True), fixed(2.0)),
     case("any_empty_dim", "any", lambda x: x.any(0), lambda x: x.any(0), fixed(np.zeros((0, 3)))),
     case("all_nan", "all", lambda x: x.all(1), lambda x: x.all(1), fixed(NAN_ROWS)),
+    # floor division (no derivative in torch: compared on constants), bitwise and logical ops
+    case("floor_divide_int", "floor_divide", nl.floor_divide, torch.floor_divide, ints(3, 4),
+         nonzero_ints(4)),
+    case("floordiv_operator_int", "floor_divide", lambda a: a // 2, lambda a: a // 2,
+         ints(3, 4, lo=-7, hi=8)),
+    case("floor_divide_float", "floor_divide", lambda a, b: a // b, lambda a, b: a // b,
+         const(normal(3, 4, scale=4.0)), const(away(4, gap=0.5))),
+    case("bitwise_and", "bitwise_and", nl.bitwise_and, torch.bitwise_and, ints(3, 4, hi=16),
+         ints(4, hi=16)),
+    case("and_operator_bool", "bitwise_and", lambda a, b: a & b, lambda a, b: a & b,
+         bools(3, 4), bools(3, 4)),
+    case("bitwise_or", "bitwise_or", lambda a, b: a.bitwise_or(b), lambda a, b: a.bitwise_or(b),
+         ints(2, 3, hi=16, dtype=np.int32), ints(2, 3, hi=16, dtype=np.int32)),
+    case("or_operator_bool", "bitwise_or", lambda a, b: a | b, lambda a, b: a | b,
+         bools(3, 4), bools(4)),
+    case("bitwise_xor", "bitwise_xor", nl.bitwise_xor, torch.bitwise_xor, ints(5, hi=16),
+         ints(5, hi=16)),
+    case("xor_operator_bool", "bitwise_xor", lambda a, b: a ^ b, lambda a, b: a ^ b,
+         bools(3, 4), bools(3, 4)),
+    case("bitwise_not", "bitwise_not", nl.bitwise_not, torch.bitwise_not, ints(3, 4)),
+    case("invert_operator_bool", "bitwise_not", lambda a: ~a, lambda a: ~a, bools(3, 4)),
+    case("invert_operator_uint8", "bitwise_not", lambda a: ~a, lambda a: ~a,
+         ints(4, lo=0, hi=256, dtype=np.uint8)),
+    case("logical_and", "logical_and", nl.logical_and, torch.logical_and, sparse(3, 4),
+         sparse(3, 4)),
+    case("logical_and_int_bool", "logical_and", lambda a, b: a.logical_and(b),
+         lambda a, b: a.logical_and(b), ints(3, 4, lo=0, hi=2), bools(4)),
+    case("logical_or", "logical_or", nl.logical_or, torch.logical_or, sparse(3, 4),
+         ints(3, 4, lo=0, hi=2)),
+    case("logical_not", "logical_not", nl.logical_not, torch.logical_not, sparse(3, 4)),
+    case("logical_not_int", "logical_not", lambda a: a.logical_not(),
+         lambda a: a.logical_not(), ints(5, lo=0, hi=3)),
+    # equal(a, b) is a Python bool: True only for the same shape and values
+    case("equal_same", "equal", lambda a: nl.tensor(nl.equal(a, a.clone())),
+         lambda a: torch.tensor(torch.equal(a, a.clone())), normal(3, 4)),
+    case("equal_different", "equal", lambda a, b: nl.tensor(nl.equal(a, b)),
+         lambda a, b: torch.tensor(torch.equal(a, b)), ints(3, 4), ints(3, 4)),
+    case("equal_shapes_differ", "equal", lambda a, b: nl.tensor(a.equal(b)),
+         lambda a, b: torch.tensor(a.equal(b)), ints(3, 1, lo=0, hi=1), ints(3, lo=0, hi=1)),
 ]
 
 # ------------------------------------------------------------------------------- helpers
