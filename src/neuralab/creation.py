@@ -370,7 +370,8 @@ def arange(start: Any = _MISSING, end: Any = _MISSING, step: Any = 1, *, dtype: 
             array = (f_start + f_step * index).astype(np.float32)
         else:
             array = _fused(d_start, d_step, index)
-        return _leaf(array.astype(dt), requires_grad)
+        with np.errstate(over="ignore"):  # beyond the dtype's range is ±inf, as in torch
+            return _leaf(array.astype(dt), requires_grad)
     # Integer dtypes accumulate in int64 from the truncated arguments.
     i_start, i_end, i_step = (int(_convert(v, dtypes.int64)) for v in values)
     if dt == dtypes.int64:
