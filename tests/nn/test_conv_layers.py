@@ -63,7 +63,7 @@ def test_conv2d_default_init_is_torchs() -> None:
     nl.manual_seed(0)
     layer = nn.Conv2d(16, 64, 3)
     bound = 1 / math.sqrt(16 * 3 * 3)  # Kaiming-uniform with a = √5 gives U(±1/√fan_in)
-    w, b = layer.weight.numpy(), layer.bias.numpy()
+    w, b = layer.weight.detach().numpy(), layer.bias.detach().numpy()
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.99 * bound
     assert np.abs(b).max() <= bound
     theirs = torch.nn.Conv2d(16, 64, 3).weight.detach().numpy()

@@ -160,7 +160,7 @@ def test_backward_reaches_every_parameter_with_torch_values():
     with torch.no_grad():
         for (name, tp) in tmodel.named_parameters():
             layer = model.fc1 if name.startswith("0") else model.fc2
-            tp.copy_(torch.from_numpy(getattr(layer, name.split(".")[1]).numpy()))
+            tp.copy_(torch.from_numpy(getattr(layer, name.split(".")[1]).detach().numpy()))
     x = np.random.default_rng(0).standard_normal((5, 4))
     model(nl.Tensor(x)).sum().backward()
     tmodel(torch.from_numpy(x)).sum().backward()

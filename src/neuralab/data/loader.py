@@ -347,14 +347,13 @@ class DataLoader:
         else:
             _check_batch_size(batch_size)
             batch_size = int(batch_size)
-        if pin_memory:
-            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
-                          "then device pinned memory won't be used.", UserWarning, stacklevel=2)
 
         self.dataset = dataset
         self.batch_size, self.drop_last = batch_size, bool(drop_last)
         self.shuffle = shuffle
-        self.sampler, self.batch_sampler = sampler, batch_sampler
+        # A user's sampler or batch sampler decides the indices; otherwise the loader's own
+        # order is used (the default samplers below describe it, as in PyTorch).
+        self._custom_indices = sampler is not None or batch_sampler is not None
         self.num_workers, self.pin_memory, self.timeout = num_workers, pin_memory, timeout
         self.worker_init_fn, self.multiprocessing_context = worker_init_fn, None
         self.prefetch_factor, self.persistent_workers = prefetch_factor, persistent_workers
@@ -369,6 +368,12 @@ class DataLoader:
             # An unshuffled loader never draws, so it leaves the global generator untouched.
             generator = np.random.default_rng(seed if seed is not None else 0)
         self.generator = generator
+        if sampler is None and not iterable:
+            sampler = (RandomSampler(dataset, generator=generator) if shuffle
+                       else SequentialSampler(dataset))
+        if batch_sampler is None and batch_size is not None and sampler is not None:
+            batch_sampler = BatchSampler(sampler, batch_size, self.drop_last)
+        self.sampler, self.batch_sampler = sampler, batch_sampler
 
     # ------------------------------------------------------------------ sizes
     def __len__(self) -> int:
@@ -379,13 +384,13 @@ class DataLoader:
             return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
         if self.batch_sampler is not None:
             return len(self.batch_sampler)  # type: ignore[arg-type]
-        n = len(self.sampler) if self.sampler is not None else len(self.dataset)  # type: ignore
-        if self.batch_size is None:
-            return n
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        return len(self.sampler)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ iteration
     def __iter__(self) -> Iterator[Any]:
+        if self.pin_memory:  # PyTorch warns when an epoch starts, as here
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
+                          "then device pinned memory won't be used.", UserWarning, stacklevel=2)
         if self._iterable:
             return self._stream()
         # The indices are drawn here, not lazily, so iter() alone advances the epoch.
@@ -394,13 +399,12 @@ class DataLoader:
     def _index_batches(self) -> Iterator[Any]:
         """The epoch's batches of indices: slices or index arrays for the built-in order,
         lists for a user's sampler or batch sampler."""
-        if self.batch_sampler is not None:
-            return iter(self.batch_sampler)
-        if self.sampler is not None:
-            indices = iter(self.sampler)
-            if self.batch_size is None:
-                return ([i] for i in indices)
-            return iter(BatchSampler(indices, self.batch_size, self.drop_last))
+        if self._custom_indices:
+            if self.batch_sampler is not None:
+                return iter(self.batch_sampler)
+            return ([i] for i in iter(self.sampler))  # batch_size=None: one index at a time
+        # The default samplers' order (a permutation from self.generator when shuffling), as
+        # slices or index arrays: one fancy-index copy per column per batch.
         n = len(self.dataset)
         order = self.generator.permutation(n) if self.shuffle else None
         size = 1 if self.batch_size is None else self.batch_size
@@ -412,7 +416,8 @@ class DataLoader:
 
     def _batches(self, index_batches: Iterator[Any]) -> Iterator[Any]:
         for indices in index_batches:
-            if self.batch_size is None and self.batch_sampler is None:
+            if self.batch_size is None and not (self._custom_indices and
+                                                self.batch_sampler is not None):
                 index = indices.start if isinstance(indices, slice) else int(indices[0])
                 yield self.collate_fn(self.dataset[index])
             else:

@@ -113,7 +113,7 @@ class Module:
                 raise self._not_initialised("parameters")
             self._remove_name(name, keep="_parameters")
             self.register_parameter(name, value)
-        elif params is not None and name in params:
+        elif params is not None and name in params:  # also refuses a Module, as PyTorch does
             if value is not None:
                 raise TypeError(f"cannot assign '{type(value).__name__}' as parameter "
                                 f"'{name}' of {type(self).__name__} (neuralab.nn.Parameter or "
