@@ -34,11 +34,9 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
-class IterableDataset(Dataset):
-    """A stream of examples: subclasses define ``__iter__``. ``a + b`` chains two streams."""
-
-    def __iter__(self) -> Iterator[Any]:
-        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
+class IterableDataset(Dataset, Iterable):
+    """A stream of examples: subclasses define ``__iter__`` (abstract, as in PyTorch).
+    ``a + b`` chains two streams."""
 
     def __add__(self, other: Dataset) -> ChainDataset:  # type: ignore[override]
         return ChainDataset([self, other])
@@ -211,13 +209,13 @@ def _split_lengths(n: int, lengths: Sequence[Any]) -> list[int]:
                 warnings.warn(f"Length of split at index {i} is 0. This might result in an "
                               f"empty dataset.", UserWarning, stacklevel=3)
         return counts
-    if any(isinstance(x, bool) or int(x) != x or x < 0 for x in lengths):
-        raise ValueError(f"random_split: lengths {lengths} must be non-negative counts "
-                         f"summing to the dataset size {n}, or fractions summing to 1")
     if total != n:
         raise ValueError(f"Sum of input lengths does not equal the length of the input "
                          f"dataset! (lengths {lengths} sum to {total}, the dataset has {n} "
                          f"examples; fractions must sum to 1)")
+    if any(isinstance(x, bool) or int(x) != x or x < 0 for x in lengths):
+        raise ValueError(f"random_split: lengths {lengths} must be non-negative counts "
+                         f"summing to the dataset size {n}, or fractions summing to 1")
     return [int(x) for x in lengths]
 
 
