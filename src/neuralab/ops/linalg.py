@@ -87,6 +87,17 @@ def matmul(a: Any, b: Any) -> Tensor:
     return MatMul.apply(a, b)
 
 
+@register()
+def mm(a: Any, b: Any) -> Tensor:
+    """Product of two matrices (``torch.mm``): both operands must be 2-D, with one dtype."""
+    for name, x in (("self", a), ("mat2", b)):
+        if np.ndim(x._data if isinstance(x, Tensor) else x) != 2:
+            raise ShapeError(f"mm: {name} must be a matrix (2-D), got shape "
+                             f"{tuple(np.shape(x._data if isinstance(x, Tensor) else x))}; use "
+                             f"matmul (@) for vectors and batches")
+    return matmul(a, b)
+
+
 Tensor.__matmul__ = matmul
 Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
 
