@@ -279,3 +279,24 @@ def test_result_type_matches_torch() -> None:
         if got != want:
             problems.append(f"result_type({a}, {b}): {got}, torch {want}")
     assert not problems, f"{len(problems)} disagreements:\n" + "\n".join(problems)
+
+
+def test_integers_to_negative_powers() -> None:
+    """A negative Python-number exponent of an integer tensor raises in torch."""
+    for values in ([2, 3], np.array([2, 3], dtype=np.int32), [True, False]):
+        with pytest.raises(RuntimeError, match="Integers to negative integer powers"):
+            torch.tensor(values) ** -1
+        with pytest.raises(RuntimeError, match="Integers to negative integer powers"):
+            nl.tensor(values) ** -1
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "ops/arithmetic.py Pow raises for any negative integer exponent; torch raises only for a "
+    "Python-number exponent and computes integer powers with a tensor exponent "
+    "(tensor([2, 3]) ** tensor([-1, 2]) is tensor([0, 9]); 1 ** -1 is 1, (-1) ** -1 is -1)"))
+def test_known_gap_integer_tensor_to_negative_tensor_powers() -> None:
+    base, exponent = np.array([2, 3, 1, -1]), np.array([-1, 2, -3, -1])
+    expected = torch.from_numpy(base) ** torch.from_numpy(exponent)
+    actual = nl.tensor(base) ** nl.tensor(exponent)
+    assert actual.dtype == nl.int64
+    np.testing.assert_array_equal(actual.numpy(), expected.numpy())
