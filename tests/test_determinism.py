@@ -67,7 +67,7 @@ def mlp_step(model: nn.Module, x: np.ndarray, target: np.ndarray) -> list[np.nda
     model.zero_grad()
     loss = F.cross_entropy(model(nl.Tensor(x)), target)
     loss.backward()
-    return [loss.numpy().copy()] + [p.grad.numpy().copy() for p in model.parameters()]
+    return [loss.detach().numpy().copy()] + [p.grad.numpy().copy() for p in model.parameters()]
 
 
 def test_mlp_forward_and_backward_repeat_bitwise(threads: int) -> None:

@@ -251,7 +251,7 @@ def test_pool_before_flatten_matches_torch_on_the_threads(force_parallel: None) 
     tout = torch.nn.functional.linear(torch.nn.functional.max_pool2d(
         torch.nn.functional.conv2d(tleaves[0], tleaves[1], padding=1), 2).flatten(1), tleaves[2])
     terms = 27 + 125 + 4 * 121  # conv and linear fan-ins; the batch's pixels per weight
-    assert_normwise_close(out.numpy(), tout.detach().numpy(), terms=terms)
+    assert_normwise_close(out.detach().numpy(), tout.detach().numpy(), terms=terms)
     (out * out).sum().backward()
     (tout * tout).sum().backward()
     for leaf, tleaf in zip(leaves, tleaves):

@@ -8,7 +8,29 @@ from . import ops as _ops  # registers every op on Tensor
 from .autograd import Function  # noqa: F401  (also neuralab.autograd.Function)
 from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.gradcheck import GradcheckError, gradcheck
-from .creation import arange, full, ones, ones_like, rand, randn, zeros, zeros_like
+from .creation import (
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    logspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    zeros,
+    zeros_like,
+)
 from .device import cuda, device
 from .dtypes import (
     can_cast,
@@ -24,7 +46,7 @@ from .dtypes import (
     uint8,
 )
 from .parallel import get_num_threads, set_num_threads
-from .random import get_rng_state, manual_seed, set_rng_state
+from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import (
     Tensor,
     bool_,
@@ -46,14 +68,16 @@ bool = bool_  # noqa: A001
 globals().update({name: _ops.inplace.with_out(fn) for name, fn in _ops.OPS.items()
                   if name not in globals()})
 
-from . import nn, optim  # noqa: E402  (nn and optim need the ops registered above)
+from . import nn, optim, utils  # noqa: E402  (they need the ops registered above)
 from .io import ModelFileError, load, save  # noqa: E402  (safetensors is imported lazily)
 
 __version__ = "0.1.0"
 __all__ = [
     "Function", "GradcheckError", "ModelFileError", "load", "save", "bool", "can_cast", "cuda",
     "device", "double", "dtype", "float", "half", "int", "int8", "int16", "long",
-    "promote_types", "result_type", "short", "uint8",
+    "promote_types", "result_type", "short", "uint8", "utils", "Generator", "as_tensor",
+    "empty", "empty_like", "eye", "from_numpy", "full_like", "initial_seed", "linspace",
+    "logspace", "rand_like", "randint", "randint_like", "randn_like", "randperm", "seed",
     "Tensor", "arange", "bool_", "enable_grad", "float16", "float32", "float64", "full",
     "get_default_dtype", "get_num_threads", "get_rng_state", "gradcheck", "int32", "int64",
     "is_grad_enabled", "manual_seed", "nn", "no_grad", "ones", "ones_like", "optim", "rand",

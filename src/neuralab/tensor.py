@@ -209,8 +209,12 @@ class Tensor:
                                f"to Scalar (item() needs one element, the shape is {self.shape})")
         return self._data.item()
 
-    def numpy(self) -> np.ndarray:
-        """The underlying array (shared, not copied)."""
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The underlying array (shared, not copied). As in PyTorch, a tensor that requires
+        grad must be detached first (``t.detach().numpy()``), or pass ``force=True``."""
+        if self.requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
         return self._data
 
     def tolist(self) -> Any:

@@ -89,7 +89,7 @@ def _saved_arrays(root, *leaves):
             continue
         seen.add(id(node))
         refs += [weakref.ref(v) for v in vars(node).values() if isinstance(v, np.ndarray)
-                 and not any(v is leaf.numpy() for leaf in leaves)]
+                 and not any(v is leaf.detach().numpy() for leaf in leaves)]
         stack += [edge for edge, _ in node.next_functions]
     return refs
 
@@ -106,7 +106,7 @@ def test_graph_is_freed_after_backward(gc_disabled):
     assert saved and all(ref() is not None for ref in saved)
     loss.backward()
     assert all(ref() is None for ref in saved), "saved arrays kept alive after backward()"
-    th = np.tanh(2 * x.numpy())
+    th = np.tanh(2 * x.detach().numpy())
     # a few roundings (tanh, square, subtract, scale) relative to the terms 2·(1 + tanh²)
     assert_close(x.grad, 2 * (1 - th ** 2), scale=2 * (1 + th ** 2), terms=4)
     assert_close(loss.item(), th.sum(), scale=np.abs(th).sum(), terms=4)  # loss still usable
@@ -132,9 +132,9 @@ def test_retain_graph_keeps_graph_and_allows_second_backward(gc_disabled):
     del hidden
     loss.backward(retain_graph=True)
     assert saved and all(ref() is not None for ref in saved)
-    assert_close(x.grad, 6 * x.numpy(), scale=6 * x.numpy(), terms=3)  # 3·(x·1 + 1·x)
+    assert_close(x.grad, 6 * x.detach().numpy(), scale=6 * x.detach().numpy(), terms=3)  # 3·(x·1 + 1·x)
     loss.backward()  # allowed: the graph was retained; gradients accumulate
-    assert_close(x.grad, 12 * x.numpy(), scale=12 * x.numpy(), terms=4)
+    assert_close(x.grad, 12 * x.detach().numpy(), scale=12 * x.detach().numpy(), terms=4)
     assert all(ref() is None for ref in saved)  # the second call did not retain it
     with pytest.raises(RuntimeError, match="retain_graph"):
         loss.backward()

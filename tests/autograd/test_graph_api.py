@@ -12,7 +12,7 @@ IDS = ["neuralab", "torch"]
 
 
 def _values(t):
-    return np.array(t.detach().numpy() if isinstance(t, torch.Tensor) else t.numpy())
+    return np.array(t.detach().numpy())
 
 
 @pytest.mark.parametrize("lib", LIBS, ids=IDS)

@@ -12,7 +12,7 @@ LIBS = [nl, torch]
 
 
 def _values(t) -> np.ndarray:
-    return np.array(t.detach().numpy() if isinstance(t, torch.Tensor) else t.numpy())
+    return np.array(t.detach().numpy())
 
 
 # ------------------------------------------------------------------ under no_grad: memory
@@ -158,7 +158,7 @@ def test_data_is_a_detached_tensor_over_the_same_memory():
     p = nl.tensor([1.0, 2.0], requires_grad=True)
     d = p.data
     assert isinstance(d, nl.Tensor) and not d.requires_grad and d.is_leaf
-    assert np.shares_memory(d.numpy(), p.numpy())
+    assert np.shares_memory(d.numpy(), p.detach().numpy())
     p.data -= 0.5 * nl.ones(2)  # allowed with grad enabled (torch's escape hatch)
     assert p.tolist() == [0.5, 1.5]
     p.data = nl.tensor([9.0, 9.0, 9.0])  # rebinding the data, as torch allows

@@ -104,8 +104,8 @@ def test_grad_norms_match_torch_on_a_deeper_net() -> None:
     with torch.no_grad():
         for theirs, mine in zip([m for m in ref if isinstance(m, torch.nn.Linear)],
                                 linear_layers(model)):
-            theirs.weight.copy_(torch.from_numpy(mine.weight.numpy()))
-            theirs.bias.copy_(torch.from_numpy(mine.bias.numpy()))
+            theirs.weight.copy_(torch.from_numpy(mine.weight.detach().numpy()))
+            theirs.bias.copy_(torch.from_numpy(mine.bias.detach().numpy()))
     torch.nn.functional.cross_entropy(ref(torch.from_numpy(x)), torch.from_numpy(y)).backward()
     grads = [m.weight.grad.numpy() for m in ref if isinstance(m, torch.nn.Linear)]
     expected = [float(np.linalg.norm(g)) for g in grads]

@@ -57,7 +57,7 @@ def autodiff(name: str, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     t = Tensor(np.asarray(x, dtype=np.float64), requires_grad=True)
     y = _module(name)(t)
     y.sum().backward()
-    return np.array(y.numpy()), np.array(t.grad)
+    return np.array(y.detach().numpy()), np.array(t.grad)
 
 
 @dataclass

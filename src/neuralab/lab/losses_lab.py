@@ -53,7 +53,7 @@ def loss_vs_p(p: np.ndarray, classes: int = CLASSES) -> dict[str, np.ndarray]:
             t = one_hot(labels, classes).astype(np.float64)
             per = F.mse_loss(logits.softmax(axis=1), t, reduction="none").mean(axis=1)
         per.sum().backward()  # sum: each row's own gradient, not divided by the batch size
-        out[name] = per.numpy().copy()
+        out[name] = per.detach().numpy().copy()
         out[f"{name}_grad"] = logits.grad.numpy()[:, 0].copy()
     return out
 
@@ -304,11 +304,11 @@ def run_mse_vs_ce(quick: bool = False, seed: int = 0) -> MseVsCeResult:
 
     # S9: reductions on a batch of the trained model, then scaling with the batch size.
     out = model(Tensor(x[:256]))
-    ce_none = F.cross_entropy(out, y[:256], reduction="none").numpy()
+    ce_none = F.cross_entropy(out, y[:256], reduction="none").detach().numpy()
     mean_ce = F.cross_entropy(out, y[:256]).item()
     mean_vs_none_ce = abs(float(ce_none.mean()) - mean_ce)
     soft, t = out.softmax(axis=1), one_hot(y[:256], CLASSES).astype(np.float32)
-    mse_none = F.mse_loss(soft, t, reduction="none").numpy().mean(axis=1)  # per example
+    mse_none = F.mse_loss(soft, t, reduction="none").detach().numpy().mean(axis=1)  # per example
     mean_mse = F.mse_loss(soft, t).item()
     mean_vs_none_mse = abs(float(mse_none.mean()) - mean_mse)
     sizes = (8, 32, 128, 512)

@@ -179,7 +179,7 @@ def run_mean_vs_max(quick: bool = False, seed: int = 0, noise_rate: float = 0.05
             per = F.cross_entropy(model(Tensor(x[idx])), labels[idx], reduction="none")
             if reduction == "max":
                 if record:
-                    picks.append(bool(flipped[idx[int(np.argmax(per.numpy()))]]))
+                    picks.append(bool(flipped[idx[int(np.argmax(per.detach().numpy()))]]))
                 return per.max()
             return per.sum() if reduction == "sum" else per.mean()
         return batch_loss

@@ -119,7 +119,7 @@ def train_xor_seeds(hidden: int = 4, activation: str = "tanh",
         manual_seed(seed)
         model = build_xor_mlp(hidden, activation)
         for store, param in zip(layers, model.parameters()):
-            store.append(param.numpy().copy())
+            store.append(param.detach().numpy().copy())
     w1 = nn.Parameter(np.stack(layers[0]))
     b1 = nn.Parameter(np.stack(layers[1])[:, None, :])
     w2 = nn.Parameter(np.stack(layers[2]))

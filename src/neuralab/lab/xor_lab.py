@@ -44,7 +44,7 @@ def hidden_features(model: nn.Sequential, x: np.ndarray = XOR_INPUTS) -> np.ndar
 
 def output_layer(model: nn.Sequential) -> tuple[np.ndarray, float]:
     """The output layer's (w, b): it predicts 1 where w·h + b > 0, a line in hidden space."""
-    return model[2].weight.numpy()[0].astype(float), float(model[2].bias.numpy()[0])
+    return model[2].weight.detach().numpy()[0].astype(float), float(model[2].bias.detach().numpy()[0])
 
 
 def layer_by_layer(model: nn.Sequential, activation: str, x: np.ndarray = XOR_INPUTS) -> dict:
@@ -54,8 +54,8 @@ def layer_by_layer(model: nn.Sequential, activation: str, x: np.ndarray = XOR_IN
     the (in, out) matrix, i.e. W1_note = W.T. Also computes layer 1 one node at a time
     (Σ_i x_i·W[j, i] + b_j, a perceptron each) to show the matrix does every node at once.
     """
-    W1, b1 = model[0].weight.numpy(), model[0].bias.numpy()
-    W2, b2 = model[2].weight.numpy(), model[2].bias.numpy()
+    W1, b1 = model[0].weight.detach().numpy(), model[0].bias.detach().numpy()
+    W2, b2 = model[2].weight.detach().numpy(), model[2].bias.detach().numpy()
     z1 = x @ W1.T + b1
     h1 = _NUMPY_ACT[activation](z1)
     z2 = h1 @ W2.T + b2
@@ -255,8 +255,8 @@ def run(quick: bool = False) -> XorMlpResult:
     # The 2-4-1 tanh net (the CLI's default): its matrices, and a 2-D view of its hidden space.
     large, res4 = _solved_model(4, "tanh", solved[4, "tanh"] or seeds, epochs)
     manual_seed(res4.seed)
-    initial = [p.numpy().copy() for p in build_xor_mlp(4, "tanh").parameters()]
-    changes = np.concatenate([(p.numpy() - p0).ravel()
+    initial = [p.detach().numpy().copy() for p in build_xor_mlp(4, "tanh").parameters()]
+    changes = np.concatenate([(p.detach().numpy() - p0).ravel()
                               for p, p0 in zip(large.parameters(), initial)])
     result.training_edits = {"total": int(changes.size), "changed": int(np.sum(changes != 0)),
                              "mean_abs_change": float(np.mean(np.abs(changes)))}
