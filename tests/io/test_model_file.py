@@ -129,6 +129,61 @@ def test_parameterless_model_and_shared_activation(tmp_path):
     assert type(load(tmp_path / "tanh.safetensors")[0]) is nn.Tanh
 
 
+def test_a_shared_module_is_written_in_every_slot(tmp_path):
+    """named_children() lists a shared module once (as torch); the file needs every slot."""
+    act = nn.LeakyReLU(0.2)
+    model = nn.Sequential(OrderedDict([("a", act), ("fc", nn.Linear(2, 2)), ("b", act)]))
+    assert [name for name, _ in model.named_children()] == ["a", "fc"]
+    save(model, tmp_path / "m.safetensors")
+    architecture = json.loads(read_raw_metadata(tmp_path / "m.safetensors")[ARCH])
+    assert architecture["names"] == ["a", "fc", "b"]
+    assert architecture["children"][2] == {"type": "LeakyReLU", "negative_slope": 0.2}
+    loaded = load(tmp_path / "m.safetensors")
+    assert loaded.b.negative_slope == 0.2 and loaded.a is not loaded.b
+    x = nl.randn(3, 2)
+    np.testing.assert_array_equal(loaded(x).detach().numpy(), model(x).detach().numpy())
+
+
+def test_non_persistent_buffers_are_not_taken_for_tied_weights(tmp_path, clean_registry):
+    class Scaled(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(2, 2)
+            self.register_buffer("scale", nl.full((2,), 3.0), persistent=False)
+
+        def forward(self, x):
+            return self.fc(x) * self.scale
+
+    def from_config(cfg: ModuleConfig) -> Scaled:
+        module = Scaled()
+        module.fc = dict(cfg.children())["fc"]
+        return module
+
+    register_module(Scaled, None, from_config)
+    model = Scaled()
+    save(model, tmp_path / "m.safetensors")
+    assert set(load_tensors(tmp_path / "m.safetensors")[0]) == {"fc.bias", "fc.weight"}
+    x = nl.randn(3, 2)
+    np.testing.assert_array_equal(load(tmp_path / "m.safetensors")(x).detach().numpy(),
+                                  model(x).detach().numpy())
+
+
+def test_files_without_the_newer_settings_load_with_torchs_defaults(tmp_path, mlp_file):
+    """Files written before inplace=, BatchNorm's bias= and Softmax's dim=None existed."""
+    assert load(mlp_file)[1].inplace is False
+    rewrite(mlp_file, architecture={"type": "Sequential", "children": [
+        {"type": "Linear", "in_features": 3, "out_features": 4, "bias": True,
+         "dtype": "float32"},
+        {"type": "Dropout", "p": 0.5},
+        {"type": "Linear", "in_features": 4, "out_features": 2, "bias": True,
+         "dtype": "float32"}]})
+    assert load(mlp_file)[1].inplace is False
+    path = tmp_path / "bn.safetensors"
+    save(nn.BatchNorm1d(2), path)
+    loaded = load(path)
+    assert loaded.bias is not None and "bias" in loaded.state_dict()
+
+
 def test_save_and_load_leave_the_global_rng_alone(tmp_path):
     model = nn.Sequential(nn.Linear(50, 50), nn.Linear(50, 3))
     nl.manual_seed(123)
@@ -369,7 +424,9 @@ def test_missing_setting(mlp_file):
     ({"type": "Dropout", "p": 2.0}, "'p' must be a finite number from 0.0 to 1.0, got 2.0"),
     ({"type": "Softmax", "dim": [1]}, "'dim' must be an integer"),
     ({"type": "Flatten", "start_dim": 1}, "missing setting 'end_dim'"),
-    ({"type": "ReLU", "inplace": True}, "unexpected setting"),
+    ({"type": "ReLU", "negative_slope": 0.1}, "unexpected setting.*'negative_slope'"),
+    ({"type": "ReLU", "inplace": "true"}, "'inplace' must be true or false, got 'true'"),
+    ({"type": "LogSoftmax", "dim": "1"}, "'dim' must be an integer from -64 to 63, or null"),
     ("ReLU", "expected an object"),
 ])
 def test_bad_settings_of_other_layers(mlp_file, layer, pattern):

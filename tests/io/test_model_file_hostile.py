@@ -104,7 +104,7 @@ BN = {"type": "BatchNorm1d", "num_features": 2, "eps": 1e-5, "momentum": 0.1, "a
 G = 10**9
 
 
-@pytest.mark.parametrize("layer, message", ids=range(28), argvalues=[
+@pytest.mark.parametrize("layer, message", ids=range(34), argvalues=[
     ({**LINEAR, "in_features": G, "out_features": G},
      "layer '0' (Linear): the architecture needs at least 1,000,000,000,000,000,000 parameter"),
     ({**LINEAR, "in_features": -3}, "'in_features' must be an integer >= 1, got -3"),
@@ -133,7 +133,15 @@ G = 10**9
     ({"type": "Flatten", "start_dim": 1, "end_dim": 10**18},
      "(Flatten): setting 'end_dim' must be an integer from -64 to 63"),
     ({"type": "Softmax", "dim": -65}, "(Softmax): setting 'dim' must be an integer from -64"),
-    ({"type": "LogSoftmax", "dim": 1.5}, "'dim' must be an integer from -64 to 63, got 1.5"),
+    ({"type": "LogSoftmax", "dim": 1.5},
+     "'dim' must be an integer from -64 to 63, or null, got 1.5"),
+    ({"type": "Softmax"}, "(Softmax): missing setting 'dim' (an integer from -64 to 63, or null)"),
+    ({"type": "ReLU", "inplace": 1}, "(ReLU): setting 'inplace' must be true or false, got 1"),
+    ({"type": "LeakyReLU", "negative_slope": 0.1, "inplace": "yes"},
+     "(LeakyReLU): setting 'inplace' must be true or false, got 'yes'"),
+    ({"type": "Dropout", "p": 0.5, "inplace": None},
+     "(Dropout): setting 'inplace' must be true or false, got None"),
+    ({**BN, "affine": True, "bias": 0}, "(BatchNorm1d): setting 'bias' must be true or false"),
     ({"type": "Dropout", "p": -0.1}, "'p' must be a finite number from 0.0 to 1.0, got -0.1"),
     ('{"type": "Sequential", "children": [{"type": "Dropout", "p": NaN}]}',
      "not valid JSON (NaN is not valid JSON"),
@@ -143,6 +151,8 @@ G = 10**9
     ({**BN, "momentum": 7}, "'momentum' must be a finite number from 0 to 1, or null, got 7"),
     ({**BN, "num_features": 0}, "'num_features' must be an integer >= 1, got 0"),
     ({**BN, "num_features": G, "affine": True}, "needs at least 2,000,000,000 parameter values"),
+    ({**BN, "num_features": G, "affine": True, "bias": False},
+     "needs at least 1,000,000,000 parameter values"),
 ])
 def test_absurd_settings_are_refused_naming_the_layer(tmp_path, layer, message):
     path = tmp_path / "model.safetensors"

@@ -8,7 +8,10 @@ JSON in the header metadata, under ``neuralab.architecture``::
         {"type": "Linear", "in_features": 2, "out_features": 4, "bias": true, "dtype": "float32"},
         {"type": "Tanh"}, ...]}
 
-A container whose child names are not ``0, 1, ...`` adds ``"names": [...]``. Module types are
+A container whose child names are not ``0, 1, ...`` adds ``"names": [...]``. A module used in
+several places is written (and loaded) once per place. Settings added after the format's first
+release (``inplace`` of ReLU, LeakyReLU and Dropout; ``bias`` of BatchNorm) are written only
+when they differ from PyTorch's default, so files without them still load. Module types are
 looked up in a registry by name; loading builds only registered types and reads only JSON, so
 opening a file can never run code from it (no pickle, no eval, no import by name).
 """
@@ -251,7 +254,8 @@ def _describe(module: Module, path: str) -> dict[str, Any]:
         raise TypeError(f"cannot save {label}: to_config for {entry.name} must return a dict "
                         f"with string keys other than {_STRUCTURE_KEYS}, got {config!r}")
     description: dict[str, Any] = {"type": entry.name, **config}
-    children = list(module.named_children())
+    # Every slot, as state_dict() sees it: named_children() lists a shared module once.
+    children = [(name, child) for name, child in module._modules.items() if child is not None]
     if children:
         names = [name for name, _ in children]
         description["children"] = [
@@ -362,8 +366,9 @@ def save(model: Module, path: PathLike, metadata: Mapping[str, str] | None = Non
     if not isinstance(model, Module):
         raise TypeError(f"save: expected a neuralab Module, got {type(model).__name__}")
     state = model.state_dict()
-    distinct = len(list(model.named_parameters())) + len(list(model.named_buffers()))
-    if distinct != len(state):
+    # Tied: one tensor under two names (counting named_parameters/buffers instead would also
+    # count non-persistent buffers, which state_dict leaves out).
+    if len({id(tensor) for tensor in model.state_dict(keep_vars=True).values()}) != len(state):
         raise ValueError("cannot save: the model shares parameters between layers (tied "
                          "weights), which a model file cannot express; model.state_dict() "
                          "still works")
@@ -473,6 +478,21 @@ def _dim(cfg: ModuleConfig, key: str) -> int:
     return cfg.get_int(key, minimum=-MAX_DIMS, maximum=MAX_DIMS - 1)
 
 
+def _optional_dim(cfg: ModuleConfig, key: str) -> int | None:
+    """A dim as ``_dim``, or null: Softmax's ``dim=None`` (PyTorch's implicit choice)."""
+    return cfg._get(key, _MISSING, f"{_int_range(-MAX_DIMS, MAX_DIMS - 1)}, or null",
+                    lambda v: v is None or type(v) is int and -MAX_DIMS <= v < MAX_DIMS)
+
+
+def _inplace(m: Any) -> dict[str, Any]:
+    # Written only when set, so files of modules without it read as before.
+    return {"inplace": True} if m.inplace else {}
+
+
+def _get_inplace(cfg: ModuleConfig) -> bool:
+    return cfg.get_bool("inplace", False)
+
+
 register_module(Linear, lambda m: {
     "in_features": int(m.in_features), "out_features": int(m.out_features),
     "bias": m.bias is not None, "dtype": m.weight.dtype.name,
@@ -480,18 +500,21 @@ register_module(Linear, lambda m: {
 register_module(Sequential, None, lambda cfg: Sequential(OrderedDict(cfg.children())))
 register_module(Flatten, lambda m: {"start_dim": int(m.start_dim), "end_dim": int(m.end_dim)},
                 lambda cfg: Flatten(_dim(cfg, "start_dim"), _dim(cfg, "end_dim")))
-register_module(Dropout, lambda m: {"p": float(m.p)},
-                lambda cfg: Dropout(cfg.get_float("p", minimum=0.0, maximum=1.0)))
+register_module(Dropout, lambda m: {"p": float(m.p), **_inplace(m)},
+                lambda cfg: Dropout(cfg.get_float("p", minimum=0.0, maximum=1.0),
+                                    inplace=_get_inplace(cfg)))
 register_module(Identity)
 register_module(Step)
 register_module(Sigmoid)
 register_module(Tanh)
-register_module(ReLU)
-register_module(LeakyReLU, lambda m: {"negative_slope": float(m.negative_slope)},
-                lambda cfg: LeakyReLU(cfg.get_float("negative_slope")))
-register_module(Softmax, lambda m: {"dim": int(m.dim)}, lambda cfg: Softmax(_dim(cfg, "dim")))
-register_module(LogSoftmax, lambda m: {"dim": int(m.dim)},
-                lambda cfg: LogSoftmax(_dim(cfg, "dim")))
+register_module(ReLU, _inplace, lambda cfg: ReLU(inplace=_get_inplace(cfg)))
+register_module(LeakyReLU, lambda m: {"negative_slope": float(m.negative_slope), **_inplace(m)},
+                lambda cfg: LeakyReLU(cfg.get_float("negative_slope"),
+                                      inplace=_get_inplace(cfg)))
+register_module(Softmax, lambda m: {"dim": None if m.dim is None else int(m.dim)},
+                lambda cfg: Softmax(_optional_dim(cfg, "dim")))
+register_module(LogSoftmax, lambda m: {"dim": None if m.dim is None else int(m.dim)},
+                lambda cfg: LogSoftmax(_optional_dim(cfg, "dim")))
 
 
 # ------------------------------------------------------------------------------ CNN built-ins
@@ -552,9 +575,11 @@ register_module(AdaptiveAvgPool2d, lambda m: {"output_size": list(m.output_size)
 
 def _batchnorm_config(m: Any) -> dict[str, Any]:
     stored = [t for t in (m.weight, m.running_mean) if t is not None]
+    # bias=False (torch 2.13) only matters with affine; written only then, so older files load
+    no_bias = {"bias": False} if m.affine and m.bias is None else {}
     return {"num_features": int(m.num_features), "eps": float(m.eps),
             "momentum": None if m.momentum is None else float(m.momentum),
-            "affine": m.affine, "track_running_stats": m.track_running_stats,
+            "affine": m.affine, "track_running_stats": m.track_running_stats, **no_bias,
             "dtype": (stored[0].dtype if stored else get_default_dtype()).name}
 
 
@@ -565,10 +590,10 @@ def _batchnorm_from_config(cls: type) -> Callable[[ModuleConfig], Module]:
         momentum = cfg._get("momentum", _MISSING, "a finite number from 0 to 1, or null",
                             lambda v: v is None or type(v) in (int, float) and 0 <= v <= 1)
         affine, tracked = cfg.get_bool("affine"), cfg.get_bool("track_running_stats")
-        dtype = cfg.get_dtype("dtype")
-        cfg.reserve(num_features * (2 * affine + 2 * tracked) + tracked)
+        bias, dtype = cfg.get_bool("bias", True), cfg.get_dtype("dtype")
+        cfg.reserve(num_features * (affine * (1 + bias) + 2 * tracked) + tracked)
         return cls(num_features, eps=eps, momentum=None if momentum is None else float(momentum),
-                   affine=affine, track_running_stats=tracked, dtype=dtype)
+                   affine=affine, track_running_stats=tracked, dtype=dtype, bias=bias)
     return build
 
 
