@@ -93,16 +93,6 @@ def _is_negative_int(operand: Operand) -> bool:
 # Where neuralab still differs from PyTorch because of code outside dtypes.py; each gap is
 # checked by test_known_gap (a strict xfail), so fixing one shows up as an XPASS.
 KNOWN_GAPS: dict[str, tuple[str, Callable[[str, Operand, Operand], bool]]] = {
-    "bool_subtraction": (
-        "ops/arithmetic.py sub: torch raises RuntimeError('Subtraction, the `-` operator, with "
-        "a bool tensor is not supported...') when either operand is a bool tensor or a "
-        "Python bool; neuralab computes (or NumPy raises TypeError for bool - bool)",
-        lambda op, a, b: op == "-" and (_is_bool(a) or _is_bool(b))),
-    "bool_pow": (
-        "ops/arithmetic.py Pow: bool ** bool gives bool in torch (bool_tensor ** True) or "
-        "raises NotImplementedError('\"pow\" not implemented for 'Bool'') for a bool tensor "
-        "exponent; NumPy's bool ** bool gives int8",
-        lambda op, a, b: op == "**" and _is_bool(a) and _is_bool(b)),
     "uint8_negative_number": (
         "autograd/function.py _operands: np.asarray(-1, dtype=uint8) raises OverflowError; "
         "torch wraps the number around (uint8_tensor + -1 adds 255; ** -1 raises "
@@ -290,13 +280,108 @@ def test_integers_to_negative_powers() -> None:
             nl.tensor(values) ** -1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ops/arithmetic.py Pow raises for any negative integer exponent; torch raises only for a "
-    "Python-number exponent and computes integer powers with a tensor exponent "
-    "(tensor([2, 3]) ** tensor([-1, 2]) is tensor([0, 9]); 1 ** -1 is 1, (-1) ** -1 is -1)"))
-def test_known_gap_integer_tensor_to_negative_tensor_powers() -> None:
-    base, exponent = np.array([2, 3, 1, -1]), np.array([-1, 2, -3, -1])
-    expected = torch.from_numpy(base) ** torch.from_numpy(exponent)
-    actual = nl.tensor(base) ** nl.tensor(exponent)
-    assert actual.dtype == nl.int64
-    np.testing.assert_array_equal(actual.numpy(), expected.numpy())
+def test_integer_tensor_to_negative_tensor_powers() -> None:
+    """A tensor of exponents gives C's integer powers: 1 for a base of 1, ±1 for −1, else 0."""
+    base = np.array([2, 3, 1, -1, -1, 0, 0, -2, 5, 1])
+    exponent = np.array([-1, 2, -3, -1, -2, -1, 0, -3, 0, -4])
+    for base_dtype, exponent_dtype in [("int64", "int64"), ("int32", "int32"),
+                                       ("int8", "int64"), ("int16", "int32")]:
+        b, e = base.astype(base_dtype), exponent.astype(exponent_dtype)
+        expected = torch.from_numpy(b) ** torch.from_numpy(e)
+        actual = nl.tensor(b) ** nl.tensor(e)
+        assert actual.dtype == np.dtype(str(expected.dtype).removeprefix("torch."))
+        np.testing.assert_array_equal(actual.numpy(), expected.numpy())
+    # uint8 bases, a 0-d exponent tensor and a number base: no error either
+    pairs = [(lambda L: L.tensor(np.array([2, 1, 0], dtype=np.uint8)) ** L.tensor([-1, -2, 3])),
+             (lambda L: L.tensor([0, 2, 1]) ** L.tensor(-1)),
+             (lambda L: 2 ** L.tensor([-1, 2, 0])),
+             (lambda L: L.tensor([3, 4]).pow(L.tensor([40, -50])))]
+    for pair in pairs:
+        expected, actual = pair(torch), pair(nl)
+        assert actual.dtype == np.dtype(str(expected.dtype).removeprefix("torch."))
+        np.testing.assert_array_equal(actual.numpy(), expected.numpy())
+
+
+def test_bool_powers() -> None:
+    """bool ** Python bool is bool; a bool tensor exponent of a bool result is refused
+    (NotImplementedError, as torch); bool ** int and int ** bool tensor are integers."""
+    mask = [True, False]
+    for exponent in (True, False):
+        expected, actual = torch.tensor(mask) ** exponent, nl.tensor(mask) ** exponent
+        assert actual.dtype == nl.bool_ and expected.dtype == torch.bool
+        np.testing.assert_array_equal(actual.numpy(), expected.numpy())
+    for call in (lambda L: L.tensor(mask) ** L.tensor([True, True]),
+                 lambda L: True ** L.tensor(mask),
+                 lambda L: L.tensor(True).pow(L.tensor(False))):
+        with pytest.raises(NotImplementedError, match="\"pow\" not implemented for 'Bool'"):
+            call(torch)
+        with pytest.raises(NotImplementedError, match="\"pow\" not implemented for 'Bool'"):
+            call(nl)
+    for call in (lambda L: L.tensor(mask) ** 2, lambda L: L.tensor([1, 2]) ** L.tensor(mask),
+                 lambda L: 2 ** L.tensor(mask), lambda L: L.tensor(mask) ** L.tensor([2, 1]),
+                 lambda L: L.tensor([1.5, 2.0]) ** L.tensor(mask)):
+        expected, actual = call(torch), call(nl)
+        assert actual.dtype == np.dtype(str(expected.dtype).removeprefix("torch."))
+        np.testing.assert_array_equal(actual.numpy(), expected.numpy())
+
+
+BOOL_SUBTRACTIONS: list[Callable[[Any], Any]] = [
+    lambda L: L.tensor([True]) - True,  # two bools: torch suggests ^ / logical_xor
+    lambda L: True - L.tensor([True, False]),
+    lambda L: L.tensor([True]) - L.tensor([False]),
+    lambda L: L.tensor([1]) - True,  # one bool: torch suggests ~ / logical_not
+    lambda L: True - L.tensor([1]),
+    lambda L: L.tensor([1.0]) - L.tensor([True]),
+    lambda L: L.tensor([True]) - 1,
+    lambda L: 1.5 - L.tensor([True]),
+    lambda L: L.tensor([1.0]).sub(True),
+    lambda L: L.sub(L.tensor([True]), L.tensor([1])),
+    lambda L: L.tensor([2.0]).sub_(L.tensor([True])),
+]
+
+
+@pytest.mark.parametrize("call", BOOL_SUBTRACTIONS)
+def test_bool_subtraction_raises_torch_message(call: Callable[[Any], Any]) -> None:
+    with pytest.raises(RuntimeError) as expected:
+        call(torch)
+    with pytest.raises(RuntimeError) as actual:
+        call(nl)
+    assert str(actual.value) == str(expected.value)
+
+
+def test_np_bool_is_a_number_in_subtraction() -> None:
+    """np.bool_ is a float to PyTorch, so subtracting it from a number tensor works."""
+    for call in (lambda L: L.tensor([1.0]) - np.bool_(True),
+                 lambda L: np.bool_(True) - L.tensor([1])):
+        expected, actual = call(torch), call(nl)
+        assert actual.dtype == np.dtype(str(expected.dtype).removeprefix("torch."))
+        np.testing.assert_array_equal(actual.numpy(), expected.numpy())
+
+
+ALPHAS: list[Callable[[Any], Any]] = [
+    lambda L: L.tensor([1]).add(L.tensor([1]), alpha=True),
+    lambda L: L.tensor([1.0]).add(L.tensor([1.0]), alpha=True),
+    lambda L: L.tensor([1]).add(L.tensor([1]), alpha=1.5),
+    lambda L: L.tensor([1]).sub(L.tensor([1]), alpha=0.5),
+    lambda L: L.tensor([1]).add(2, alpha=1.5),
+    lambda L: L.add(2, L.tensor([1]), alpha=1.5),
+]
+
+
+@pytest.mark.parametrize("call", ALPHAS)
+def test_alpha_rules_as_torch(call: Callable[[Any], Any]) -> None:
+    with pytest.raises(RuntimeError) as expected:
+        call(torch)
+    with pytest.raises(RuntimeError) as actual:
+        call(nl)
+    assert str(actual.value) == str(expected.value)
+
+
+def test_alpha_that_torch_accepts() -> None:
+    for call in (lambda L: L.tensor([True, False]).add(L.tensor([True, True]), alpha=True),
+                 lambda L: L.tensor([1, 2]).add(L.tensor([1, 1]), alpha=2),
+                 lambda L: L.tensor([1.0]).add(2, alpha=1.5),
+                 lambda L: L.tensor([1.0, 2.0]).sub(L.tensor([3, 4]), alpha=-2)):
+        expected, actual = call(torch), call(nl)
+        assert actual.dtype == np.dtype(str(expected.dtype).removeprefix("torch."))
+        np.testing.assert_array_equal(actual.numpy(), expected.numpy())

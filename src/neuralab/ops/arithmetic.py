@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd.function import Function
-from ..errors import DTypeError
+from ..errors import DTypeError, UnsupportedDTypeError
 from ..tensor import Tensor
 from .registry import register
 
@@ -76,15 +76,23 @@ class Div(Function):
 
 
 class Pow(Function):
-    """y = a ** b.   dy/da = b·a^(b-1) (0 where b == 0),  dy/db = y·ln(a) (only if b needs it)."""
+    """y = a ** b.   dy/da = b·a^(b-1) (0 where b == 0),  dy/db = y·ln(a) (only if b needs it).
+
+    Integer powers are C's: a negative exponent (from a tensor; ``pow`` refuses a negative
+    number) gives 1 for a base of 1, ±1 for −1 and 0 for any other base, as in PyTorch. Bool
+    to a bool power is bool: ``a ** b`` is ``a or not b``.
+    """
 
     promotes = True
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        if a.dtype.kind in "iu" and np.any(b < 0):
-            raise DTypeError("Integers to negative integer powers are not allowed.")
         self.a, self.b = a, b
-        self.y = a**b
+        if a.dtype == np.bool_:  # both operands are bool: NumPy would give int8
+            self.y = a | ~b
+        elif a.dtype.kind in "iu" and b.dtype.kind == "i" and np.any(b < 0):
+            self.y = _integer_power(a, b)
+        else:
+            self.y = a**b
         return self.y
 
     def backward(self, grad_out: np.ndarray) -> tuple:
@@ -105,6 +113,16 @@ class Pow(Function):
         return grad_a, grad_b
 
 
+def _integer_power(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a ** b for integers with some b < 0, as C (and PyTorch) compute it: 1 / a^|b| truncated
+    to an integer is 1 for a == 1, ±1 for a == −1 (the sign of an odd power) and 0 otherwise."""
+    negative = b < 0
+    y = a ** np.where(negative, 0, b)
+    odd = (b % 2).astype(bool)
+    inverse = np.where(a == 1, 1, np.where(a == -1, np.where(odd, -1, 1), 0))
+    return np.where(negative, inverse, y).astype(y.dtype, copy=False)
+
+
 class FloorDivide(Function):
     """y = ⌊a / b⌋.   A step function; PyTorch defines no derivative, so neither do we."""
 
@@ -121,19 +139,36 @@ class FloorDivide(Function):
 
 
 class Remainder(Function):
-    """y = a − b·⌊a / b⌋ (the sign of b, as Python's %).   dy/da = 1,  dy/db = −⌊a / b⌋."""
+    """y = a − b·⌊a / b⌋ (the sign of b, as Python's %).   dy/da = 1,  dy/db = −⌊a / b⌋.
+
+    As in PyTorch, ``number % tensor`` has no derivative (its node is ``NotImplemented``):
+    backward through it raises.
+    """
 
     promotes = True
 
-    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def forward(self, a: np.ndarray, b: np.ndarray, number_first: bool = False,
+                number_second: bool = False) -> np.ndarray:
         if a.dtype.kind in "iub" and np.any(b == 0):
             raise ZeroDivisionError("remainder: integer division by zero")
+        self.number_first, self.number_second = number_first, number_second
         self.quotient = np.floor_divide(a, b) if self.needs_input_grad[1] else None
         return np.remainder(a, b)
 
     def backward(self, grad_out: np.ndarray) -> tuple:
+        if self.number_first:
+            raise RuntimeError("derivative for aten::remainder is not implemented (PyTorch "
+                               "defines none for number % tensor either); write "
+                               "number - tensor * floor(number / tensor) to differentiate")
         need_a, need_b = self.needs_input_grad
         return (grad_out if need_a else None, -grad_out * self.quotient if need_b else None)
+
+    def name(self) -> str:
+        # PyTorch's nodes: tensor % number, tensor % tensor, and number % tensor (no formula)
+        if self.__dict__.get("number_first"):
+            return "NotImplemented"
+        return "RemainderBackward0" if self.__dict__.get("number_second") else \
+            "RemainderBackward1"
 
 
 class Neg(Function):
@@ -146,16 +181,50 @@ class Neg(Function):
         return -grad_out
 
 
+def _is_bool(x: Any) -> bool:
+    """A bool tensor or array, or a Python bool (PyTorch takes np.bool_ for a float)."""
+    if isinstance(x, (Tensor, np.ndarray)):
+        return x.dtype == np.bool_
+    return isinstance(x, bool)
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (bool, int, float, np.bool_, np.integer, np.floating))
+
+
+def _check_alpha(a: Any, b: Any, alpha: Any) -> None:
+    """PyTorch's rules for ``alpha``: a bool only for bool results, no float for integers."""
+    if isinstance(alpha, (bool, np.bool_)):
+        if dtypes.result_type(a, b) != np.bool_:
+            raise DTypeError("Boolean alpha only supported for Boolean results.")
+    elif isinstance(alpha, (float, np.floating)) and dtypes.result_type(a, b).kind in "biu":
+        raise DTypeError("For integral input tensors, argument alpha must not be a floating "
+                         "point number.")
+
+
 @register()
 def add(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
     """a + alpha·b."""
-    return Add.apply(a, b if alpha == 1 else mul(b, alpha))
+    if type(alpha) is int and alpha == 1:
+        return Add.apply(a, b)
+    _check_alpha(a, b, alpha)
+    return Add.apply(a, mul(b, alpha))
 
 
 @register()
 def sub(a: Any, b: Any, *, alpha: Any = 1) -> Tensor:
-    """a − alpha·b."""
-    return Sub.apply(a, b if alpha == 1 else mul(b, alpha))
+    """a − alpha·b. Bool operands are refused, as in PyTorch (``~mask`` inverts a mask)."""
+    if _is_bool(a) or _is_bool(b):
+        if _is_bool(a) and _is_bool(b):
+            raise DTypeError("Subtraction, the `-` operator, with two bool tensors is not "
+                             "supported. Use the `^` or `logical_xor()` operator instead.")
+        raise DTypeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                         "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                         "operator instead.")
+    if type(alpha) is int and alpha == 1:
+        return Sub.apply(a, b)
+    _check_alpha(a, b, alpha)
+    return Sub.apply(a, mul(b, alpha))
 
 
 @register()
@@ -186,6 +255,17 @@ def addcdiv(x: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:
 
 @register()
 def pow(a: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
+    """a ** exponent. As in PyTorch, an integer (or bool) tensor to a negative *number* power
+    raises, while a tensor of exponents gives C's integer powers; bool ** bool needs a Python
+    bool exponent."""
+    if _is_number(exponent):
+        if isinstance(exponent, (int, np.integer)) and not isinstance(exponent, bool) and \
+                exponent < 0 and dtypes.result_type(a, exponent).kind in "biu":
+            raise DTypeError("Integers to negative integer powers are not allowed.")
+    elif _is_bool(exponent) and dtypes.result_type(a, exponent) == np.bool_:
+        raise UnsupportedDTypeError("\"pow\" not implemented for 'Bool' (a bool tensor "
+                                    "exponent of a bool base; use a Python bool, or cast with "
+                                    ".long())")
     return Pow.apply(a, exponent)
 
 
@@ -198,7 +278,7 @@ def floor_divide(a: Any, b: Any) -> Tensor:
 @register()
 def remainder(a: Any, b: Any) -> Tensor:
     """a mod b with the sign of b (``a % b``, Python's convention, as torch.remainder)."""
-    return Remainder.apply(a, b)
+    return Remainder.apply(a, b, number_first=_is_number(a), number_second=_is_number(b))
 
 
 @register()
