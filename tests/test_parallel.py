@@ -222,7 +222,7 @@ def test_cnn_step_is_the_same_on_one_and_two_threads() -> None:
                                  torch.nn.MaxPool2d(2), torch.nn.Conv2d(16, 16, 3),
                                  torch.nn.ReLU(), torch.nn.Flatten(),
                                  torch.nn.Linear(16 * 8 * 8, 10)).double()
-    tmodel.load_state_dict({k: torch.from_numpy(v) for k, v in
+    tmodel.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in
                             model.state_dict().items()})
     tloss = torch.nn.functional.cross_entropy(tmodel(torch.from_numpy(x)),
                                               torch.from_numpy(target))

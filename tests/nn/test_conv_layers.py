@@ -194,7 +194,7 @@ def test_cnn_weights_move_both_ways_with_the_same_outputs(train_first: bool) -> 
     ours, theirs = ours_cnn(np.float64), torch_cnn(torch.float64)
     if train_first:  # give BatchNorm non-trivial running statistics
         ours(nl.Tensor(images(np.float64, seed=5)))
-    assert theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    assert theirs.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in ours.state_dict().items()})
     for model in (ours, theirs):
         model.eval()
     x = images(np.float64)
@@ -239,7 +239,7 @@ def test_cnn_model_file_round_trip(tmp_path) -> None:
 def test_a_few_training_steps_follow_torch() -> None:
     nl.manual_seed(6)
     ours, theirs = ours_cnn(np.float64), torch_cnn(torch.float64)
-    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in ours.state_dict().items()})
     opt = nl.optim.SGD(ours.parameters(), lr=0.1, momentum=0.9)
     topt = torch.optim.SGD(theirs.parameters(), lr=0.1, momentum=0.9)
     rng = np.random.default_rng(0)

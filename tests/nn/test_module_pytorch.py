@@ -348,7 +348,7 @@ def test_to_and_casts_convert_like_torch(convert):
 def test_refused_conversions_raise_torchs_error_type_and_change_nothing(convert):
     assert_same_error(lambda lib: convert(lib, net(lib)), message=False)
     model = net(nl)
-    before = {k: (v.dtype, v.copy()) for k, v in model.state_dict().items()}
+    before = {k: (v.dtype, v.numpy().copy()) for k, v in model.state_dict().items()}
     with pytest.raises(Exception):  # noqa: B017,PT011 - the type is compared above
         convert(nl, model)
     after = model.state_dict()

@@ -36,7 +36,12 @@ def test_keys_and_shapes_match_torch():
         "0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"]
     for key in ours:
         assert ours[key].shape == tuple(theirs[key].shape), key
-        assert isinstance(ours[key], np.ndarray)
+        # as torch: detached tensors over the model's own memory
+        assert isinstance(ours[key], nl.Tensor) and not ours[key].requires_grad
+    model = ours_mlp()
+    state = model.state_dict()
+    assert np.shares_memory(state["0.weight"].numpy(), model[0].weight.detach().numpy())
+    assert model.state_dict(keep_vars=True)["0.weight"] is model[0].weight
 
 
 @pytest.mark.parametrize(("np_dtype", "torch_dtype"), [
@@ -44,7 +49,7 @@ def test_keys_and_shapes_match_torch():
 def test_neuralab_weights_in_torch_give_the_same_outputs(np_dtype, torch_dtype):
     nl.manual_seed(1)
     ours, theirs = ours_mlp(np_dtype), torch_mlp(torch_dtype)
-    result = theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    result = theirs.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in ours.state_dict().items()})
     assert not result.missing_keys and not result.unexpected_keys
     x = inputs(np_dtype)
     with torch.no_grad():
@@ -86,14 +91,14 @@ def test_gradients_match_torch_after_loading():
 
 def test_loading_keeps_the_model_dtype_and_copies_the_values():
     model = ours_mlp()  # float32
-    source = {k: v.astype(np.float64) + 1.0 for k, v in ours_mlp().state_dict().items()}
+    source = {k: v.numpy().astype(np.float64) + 1.0 for k, v in ours_mlp().state_dict().items()}
     model.load_state_dict(source)
     assert all(p.dtype == np.float32 for p in model.parameters())
     source["0.weight"][...] = 123.0  # the model holds its own copy
     assert not np.any(model[0].weight.detach().numpy() == 123.0)
     saved = model.state_dict()
-    saved["0.bias"][...] = -7.0  # and state_dict hands out copies
-    assert not np.any(model[0].bias.detach().numpy() == -7.0)
+    saved["0.bias"][...] = -7.0  # state_dict shares the model's memory, as torch's does
+    assert np.all(model[0].bias.detach().numpy() == -7.0)
 
 
 def test_loading_writes_into_the_existing_arrays():
@@ -110,7 +115,7 @@ def test_loading_writes_into_the_existing_arrays():
 
 
 def snapshot(model):
-    return {k: v.copy() for k, v in model.state_dict().items()}
+    return {k: v.numpy().copy() for k, v in model.state_dict().items()}
 
 
 def assert_unchanged(model, before):
@@ -161,12 +166,12 @@ def test_each_strict_problem_alone_raises_and_changes_nothing(problem):
 def test_non_strict_load_returns_missing_and_unexpected_like_torch():
     ours, theirs = ours_mlp(), torch_mlp()
     partial = {k: v + 1.0 for k, v in ours.state_dict().items() if k.startswith("0.")}
-    partial["head.weight"] = np.zeros((2, 2), np.float32)
+    partial["head.weight"] = nl.zeros(2, 2)
     result = ours.load_state_dict(partial, strict=False)
     assert result.missing_keys == ["2.weight", "2.bias", "4.weight", "4.bias"]
     assert result.unexpected_keys == ["head.weight"]
     missing, unexpected = result
-    tresult = theirs.load_state_dict({k: torch.from_numpy(v) for k, v in partial.items()},
+    tresult = theirs.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in partial.items()},
                                      strict=False)
     assert missing == tresult.missing_keys and unexpected == tresult.unexpected_keys
     np.testing.assert_array_equal(ours[0].weight.data, partial["0.weight"])  # loaded the rest

@@ -67,7 +67,9 @@ def assert_same(a, b, where="") -> None:
         assert len(a) == len(b), where
         for i, (x, y) in enumerate(zip(a, b)):
             assert_same(x, y, f"{where}/{i}")
-    elif isinstance(a, np.ndarray):
+    elif isinstance(a, (np.ndarray, nl.Tensor)):
+        assert isinstance(b, type(a)), where
+        a, b = np.asarray(a), np.asarray(b)
         assert np.array_equal(a, b) and a.dtype == b.dtype, where
     else:
         assert a == b, where

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from .. import dtypes
+from ..errors import ShapeError
 from .grad_mode import is_grad_enabled, no_grad
 
 if TYPE_CHECKING:
@@ -86,7 +87,15 @@ class Function:
         recording = True in needs and is_grad_enabled()
         # Known before forward, so an op saves only what its needed gradients use.
         fn.needs_input_grad = needs if recording else (False,) * len(needs)
-        out = tensor_type._from_op(fn.forward(*arrays, **options), False)
+        try:
+            out = tensor_type._from_op(fn.forward(*arrays, **options), False)
+        except ValueError as error:
+            if "broadcast" not in str(error):
+                raise
+            shapes = " and ".join(str(tuple(a.shape)) for a in arrays)
+            raise ShapeError(
+                f"{cls.__name__.lower()}: tensors of shapes {shapes} cannot be broadcast "
+                f"together: each dimension must match or be 1 (aligned from the right)") from None
         result = out._data
         if result.base is not None:  # a view (reshape, transpose, basic indexing)?
             owner = memory_owner(result)
@@ -251,8 +260,9 @@ def _operands(cls: type, tensor_type: type, inputs: tuple) -> tuple[tuple, list]
     if cls.promotes:
         common = _same_dtype(tensor_type, inputs) or dtypes.result_type(*inputs)
         common = cls.compute_dtype(common)
+        # (astype, not asarray(dtype=): a Python int beyond the dtype wraps around, as in torch)
         tensors = tuple([t if isinstance(t, tensor_type)
-                         else tensor_type._from_op(np.asarray(t, dtype=common), False)
+                         else tensor_type._from_op(np.asarray(t).astype(common), False)
                          for t in inputs])
         return tensors, [t._data if t._data.dtype == common else t._data.astype(common)
                          for t in tensors]

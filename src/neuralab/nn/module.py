@@ -524,10 +524,16 @@ class Module:
                 if value is not None and name not in skip:
                     yield dot + name, value
 
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """Parameters and persistent buffers by dotted name, as copies (PyTorch's key names,
-        order and shapes; the values are NumPy arrays)."""
-        return {key: value._data.copy() for key, value in self._state_items()}
+    def state_dict(self, *, destination: Any = None, prefix: str = "",
+                   keep_vars: bool = False) -> dict[str, Tensor]:
+        """Parameters and persistent buffers by dotted name, as PyTorch gives them: detached
+        tensors sharing memory with the model (``keep_vars=True``: the parameters themselves),
+        so training after the call changes them — clone (or ``copy.deepcopy``) to keep a
+        snapshot."""
+        state = {} if destination is None else destination
+        for key, value in self._state_items():
+            state[prefix + key] = value if keep_vars else value.detach()
+        return state
 
     def _state_targets(self) -> dict[str, Tensor]:
         return dict(self._state_items())

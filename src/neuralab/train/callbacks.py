@@ -63,7 +63,8 @@ class EarlyStopping(Callback):
         if self._improved(value):
             self.best, self.best_epoch, self.wait = value, int(record["epoch"]), 0
             if self.restore_best:
-                self._best_weights = state["model"].state_dict()
+                self._best_weights = {  # a snapshot: state_dict() shares the model's memory
+                    k: v.clone() for k, v in state["model"].state_dict().items()}
             return False
         self.wait += 1
         if self.wait >= self.patience:
