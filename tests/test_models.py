@@ -36,7 +36,8 @@ def test_cnn_matches_the_benchmark_architecture_and_torch_counts() -> None:
         torch.nn.Conv2d(32, 64, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
         torch.nn.Linear(1600, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
     assert model.num_parameters() == sum(p.numel() for p in reference.parameters())
-    reference.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in model.state_dict().items()})
+    reference.load_state_dict({k: torch.from_numpy(v.numpy())
+                               for k, v in model.state_dict().items()})
     x = np.random.default_rng(0).random((2, 1, 28, 28), dtype=np.float32)
     with nl.no_grad():
         ours = model(nl.Tensor(x)).numpy()

@@ -194,7 +194,8 @@ def test_cnn_weights_move_both_ways_with_the_same_outputs(train_first: bool) -> 
     ours, theirs = ours_cnn(np.float64), torch_cnn(torch.float64)
     if train_first:  # give BatchNorm non-trivial running statistics
         ours(nl.Tensor(images(np.float64, seed=5)))
-    assert theirs.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in ours.state_dict().items()})
+    assert theirs.load_state_dict({k: torch.from_numpy(v.numpy())
+                                   for k, v in ours.state_dict().items()})
     for model in (ours, theirs):
         model.eval()
     x = images(np.float64)

@@ -49,7 +49,8 @@ def test_keys_and_shapes_match_torch():
 def test_neuralab_weights_in_torch_give_the_same_outputs(np_dtype, torch_dtype):
     nl.manual_seed(1)
     ours, theirs = ours_mlp(np_dtype), torch_mlp(torch_dtype)
-    result = theirs.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in ours.state_dict().items()})
+    result = theirs.load_state_dict({k: torch.from_numpy(v.numpy())
+                                     for k, v in ours.state_dict().items()})
     assert not result.missing_keys and not result.unexpected_keys
     x = inputs(np_dtype)
     with torch.no_grad():
