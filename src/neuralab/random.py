@@ -95,10 +95,9 @@ def _rebuild(state: dict, initial_seed: int) -> Generator:
     return generator
 
 
-# Unlike torch's default generator, neuralab's starts from a non-deterministic seed (as it
-# always has); manual_seed makes it reproducible.
+# As torch's, the default generator starts from the fixed DEFAULT_SEED: a program that never
+# calls manual_seed still gives the same numbers in every run (neuralab.seed() for fresh ones).
 _generator = Generator()
-_generator.seed()
 
 
 def manual_seed(seed: int) -> Generator:
