@@ -31,8 +31,21 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .function import Function, memory_owner
+
 if TYPE_CHECKING:
     from ..tensor import Tensor
+
+_TENSOR: Any = None  # the Tensor class: tensor.py imports this module, so it is fetched late
+
+
+def _tensor_class() -> Any:
+    global _TENSOR
+    if _TENSOR is None:
+        from ..tensor import Tensor
+
+        _TENSOR = Tensor
+    return _TENSOR
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...], op_name: str) -> np.ndarray:
@@ -60,8 +73,6 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...], op_name: str) -> np.nd
 
 def topological_order(roots: list) -> list:
     """The nodes that lead to ``roots``, each after all of the nodes of its inputs."""
-    from .function import Function
-
     reached = {id(r): r for r in roots}
     stack = list(roots)
     while stack:
@@ -77,9 +88,7 @@ def _creation_number(node: Any) -> int:
 
 
 def _as_grad_tensor(array: np.ndarray) -> Tensor:
-    from ..tensor import Tensor
-
-    return Tensor._from_op(array, False)
+    return _tensor_class()._from_op(array, False)
 
 
 def _run_hooks(hooks: dict | None, grad: np.ndarray, shape: tuple, dtype: Any) -> np.ndarray:
@@ -142,9 +151,7 @@ def run(roots: list, grads: list, retain_graph: bool = False, create_graph: bool
         raise NotImplementedError(
             "create_graph=True (gradients of gradients) is not supported: neuralab computes "
             "each backward step with NumPy, so the backward pass builds no graph")
-    from ..tensor import Tensor
-    from .function import memory_owner
-
+    Tensor = _tensor_class()  # noqa: N806 - the class
     node_grads: dict[int, np.ndarray] = {}
     seed_owners = set()
     leaf_grads: dict[int, list] = {}  # id(leaf) -> [leaf, gradient]
@@ -228,7 +235,9 @@ def run(roots: list, grads: list, retain_graph: bool = False, create_graph: bool
     # copied, so an in-place update of one .grad (clipping, say) can never change another.
     handed_out = seed_owners
     for leaf, grad in leaf_grads.values():
-        accumulate(leaf, _run_hooks(leaf._hooks, grad, grad.shape, grad.dtype), handed_out)
+        if leaf._hooks:
+            grad = _run_hooks(leaf._hooks, grad, grad.shape, grad.dtype)
+        accumulate(leaf, grad, handed_out)
     return None
 
 
@@ -242,8 +251,6 @@ def _add_leaf(leaf_grads: dict, leaf: Tensor, grad: np.ndarray) -> None:
 
 def accumulate(tensor: Tensor, grad: np.ndarray, handed_out: set) -> None:
     """``tensor.grad += grad`` (in place when it can be), creating ``.grad`` the first time."""
-    from .function import memory_owner
-
     if grad.dtype != tensor.dtype:
         # Cast: a float64 contribution must not silently promote a float32 .grad.
         grad = grad.astype(tensor.dtype)
