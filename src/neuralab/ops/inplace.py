@@ -101,6 +101,10 @@ def _recording(self: Tensor, others: tuple) -> bool:
 
 def _write(self: Tensor, values: np.ndarray) -> None:
     if not self._data.flags.writeable:
+        if any(stride == 0 and n > 1 for stride, n in zip(self._data.strides, self.shape)):
+            raise InplaceError("unsupported operation: more than one element of the written-to "
+                               "tensor refers to a single memory location. Please clone() the "
+                               "tensor before performing the operation.")
         raise InplaceError(f"cannot change a tensor of shape {self.shape} in place: its memory "
                            f"is a read-only NumPy array (make it with neuralab.tensor(), "
                            f"which copies)")
@@ -257,7 +261,7 @@ INPLACE_OF = ("add", "sub", "mul", "div", "pow", "neg", "exp", "log", "sqrt", "a
               "subtract", "divide", "maximum", "minimum", "hardtanh", "elu", "silu",
               "softplus", "mish", "hardsigmoid", "hardswish", "selu", "celu", "gelu", "erf",
               "tan", "asin", "acos", "atan", "sinh", "cosh", "atan2", "logit", "nan_to_num",
-              "float_power", "floor_divide")
+              "float_power", "floor_divide", "scatter", "scatter_add")
 
 
 def install() -> None:

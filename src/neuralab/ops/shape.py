@@ -1,11 +1,15 @@
-"""Shape ops: reshape, transpose/permute, indexing, concatenate, stack, where.
+"""Shape ops: reshape/view, transpose/permute, expand, flip, indexing, gather/scatter,
+concatenate, stack, where.
 
-They move values without changing them, so each backward moves the gradient back.
+They move values without changing them, so each backward moves the gradient back. Dims are
+checked as PyTorch checks them: out of range is an ``IndexError`` naming the valid range, a
+bad permutation or shape a ``ShapeError`` (a RuntimeError, as torch raises).
 """
 
 from __future__ import annotations
 
 import builtins
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,7 +17,7 @@ import numpy as np
 
 from .. import parallel
 from ..autograd.function import Function
-from ..errors import ShapeError
+from ..errors import DTypeError, ShapeError
 from ..tensor import Tensor, to_array
 from .registry import normalize_axis, register
 
@@ -50,6 +54,28 @@ class Permute(Function):
         return np.transpose(grad_out, np.argsort(self.axes))
 
 
+class Expand(Function):
+    """y = x broadcast to a larger shape (a read-only view, as torch's expanded memory).
+    dy/dx: the gradient summed over the stretched dims (the engine's unbroadcast)."""
+
+    def forward(self, x: np.ndarray, shape: tuple = ()) -> np.ndarray:
+        return np.broadcast_to(x, shape)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return grad_out
+
+
+class Flip(Function):
+    """y = x reversed along ``axes`` (a copy, as in PyTorch).   dy/dx: flip the gradient back."""
+
+    def forward(self, x: np.ndarray, axes: tuple = ()) -> np.ndarray:
+        self.axes = axes
+        return np.flip(x, axes).copy()
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return np.flip(grad_out, self.axes)
+
+
 class GetItem(Function):
     """y = x[index].   dy/dx scatters the gradient back; repeated indices add up."""
 
@@ -64,6 +90,97 @@ class GetItem(Function):
         else:
             np.add.at(grad, self.index, grad_out)  # x[[0, 0]] must count element 0 twice
         return grad
+
+
+def _along(index: np.ndarray, axis: int) -> tuple:
+    """The NumPy index of ``gather``/``scatter``: element ``i`` of ``index`` names position
+    ``index[i]`` along ``axis`` and its own position along every other dim (``index`` and the
+    tensors are at least 1-d here)."""
+    parts = []
+    for d, n in enumerate(index.shape):
+        if d == axis:
+            parts.append(index)
+        else:
+            shape = [1] * index.ndim
+            shape[d] = n
+            parts.append(np.arange(n).reshape(shape))
+    return tuple(parts)
+
+
+class Gather(Function):
+    """y[i] = x[i with i[axis] replaced by index[i]].   dy/dx: the gradient added back at the
+    gathered positions (repeated indices add up)."""
+
+    def forward(self, x: np.ndarray, index: Any = None, axis: int = 0) -> np.ndarray:
+        self.shape, self.where = x.shape, _along(index.reshape(index.shape or (1,)), axis)
+        return x.reshape(x.shape or (1,))[self.where].reshape(index.shape)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        grad = np.zeros(self.shape or (1,), dtype=grad_out.dtype)
+        np.add.at(grad, self.where, grad_out.reshape(self.where[0].shape))
+        return grad.reshape(self.shape)
+
+
+class Scatter(Function):
+    """y = x with y[i with i[axis] replaced by index[i]] = src[i] (``scatter``; with
+    ``add``, ``scatter_add``: the values are added, repeated indices accumulating).
+    dy/dx: 1 where nothing was written (everywhere for ``scatter_add``);
+    dy/dsrc: the gradient gathered at the written positions (0 for src elements beyond
+    index's shape), as torch's ``grad.gather(dim, index)``."""
+
+    def forward(self, x: np.ndarray, src: np.ndarray, index: Any = None, axis: int = 0,
+                add: bool = False) -> np.ndarray:
+        self.add, self.src_shape = add, src.shape
+        index1 = index.reshape(index.shape or (1,))
+        self.where = _along(index1, axis)
+        self.used = tuple(slice(0, n) for n in index1.shape)  # src's part that is written
+        values = src.reshape(src.shape or (1,))[self.used]
+        y = x.copy()
+        y1 = y.reshape(y.shape or (1,))
+        if add:
+            np.add.at(y1, self.where, values)
+        else:
+            y1[self.where] = values
+        return y
+
+    def backward(self, grad_out: np.ndarray) -> tuple:
+        need_x, need_src = self.needs_input_grad
+        grad1 = grad_out.reshape(grad_out.shape or (1,))
+        grad_x = None
+        if need_x:
+            if self.add:
+                grad_x = grad_out
+            else:
+                grad_x = grad_out.copy()
+                grad_x.reshape(grad1.shape)[self.where] = 0
+        grad_src = None
+        if need_src:
+            grad_src = np.zeros(self.src_shape or (1,), dtype=grad_out.dtype)
+            grad_src[self.used] = grad1[self.where]
+            grad_src = grad_src.reshape(self.src_shape)
+        return grad_x, grad_src
+
+    def name(self) -> str:
+        return "ScatterAddBackward0" if self.__dict__.get("add") else "ScatterBackward0"
+
+
+class ScatterValue(Function):
+    """y = x with ``value`` written at the positions ``index`` names.   dy/dx: 1 elsewhere."""
+
+    def forward(self, x: np.ndarray, value: Any = None, index: Any = None,
+                axis: int = 0) -> np.ndarray:
+        self.where = _along(index.reshape(index.shape or (1,)), axis)
+        y = x.copy()
+        y.reshape(y.shape or (1,))[self.where] = value
+        return y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        grad = grad_out.copy()
+        grad.reshape(grad.shape or (1,))[self.where] = 0
+        return grad
+
+    def name(self) -> str:
+        return "ScatterBackward1"
 
 
 class Concatenate(Function):
@@ -134,40 +251,133 @@ def unwrap_index(index: Any) -> Any:
     return index
 
 
+def wrap_dim(dim: Any, ndim: int, name: str = "") -> int:
+    """``dim`` as a non-negative axis of a tensor with ``ndim`` dims; a 0-d tensor has the one
+    dim 0 (or -1), as in PyTorch. Out of range: PyTorch's ``IndexError``."""
+    if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer)):
+        where = f"{name}(): " if name else ""
+        raise TypeError(f"{where}argument 'dim' must be an int or a tuple of ints, not "
+                        f"{type(dim).__name__}")
+    rank = builtins.max(ndim, 1)
+    if not -rank <= dim < rank:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-rank}, "
+                         f"{rank - 1}], but got {dim})")
+    return int(dim) % rank
+
+
+def _dim_list(dims: tuple, ndim: int, name: str) -> tuple[int, ...]:
+    """Several dims (varargs or one tuple/list), wrapped; a repeated dim is refused."""
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    axes = tuple(wrap_dim(d, ndim, name) for d in dims)
+    for i, axis in enumerate(axes):
+        if axis in axes[:i]:
+            raise ShapeError(f"dim {axis} appears multiple times in the list of dims")
+    return axes
+
+
+def _sizes(shape: tuple, name: str) -> tuple:
+    """``shape`` given as ints or as one tuple/list/Size, each entry an integer."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    sizes = []
+    for n in shape:
+        if isinstance(n, (bool, np.bool_)) or not hasattr(n, "__index__"):
+            raise TypeError(f"{name}(): argument 'size' must be a tuple of ints, but found "
+                            f"element of type {type(n).__name__}")
+        sizes.append(operator.index(n))
+    return tuple(sizes)
+
+
+def _check_shape(x: Tensor, shape: tuple) -> None:
+    """PyTorch's checks of a target shape: one -1 at most, no other negative size, the same
+    number of elements."""
+    listed = list(shape)
+    if listed.count(-1) > 1:
+        raise ShapeError("only one dimension can be inferred")
+    for i, n in enumerate(shape):
+        if n < -1:
+            raise ShapeError(f"invalid shape dimension {n} at index {i} of shape {listed}")
+    known = int(np.prod([n for n in shape if n != -1]))
+    if -1 in shape:
+        if known == 0:
+            if x.numel() == 0:
+                raise ShapeError(f"cannot reshape tensor of 0 elements into shape {listed} "
+                                 f"because the unspecified dimension size -1 can be any value "
+                                 f"and is ambiguous")
+            ok = False
+        else:
+            ok = x.numel() % known == 0
+    else:
+        ok = known == x.numel()
+    if not ok:
+        raise ShapeError(f"shape '{listed}' is invalid for input of size {x.numel()}: cannot "
+                         f"reshape a tensor of shape {x.shape} into {shape}")
+
+
 @register()
 def reshape(x: Tensor, *shape: Any) -> Tensor:
     """The same values in ``shape`` (one entry may be -1)."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
+    shape = _sizes(shape, "reshape")
+    _check_shape(x, shape)
     return Reshape.apply(x, shape=shape)
 
 
 @register()
 def view(x: Tensor, *shape: Any) -> Tensor:
+    """``reshape``: a view where the memory allows it, else a copy. (PyTorch's view refuses
+    memory it cannot view; neuralab's tensors are laid out differently from torch's — a conv's
+    output is a view of channels-last memory — so refusing would reject code torch runs.)"""
     return reshape(x, *shape)
 
 
 @register()
+def view_as(x: Tensor, other: Tensor) -> Tensor:
+    """``x.view(other.shape)``."""
+    return view(x, _other(other, "view_as").shape)
+
+
+@register()
+def reshape_as(x: Tensor, other: Tensor) -> Tensor:
+    """``x.reshape(other.shape)``."""
+    return reshape(x, _other(other, "reshape_as").shape)
+
+
+def _other(other: Any, name: str) -> Tensor:
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{name}(): argument 'other' (position 1) must be Tensor, not "
+                        f"{type(other).__name__}")
+    return other
+
+
+@register()
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-    """Merge axes ``start_dim..end_dim`` into one."""
-    start, end = start_dim % builtins.max(x.ndim, 1), end_dim % builtins.max(x.ndim, 1)
+    """Merge axes ``start_dim..end_dim`` into one (a 0-d tensor becomes 1-d)."""
+    start, end = wrap_dim(start_dim, x.ndim, "flatten"), wrap_dim(end_dim, x.ndim, "flatten")
+    if start > end:
+        raise ShapeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if x.ndim == 0:
+        return reshape(x, (1,))
     merged = int(np.prod(x.shape[start:end + 1]))
     return reshape(x, x.shape[:start] + (merged,) + x.shape[end + 1:])
 
 
 @register()
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
-    dim = dim if dim >= 0 else dim + x.ndim + 1
+    """A new axis of size 1 at ``dim`` (in ``[-ndim - 1, ndim]``)."""
+    dim = wrap_dim(dim, x.ndim + 1, "unsqueeze")
     return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
 
 
 @register()
-def squeeze(x: Tensor, dim: int | None = None) -> Tensor:
+def squeeze(x: Tensor, dim: Any = None) -> Tensor:
+    """Drop axes of size 1: all of them, or those among ``dim`` (an int or a tuple)."""
     if dim is None:
         return reshape(x, tuple(n for n in x.shape if n != 1))
-    if x.shape[dim] != 1:
-        return x
-    return reshape(x, x.shape[:dim] + x.shape[dim % x.ndim + 1:])
+    axes = _dim_list((dim,), x.ndim, "squeeze")
+    if x.ndim == 0:
+        return reshape(x, ())
+    return reshape(x, tuple(n for d, n in enumerate(x.shape) if not (d in axes and n == 1)))
 
 
 @register()
@@ -175,16 +385,23 @@ def permute(x: Tensor, *dims: Any) -> Tensor:
     """Reorder axes: ``y.shape[i] == x.shape[dims[i]]``."""
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = tuple(dims[0])
-    if sorted(d % builtins.max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
-        raise ValueError(f"permute: {dims} is not a permutation of the {x.ndim} axes")
-    return Permute.apply(x, axes=tuple(d % x.ndim for d in dims))
+    if len(dims) != x.ndim:
+        raise ShapeError(f"permute(): number of dimensions in the tensor input does not match "
+                         f"the length of the desired ordering of dimensions i.e. input.dim() = "
+                         f"{x.ndim} is not equal to len(dims) = {len(dims)}")
+    axes = tuple(wrap_dim(d, x.ndim, "permute") for d in dims)
+    if len(set(axes)) != len(axes):
+        raise ShapeError(f"permute(): duplicate dims are not allowed (got {dims})")
+    return Permute.apply(x, axes=axes)
 
 
 @register()
 def transpose(x: Tensor, dim0: int = -2, dim1: int = -1) -> Tensor:
     """Swap two axes (PyTorch's ``transpose(dim0, dim1)``; the last two by default)."""
+    a, b = wrap_dim(dim0, x.ndim, "transpose"), wrap_dim(dim1, x.ndim, "transpose")
     axes = list(range(x.ndim))
-    axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
+    if x.ndim:
+        axes[a], axes[b] = axes[b], axes[a]
     return Permute.apply(x, axes=tuple(axes))
 
 
@@ -194,6 +411,173 @@ def t(x: Tensor) -> Tensor:
     if x.ndim > 2:
         raise ShapeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
     return transpose(x, 0, 1) if x.ndim == 2 else x
+
+
+@register()
+def expand(x: Tensor, *sizes: Any) -> Tensor:
+    """A view of ``x`` with its size-1 dims repeated (and new leading dims) to ``sizes``;
+    -1 keeps a dim. Read-only, as torch's (its elements share memory)."""
+    sizes = _sizes(sizes, "expand")
+    listed = list(sizes)
+    lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise ShapeError(f"expand(neuralab.{_type_name(x)}{{{list(x.shape)}}}, size={listed}): "
+                         f"the number of sizes provided ({len(sizes)}) must be greater or "
+                         f"equal to the number of dimensions in the tensor ({x.ndim})")
+    shape = []
+    for i, n in enumerate(sizes):
+        if i < lead:
+            if n < 0:
+                raise ShapeError(f"The expanded size of the tensor ({n}) isn't allowed in a "
+                                 f"leading, non-existing dimension {i}")
+            shape.append(n)
+            continue
+        have = x.shape[i - lead]
+        if n == -1:
+            n = have
+        elif n < 0:
+            raise ShapeError(f"expand: invalid size {n} at dim {i} of {listed}")
+        if have != n and have != 1:
+            raise ShapeError(f"The expanded size of the tensor ({n}) must match the existing "
+                             f"size ({have}) at non-singleton dimension {i}.  Target sizes: "
+                             f"{listed}.  Tensor sizes: {list(x.shape)}")
+        shape.append(n)
+    return Expand.apply(x, shape=tuple(shape))
+
+
+@register()
+def expand_as(x: Tensor, other: Tensor) -> Tensor:
+    """``x.expand(other.shape)``."""
+    return expand(x, _other(other, "expand_as").shape)
+
+
+@register()
+def flip(x: Tensor, *dims: Any) -> Tensor:
+    """``x`` reversed along ``dims`` (a copy, as ``torch.flip``)."""
+    if not dims:
+        raise TypeError("flip() missing 1 required positional arguments: \"dims\"")
+    axes = _dim_list(dims, x.ndim, "flip")
+    return Flip.apply(x, axes=() if x.ndim == 0 else axes)
+
+
+def _type_name(x: Tensor) -> str:
+    from ..dtypes import torch_name
+
+    return f"{torch_name(x.dtype)}Tensor"
+
+
+# ------------------------------------------------------------------------ gather, scatter
+
+
+def _index(index: Any, name: str) -> np.ndarray:
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{name}(): argument 'index' (position 2) must be Tensor, not "
+                        f"{type(index).__name__}")
+    if index.dtype not in (np.int32, np.int64):
+        raise DTypeError(f"{name}(): Expected dtype int32/int64 for index (got "
+                         f"{index.dtype})")
+    return index._data
+
+
+class IndexBoundsError(IndexError, RuntimeError):
+    """An index entry outside its dim: PyTorch raises RuntimeError for gather/scatter."""
+
+
+def _check_index(x: Tensor, axis: int, index: np.ndarray, src: Tensor | None,
+                 name: str) -> None:
+    """PyTorch's checks of ``gather``/``scatter``'s index (a 0-d tensor counts as 1-d): as many
+    dims as ``x`` (and ``src``), no larger than ``x`` apart from ``axis`` (and than ``src``),
+    every entry in ``[0, size)``."""
+    rank = builtins.max(x.ndim, 1)
+    what = "input" if name == "gather" else "self"
+    if builtins.max(index.ndim, 1) != rank:
+        raise ShapeError(f"Index tensor must have the same number of dimensions as {what} "
+                         f"tensor")
+    if src is not None and builtins.max(src.ndim, 1) != rank:
+        raise ShapeError("Index tensor must have the same number of dimensions as src tensor")
+    x_shape, i_shape = x.shape or (1,), index.shape or (1,)
+    s_shape = None if src is None else src.shape or (1,)
+    for d in range(rank):
+        too_big = d != axis and i_shape[d] > x_shape[d]
+        if src is not None and (too_big or i_shape[d] > s_shape[d]):
+            raise ShapeError(f"Expected index {list(i_shape)} to be no larger than self "
+                             f"{list(x_shape)} apart from dimension {axis} and to be no larger "
+                             f"size than src {list(s_shape)}")
+        if too_big and name == "gather":
+            raise ShapeError(f"Size does not match at dimension {d} expected index "
+                             f"{list(i_shape)} to be no larger than input {list(x_shape)} apart "
+                             f"from dimension {axis}")
+        if too_big:
+            raise ShapeError(f"Expected index {list(i_shape)} to be no larger than self "
+                             f"{list(x_shape)} apart from dimension {axis}")
+    if index.size:
+        bad = (index < 0) | (index >= x_shape[axis])
+        if bad.any():
+            raise IndexBoundsError(f"index {index[bad].flat[0]} is out of bounds for dimension "
+                             f"{axis} with size {x_shape[axis]}")
+
+
+@register()
+def gather(x: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
+    """``y[i][j] = x[index[i][j]][j]`` for ``dim=0`` (the index picks along ``dim``, every
+    other position stays); ``y`` has ``index``'s shape."""
+    if sparse_grad:
+        raise NotImplementedError("gather(sparse_grad=True): neuralab has no sparse gradients")
+    axis = wrap_dim(dim, x.ndim, "gather")
+    array = _index(index, "gather")
+    _check_index(x, axis, array, None, "gather")
+    return Gather.apply(x, index=array, axis=axis)
+
+
+_NO_VALUE = object()
+
+
+@register()
+def scatter(x: Tensor, dim: int, index: Tensor, src: Any = _NO_VALUE, *,
+            value: Any = _NO_VALUE, reduce: str | None = None) -> Tensor:
+    """A copy of ``x`` with ``src[i][j]`` written at ``[index[i][j]][j]`` (``dim=0``), or the
+    number ``value`` at every position ``index`` names (``x.scatter(0, i, 1.0)`` or
+    ``value=1``). Repeated positions keep one of the values, as in PyTorch."""
+    if reduce is not None:
+        raise NotImplementedError("scatter(reduce=...) is not supported (torch deprecates it); "
+                                  "use scatter_add, or scatter into a copy and combine")
+    if (src is _NO_VALUE) == (value is _NO_VALUE):
+        raise TypeError("scatter() expects either src (a Tensor) or value (a number), as "
+                        "scatter(dim, index, src) or scatter(dim, index, value)")
+    if src is _NO_VALUE:
+        src = value
+    axis = wrap_dim(dim, x.ndim, "scatter")
+    array = _index(index, "scatter")
+    if isinstance(src, Tensor):
+        _check_src(x, src, "scatter")
+        _check_index(x, axis, array, src, "scatter")
+        return Scatter.apply(x, src, index=array, axis=axis)
+    if not isinstance(src, (bool, int, float, np.bool_, np.integer, np.floating)):
+        raise TypeError(f"scatter(): argument 'src' must be Tensor or 'value' a number, not "
+                        f"{type(src).__name__}")
+    _check_index(x, axis, array, None, "scatter")
+    return ScatterValue.apply(x, value=np.asarray(src).astype(x.dtype), index=array,
+                              axis=axis)
+
+
+@register()
+def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """A copy of ``x`` with ``src[i][j]`` added at ``[index[i][j]][j]`` (``dim=0``); repeated
+    positions add up."""
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_add(): argument 'src' (position 3) must be Tensor, not "
+                        f"{type(src).__name__}")
+    axis = wrap_dim(dim, x.ndim, "scatter_add")
+    array = _index(index, "scatter_add")
+    _check_src(x, src, "scatter")
+    _check_index(x, axis, array, src, "scatter_add")
+    return Scatter.apply(x, src, index=array, axis=axis, add=True)
+
+
+def _check_src(x: Tensor, src: Tensor, name: str) -> None:
+    if src.dtype != x.dtype:
+        raise DTypeError(f"{name}(): Expected self.dtype to be equal to src.dtype (self is "
+                         f"{x.dtype}, src {src.dtype})")
 
 
 Tensor.T = property(lambda self: Permute.apply(self, axes=tuple(reversed(range(self.ndim)))))
