@@ -113,10 +113,13 @@ class Function:
         return common
 
     def _join_graph(self, tensors: tuple, out: Tensor) -> None:
-        # each input's edge: its node, itself if it is a leaf that requires grad, or None
-        self._edges = tuple([t._ctx if t._ctx is not None else t if t.requires_grad else None
-                             for t in tensors])
-        self._input_meta = tuple([(t._data.shape, t._data.dtype) for t in tensors])
+        edges, meta = [], []
+        for t in tensors:
+            # each input's edge: its node, itself if a leaf that requires grad, or None
+            node = t._ctx
+            edges.append(node if node is not None else t if t.requires_grad else None)
+            meta.append((t._data.shape, t._data.dtype))
+        self._edges, self._input_meta = tuple(edges), tuple(meta)
         self._seq = next(_node_counter)
         out.requires_grad, out._ctx = True, self
         self._record_saved(tensors, out)
@@ -127,15 +130,15 @@ class Function:
         for array in self.__dict__.values():
             if type(array) is not np.ndarray:
                 continue
-            owner = None
-            for t in (*tensors, out):
-                if array is t._data:
-                    owner = t
+            for owner in tensors:  # usually the input array itself (x, weight)
+                if owner._data is array:
                     break
-            if owner is None and array.base is not None:  # a view of an input, say xᵀ
-                memory = memory_owner(array)
-                owner = next((t for t in (*tensors, out) if memory_owner(t._data) == memory),
-                             None)
+            else:
+                owner = out if out._data is array else None
+                if owner is None and array.base is not None:  # a view of one, say xᵀ
+                    memory = memory_owner(array)
+                    owner = next((t for t in (*tensors, out)
+                                  if memory_owner(t._data) == memory), None)
             if owner is not None:
                 box = owner._version_box
                 if saved is None:
