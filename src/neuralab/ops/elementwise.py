@@ -111,6 +111,33 @@ class Norm(Function):
             return np.where(self.y == 0, 0, grad_out * self.x / self.y)
 
 
+class Maximum(Function):
+    """y = max(a, b) element-wise (NaN where either is NaN).   dy/da = 1 where a > b, 1/2
+    where a == b (ties split the gradient), 0 where a < b; dy/db the mirror image. Where a
+    NaN is involved neither comparison holds and both get the whole gradient, as in PyTorch."""
+
+    promotes = True
+    largest = True
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        self.a, self.b = a, b
+        return (np.maximum if self.largest else np.minimum)(a, b)
+
+    def backward(self, grad_out: np.ndarray) -> tuple:
+        need_a, need_b = self.needs_input_grad
+        a, b = self.a, self.b
+        shared = np.where(a == b, grad_out / 2, grad_out)
+        a_loses, b_loses = (a < b, a > b) if self.largest else (a > b, a < b)
+        return (np.where(a_loses, 0, shared) if need_a else None,
+                np.where(b_loses, 0, shared) if need_b else None)
+
+
+class Minimum(Maximum):
+    """y = min(a, b) element-wise; the gradient as ``Maximum``'s, to the smaller operand."""
+
+    largest = False
+
+
 class Cast(Function):
     """y = x converted to another dtype.   dy/dx = 1 (the gradient is cast back)."""
 
@@ -173,6 +200,26 @@ def norm(x: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False,
         raise DTypeError(f"norm(): input dtype should be floating point, but got {x.dtype}")
     axis = tuple(dim) if isinstance(dim, (list, tuple)) else dim
     return Norm.apply(x, axis=axis, keepdims=keepdim)
+
+
+@register()
+def maximum(a: Tensor, b: Tensor) -> Tensor:
+    """The element-wise maximum of two tensors (``torch.maximum``; ``torch.max(a, b)``)."""
+    return Maximum.apply(*_two_tensors(a, b, "maximum"))
+
+
+@register()
+def minimum(a: Tensor, b: Tensor) -> Tensor:
+    """The element-wise minimum of two tensors (``torch.minimum``; ``torch.min(a, b)``)."""
+    return Minimum.apply(*_two_tensors(a, b, "minimum"))
+
+
+def _two_tensors(a: Any, b: Any, name: str) -> tuple[Tensor, Tensor]:
+    for position, (label, x) in enumerate((("input", a), ("other", b)), 1):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{name}(): argument '{label}' (position {position}) must be "
+                            f"Tensor, not {type(x).__name__}")
+    return a, b
 
 
 def _logical(name: str, ufunc: np.ufunc) -> Any:

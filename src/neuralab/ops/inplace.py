@@ -202,7 +202,8 @@ for _fn in (zero_, fill_, copy_, uniform_, normal_):
 
 def with_out(fn: Callable[..., Any]) -> Callable[..., Any]:
     """``fn`` that also takes PyTorch's ``out=``: the result is written into ``out`` (or into
-    the tensors of an ``out=(values, indices)`` tuple), which is returned."""
+    the tensors of an ``out=(values, indices)`` tuple), which is returned (a tuple as the
+    named ``max_out``/``sort_out``... type, as torch's ``return_types``)."""
 
     @functools.wraps(fn)
     def call(*args: Any, out: Any = None, **kwargs: Any) -> Any:
@@ -224,6 +225,10 @@ def with_out(fn: Callable[..., Any]) -> Callable[..., Any]:
                         f"{list(value.shape)}.", UserWarning, stacklevel=2)
                 target._data = np.empty(value.shape, target.dtype)
             _write(target, value._data)
+        if hasattr(result, "_fields"):  # max(dim), sort, topk: torch.return_types.max_out...
+            from .reduction import out_result
+
+            return out_result(result, tuple(outs))
         return out
 
     return call

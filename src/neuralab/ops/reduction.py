@@ -1,4 +1,5 @@
-"""Reductions as in PyTorch: sum, mean, max/min, amax/amin, argmax/argmin, all/any.
+"""Reductions as in PyTorch: sum, mean, var/std, max/min, amax/amin, argmax/argmin, all/any;
+and the orderings sort/argsort/topk.
 
 Every reduction takes PyTorch's ``dim``/``keepdim`` (NumPy's ``axis``/``keepdims`` too). A dim
 out of range raises ``IndexError``, a repeated one ``RuntimeError``; the one dim of a 0-d tensor
@@ -13,6 +14,7 @@ index names.
 from __future__ import annotations
 
 import builtins
+import warnings
 from collections import namedtuple
 from typing import Any
 
@@ -20,9 +22,10 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd.function import Function
-from ..errors import DTypeError, ShapeError
+from ..errors import ArgumentError, DTypeError, ShapeError
 from ..tensor import Tensor, as_tensor_like
 from .registry import OPS, normalize_axis, register
+from .shape import wrap_dim
 
 Dims = tuple[int, ...] | None  # reduced axes, sorted and non-negative; None: every axis
 
@@ -33,16 +36,7 @@ def _tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else as_tensor_like(x, None)
 
 
-def _wrap(dim: Any, ndim: int, name: str) -> int:
-    """``dim`` as a non-negative axis; a 0-d tensor has the one dim 0 (or -1)."""
-    if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer)):
-        raise TypeError(f"{name}(): argument 'dim' must be an int or a tuple of ints, not "
-                        f"{type(dim).__name__}")
-    rank = builtins.max(ndim, 1)
-    if not -rank <= dim < rank:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-rank}, "
-                         f"{rank - 1}], but got {dim})")
-    return int(dim) % rank
+_wrap = wrap_dim  # dim as a non-negative axis; IndexError out of range, as in PyTorch
 
 
 def _dims(x: Tensor, dim: Any, name: str, empty_means_all: bool = True) -> Dims:
@@ -191,6 +185,103 @@ def mean(x: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
     return op.apply(x, axis=axes, keepdims=keep)
 
 
+# --------------------------------------------------------------------------- var, std
+
+
+class Var(Function):
+    """y = Σ (x − x̄)² / max(0, N − c) over ``axis`` (N elements, c the correction).
+    dy/dx = 2 (x − x̄) / (N − c), PyTorch's formula (for N − c <= 0 over every element:
+    ∞·g, NaN where x == x̄, as torch). float16 is computed in float32."""
+
+    take_root = False
+
+    def forward(self, x: np.ndarray, axis: Dims = None, keepdims: bool = False,
+                correction: float = 1, every_element: bool = False) -> np.ndarray:
+        work = x.astype(np.float32) if x.dtype == np.float16 else x
+        axes = range(x.ndim) if axis is None else axis
+        n = int(np.prod([x.shape[a] for a in axes]))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.dev = work - np.sum(work, axis=axis, keepdims=True) / work.dtype.type(n)
+            square_sum = np.sum(self.dev * self.dev, axis=axis, keepdims=True)
+            y = square_sum / work.dtype.type(builtins.max(0, n - correction))
+            if self.take_root:
+                y = np.sqrt(y)
+        self.y, self.n, self.correction = y, n, correction
+        self.axis, self.keepdims, self.every_element = axis, keepdims, every_element
+        self.dtype = x.dtype
+        out = y if keepdims else _squeeze(y, axis)
+        return out.astype(x.dtype, copy=False)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        grad = _expand(grad_out, self.dev.shape, self.axis, self.keepdims).astype(
+            self.dev.dtype, copy=False)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.take_root:  # d√v = dv / (2√v), 0 where the deviation is 0 (torch)
+                grad = np.where(self.y == 0, 0, grad / (2 * self.y))
+            dof = self.n - self.correction
+            if self.every_element and dof <= 0:
+                local = np.where(self.dev == 0, np.nan, np.inf).astype(self.dev.dtype)
+                result = grad * local
+            else:
+                factor = self.dev.dtype.type(np.divide(2.0, dof))
+                result = factor * grad * self.dev
+        return result.astype(self.dtype, copy=False)
+
+
+class Std(Var):
+    """y = √var(x).   dy/dx = (x − x̄) / ((N − c) y), 0 where y == 0, as in PyTorch."""
+
+    take_root = True
+
+
+def _var_std(x: Any, dim: Any, unbiased: Any, keepdim: Any, correction: Any, axis: Any,
+             keepdims: Any, op: type[Var], name: str) -> Tensor:
+    x = _tensor(x)
+    if isinstance(dim, (bool, np.bool_)) and unbiased is None:  # x.var(False): unbiased
+        dim, unbiased = None, dim
+    if unbiased is not None:
+        if correction is not None:
+            raise TypeError(f"{name}(): give either unbiased or correction, not both "
+                            f"(got unbiased={unbiased!r}, correction={correction!r})")
+        if not isinstance(unbiased, (bool, np.bool_)):
+            raise TypeError(f"{name}(): argument 'unbiased' must be bool, not "
+                            f"{type(unbiased).__name__}")
+        correction = 1 if unbiased else 0
+    elif correction is None:
+        correction = 1
+    elif isinstance(correction, (bool, np.bool_)) or \
+            not isinstance(correction, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}(): argument 'correction' must be a number, not "
+                        f"{type(correction).__name__}")
+    dim = normalize_axis(axis, dim)
+    axes = _dims(x, dim, name)
+    if x.dtype.kind != "f":
+        raise DTypeError(f"std and var only support floating point and complex dtypes (got "
+                         f"{dtypes.torch_name(x.dtype)}; use x.float().{name}())")
+    reduced = x.numel() if axes is None else int(np.prod([x.shape[a] for a in axes]))
+    if reduced - correction <= 0:
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly "
+                      f"less than the reduction factor (input numel divided by output numel).",
+                      UserWarning, stacklevel=3)
+    return op.apply(x, axis=axes, keepdims=_keep(keepdim, keepdims), correction=correction,
+                    every_element=dim is None or x.ndim == 0)
+
+
+@register()
+def var(x: Any, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: float | None = None, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Σ (x − x̄)² / (N − correction) over ``dim`` (every dim when None). ``correction`` is 1
+    (Bessel's) by default; ``unbiased=False`` means 0. Floating tensors only, as in PyTorch."""
+    return _var_std(x, dim, unbiased, keepdim, correction, axis, keepdims, Var, "var")
+
+
+@register()
+def std(x: Any, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: float | None = None, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """√var: the standard deviation over ``dim``, with ``var``'s arguments."""
+    return _var_std(x, dim, unbiased, keepdim, correction, axis, keepdims, Std, "std")
+
+
 # ----------------------------------------------------------------------- amax, amin
 
 
@@ -324,6 +415,18 @@ max_result = _return_type("max", "``max(dim)``'s result, as ``torch.return_types
 min_result = _return_type("min", "``min(dim)``'s result, as ``torch.return_types.min``.")
 
 
+_OUT_TYPES: dict[str, type] = {}
+
+
+def out_result(result: tuple, outs: tuple) -> tuple:
+    """``out=``'s named tuple (``torch.return_types.max_out``...) over the given tensors."""
+    name = f"{type(result).__name__}_out"
+    if name not in _OUT_TYPES:
+        _OUT_TYPES[name] = _return_type(name, f"``{name[:-4]}(..., out=(values, indices))``'s "
+                                              f"result, as ``torch.return_types.{name}``.")
+    return _OUT_TYPES[name](*outs)
+
+
 def _extreme(x: Any, dim: Any, keepdim: bool, largest: bool) -> Any:
     name = "max" if largest else "min"
     x = _tensor(x)
@@ -366,6 +469,93 @@ def min(x: Any, dim: Any = None, keepdim: bool = False, *,  # noqa: A001 - PyTor
         axis: Any = None, keepdims: bool = False) -> Any:
     """Without ``dim``: the smallest value (0-d). With ``dim``: ``(values, indices)``."""
     return _extreme(x, normalize_axis(axis, dim), _keep(keepdim, keepdims), False)
+
+
+# ----------------------------------------------------------------- sort, argsort, topk
+
+
+class TakeAlong(Function):
+    """values = x at ``indices`` along ``axis`` (``sort``, ``topk``).   dy/dx: the gradient
+    scattered back to the positions the indices name."""
+
+    def forward(self, x: np.ndarray, indices: Any = None, axis: int = 0,
+                node: str = "SortBackward0") -> np.ndarray:
+        self.shape, self.indices, self.axis, self.node = x.shape, indices, axis, node
+        return np.take_along_axis(x.reshape(x.shape or (1,)), indices, axis).reshape(
+            indices.shape if x.ndim else ())
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        grad = np.zeros(self.shape or (1,), dtype=grad_out.dtype)
+        np.put_along_axis(grad, self.indices, grad_out.reshape(self.indices.shape), self.axis)
+        return grad.reshape(self.shape)
+
+    def name(self) -> str:
+        return self.__dict__.get("node", "SortBackward0")
+
+
+sort_result = _return_type("sort", "``sort``'s result, as ``torch.return_types.sort``: "
+                                   "``values, indices = x.sort()``.")
+topk_result = _return_type("topk", "``topk``'s result, as ``torch.return_types.topk``.")
+
+
+def _order(a: np.ndarray, axis: int, descending: bool) -> np.ndarray:
+    """Stable sorting indices along ``axis``: tied values keep their order, NaN counts as the
+    largest value (last ascending, first descending), as PyTorch sorts on the CPU."""
+    if not descending:
+        return np.argsort(a, axis=axis, kind="stable")
+    # a stable ascending sort of the reversed array, reversed: descending with ties in order
+    backwards = np.argsort(np.flip(a, axis), axis=axis, kind="stable")
+    return a.shape[axis] - 1 - np.flip(backwards, axis)
+
+
+def _sorted(x: Tensor, dim: Any, descending: bool, name: str) -> tuple[int, np.ndarray]:
+    axis = _wrap(dim, x.ndim, name)
+    array = x._data.reshape(x.shape or (1,))
+    return axis, _order(array, axis, bool(descending)).astype(np.int64, copy=False)
+
+
+@register()
+def sort(x: Any, dim: int = -1, descending: bool = False, *, stable: bool | None = None) -> Any:
+    """``(values, indices)`` sorted along ``dim``, a named tuple as ``torch.sort``. The sort is
+    stable (PyTorch's CPU sort is, whatever ``stable`` says); NaN sorts as the largest value.
+    The gradient of ``values`` goes back to the positions ``indices`` name."""
+    x = _tensor(x)
+    axis, order = _sorted(x, dim, descending, "sort")
+    node = "SortBackward0" if stable is None else "SortBackward1"
+    values = TakeAlong.apply(x, indices=order, axis=axis, node=node)
+    return sort_result(values, Tensor._from_op(order.reshape(x.shape), False))
+
+
+@register()
+def argsort(x: Any, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
+    """The indices (int64) that sort ``x`` along ``dim`` (``sort(...).indices``)."""
+    x = _tensor(x)
+    _, order = _sorted(x, dim, descending, "argsort")
+    return Tensor._from_op(order.reshape(x.shape), False)
+
+
+@register()
+def topk(x: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
+    """``(values, indices)`` of the ``k`` largest (``largest=False``: smallest) elements along
+    ``dim``, a named tuple as ``torch.topk``, always in sorted order. Among tied values the
+    first ones are taken; PyTorch may pick other positions of the same value."""
+    x = _tensor(x)
+    axis = _wrap(dim, x.ndim, "topk")
+    if x.dtype == np.bool_:
+        raise DTypeError("topk does not support bool dtypes on CPU (use x.long())")
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"topk(): argument 'k' must be int, not {type(k).__name__}")
+    size = x.shape[axis] if x.ndim else 1
+    if not 0 <= k <= size:
+        raise ArgumentError(f"selected index k out of range (k={k}, but dim {axis} has "
+                            f"{size} elements)")
+    array = x._data.reshape(x.shape or (1,))
+    order = _order(array, axis, bool(largest))
+    if x.ndim:  # a 0-d tensor gives its value for any valid k, as torch
+        order = np.take(order, np.arange(k), axis=axis)
+    order = order.astype(np.int64, copy=False)
+    values = TakeAlong.apply(x, indices=order, axis=axis, node="TopkBackward0")
+    return topk_result(values, Tensor._from_op(order.reshape(values.shape), False))
 
 
 # ------------------------------------------------------------------- argmax, argmin
