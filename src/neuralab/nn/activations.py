@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import warnings
-
 from ..ops import activation as A
 from ..tensor import Tensor
-from .module import Module, shape_of
+from .module import Module
 
 
 class Step(Module):
@@ -59,14 +57,6 @@ class LeakyReLU(Module):
                                                           else "")
 
 
-def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
-    """PyTorch's implicit dim for ``dim=None`` (deprecated there, hence the warning):
-    0 for 0-, 1- and 3-D input, else 1."""
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
-                  f"to include dim=X as an argument.", UserWarning, stacklevel=stacklevel)
-    return 0 if ndim in (0, 1, 3) else 1
-
-
 class Softmax(Module):
     """y = e^x / Σ e^x along ``dim``. Without ``dim``, PyTorch's implicit (deprecated) choice:
     dim 0 for 0-, 1- and 3-D input, else dim 1, with its ``UserWarning``."""
@@ -76,10 +66,8 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        dim = self.dim
-        if dim is None:
-            dim = _softmax_dim("softmax", len(shape_of(input)), stacklevel=4)
-        return A.softmax(input, dim)
+        # _stacklevel 5 (as torch's module): the warning points at the line calling the module
+        return A.softmax(input, self.dim, _stacklevel=5)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
@@ -93,10 +81,7 @@ class LogSoftmax(Module):
         self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        dim = self.dim
-        if dim is None:
-            dim = _softmax_dim("log_softmax", len(shape_of(input)), stacklevel=4)
-        return A.log_softmax(input, dim)
+        return A.log_softmax(input, self.dim, _stacklevel=5)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"

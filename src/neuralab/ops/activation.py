@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,7 @@ from .. import dtypes, parallel
 from ..autograd.function import Function
 from ..errors import DTypeError, UnsupportedDTypeError
 from ..tensor import Tensor, as_tensor_like
-from .registry import normalize_axis, register
+from .registry import register
 
 
 def _dtype_of(x: Any) -> np.dtype:
@@ -26,13 +27,15 @@ def _as_floating(x: Any) -> Any:
     return Tensor._from_op(x._data.astype(dtypes.get_default_dtype()), False)
 
 
-def _check_floating(op: str, kernel: str, x: Any) -> None:
-    """softmax, log_softmax and leaky_relu have float kernels only (PyTorch)."""
-    dtype = _dtype_of(x)
+def _check_floating(op: str, kernel: str, x: Any, dtype: np.dtype | None = None) -> None:
+    """softmax, log_softmax and leaky_relu have float kernels only (PyTorch); ``dtype``: the
+    one the input is cast to first (softmax's ``dtype=``)."""
+    got = f"dtype={dtype}" if dtype is not None else f"an input of dtype {_dtype_of(x)}"
+    dtype = _dtype_of(x) if dtype is None else dtype
     if dtype.kind != "f":
         raise UnsupportedDTypeError(
-            f"{op}: \"{kernel}\" not implemented for '{dtypes.torch_name(dtype)}': got an input "
-            f"of dtype {dtype}; convert it with .float()")
+            f"{op}: \"{kernel}\" not implemented for '{dtypes.torch_name(dtype)}': got {got}; "
+            f"convert it with .float()")
 
 
 class Step(Function):
@@ -121,7 +124,8 @@ class Softmax(Function):
 
     def forward(self, x: np.ndarray, axis: int = -1) -> np.ndarray:
         self.axis = axis
-        e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+        # initial=-inf: an empty axis gives an empty result (as torch), not a reduction error
+        e = np.exp(x - np.max(x, axis=axis, keepdims=True, initial=-np.inf))
         self.y = e / np.sum(e, axis=axis, keepdims=True)
         return self.y
 
@@ -138,8 +142,9 @@ class LogSoftmax(Function):
 
     def forward(self, x: np.ndarray, axis: int = -1) -> np.ndarray:
         self.axis = axis
-        shifted = x - np.max(x, axis=axis, keepdims=True)
-        self.y = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+        shifted = x - np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+        with np.errstate(divide="ignore"):  # Σ ≥ 1 but over an empty axis, where nothing uses it
+            self.y = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
         return self.y
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
@@ -178,17 +183,85 @@ def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
     return LeakyReLU.apply(x, negative_slope=negative_slope)
 
 
-@register()
-def softmax(x: Any, axis: int | None = None, *, dim: int | None = None) -> Tensor:
-    """Softmax along ``axis`` (default: the last)."""
-    axis = normalize_axis(axis, dim)
-    _check_floating("softmax", "softmax", x)
-    return Softmax.apply(x, axis=-1 if axis is None else axis)
+# ------------------------------------------------------------------------------ softmax
+_REQUIRED: Any = object()  # Tensor.softmax's dim has no default (as in torch)
 
 
-@register()
-def log_softmax(x: Any, axis: int | None = None, *, dim: int | None = None) -> Tensor:
-    """log(softmax(x)) computed stably along ``axis`` (default: the last)."""
-    axis = normalize_axis(axis, dim)
-    _check_floating("log_softmax", "log_softmax", x)
-    return LogSoftmax.apply(x, axis=-1 if axis is None else axis)
+def implicit_softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
+    """PyTorch's implicit dim for ``dim=None`` (deprecated there, hence its warning):
+    0 for 0-, 1- and 3-D input, else 1. ``stacklevel`` as torch's ``_get_softmax_dim``: 1 is
+    this function."""
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  f"to include dim=X as an argument.", UserWarning, stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def _softmax(name: str, function: type[Function], input: Any, dim: Any, axis: Any,  # noqa: A002
+             dtype: Any, stacklevel: int | None) -> Tensor:
+    """The checks and casts softmax and log_softmax share, in torch's order: arguments, dim,
+    then the kernel's dtype (after the cast to ``dtype``). ``stacklevel`` None: no implicit
+    dim (Tensor.softmax, which requires one); else torch's ``_stacklevel`` of F.softmax."""
+    x = input if isinstance(input, Tensor) else as_tensor_like(input, None)
+    if dtype is not None:
+        dtype = dtypes.as_dtype(dtype)
+    if axis is not None:  # NumPy's name for dim
+        if dim is not None:
+            raise TypeError(f"{name}(): give either axis= or dim=, not both")
+        dim = axis
+    if dim is None and stacklevel is not None:
+        dim = implicit_softmax_dim(name, x.ndim, stacklevel + 1)  # + this frame
+    if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__}")
+    rank = max(x.ndim, 1)  # a 0-d tensor has the one dim 0 (or -1)
+    if not -rank <= dim < rank:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-rank}, "
+                         f"{rank - 1}], but got {dim})")
+    axis = int(dim) % rank if x.ndim else None
+    lastdim = "_lastdim" if x.ndim == 0 or axis == x.ndim - 1 else ""
+    _check_floating(name, f"{name}{lastdim}_kernel_impl", x, dtype)
+    if dtype is not None:  # cast first, as torch: the op runs (and its gradient flows) in dtype
+        from .elementwise import _cast
+
+        x = _cast(x, dtype)
+    return function.apply(x, axis=axis)
+
+
+@register(method=False)
+def softmax(input: Any, dim: int | None = None, _stacklevel: int = 3,  # noqa: A002
+            dtype: Any = None, *, axis: int | None = None) -> Tensor:
+    """y_i = e^(x_i − max x) / Σ_j e^(x_j − max x) along ``dim`` (``axis``: NumPy's name),
+    computed in ``dtype`` if given (the input is cast first).
+
+    Without a dim, PyTorch's implicit (deprecated) choice with its ``UserWarning``: dim 0 for
+    0-, 1- and 3-D input, else 1. ``_stacklevel`` is torch's: where the warning points.
+    """
+    return _softmax("softmax", Softmax, input, dim, axis, dtype, _stacklevel)
+
+
+@register(method=False)
+def log_softmax(input: Any, dim: int | None = None, _stacklevel: int = 3,  # noqa: A002
+                dtype: Any = None, *, axis: int | None = None) -> Tensor:
+    """y_i = x_i − max x − ln Σ_j e^(x_j − max x) along ``dim`` (stable for any |x|); the
+    arguments and the implicit dim as in ``softmax``."""
+    return _softmax("log_softmax", LogSoftmax, input, dim, axis, dtype, _stacklevel)
+
+
+def _method(name: str, function: type[Function]) -> Any:
+    def method(self: Tensor, dim: Any = _REQUIRED, dtype: Any = None, *,
+               axis: int | None = None) -> Tensor:
+        if dim is _REQUIRED:
+            if axis is None:
+                raise TypeError(f'{name}() missing 1 required positional arguments: "dim"')
+            dim = None
+        elif dim is None and axis is None:
+            raise TypeError(f"{name}(): argument 'dim' must be int, not NoneType")
+        return _softmax(name, function, self, dim, axis, dtype, None)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = (f"``Tensor.{name}(dim, dtype=None)``: ``dim`` (or NumPy's ``axis``) is "
+                      f"required, as in torch; ``F.{name}`` has the implicit one.")
+    return method
+
+
+Tensor.softmax = _method("softmax", Softmax)
+Tensor.log_softmax = _method("log_softmax", LogSoftmax)
