@@ -233,6 +233,20 @@ def test_dtype_casts_first_and_the_gradient_returns_in_the_input_dtype(name, how
     _same(_run(_with_dtype(name, nl.float32, how), x32), F32)  # the same dtype: no cast
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_dtype_as_the_third_positional_as_torch_softmax(name):
+    """``neuralab.softmax`` is also ``torch.softmax(input, dim, dtype)``; F.softmax's third
+    positional is torch's _stacklevel, so a dtype there is taken as the dtype, not ignored."""
+    x32 = _data((3, 4), seed=5).astype(np.float32)
+    ours = _same(_run(lambda lib, t: getattr(lib, name)(
+        t, 1, torch.float64 if lib is torch else nl.float64), x32))
+    assert ours["value"].dtype == np.float64
+    y = getattr(F, name)(nl.tensor(x32), 1, nl.float64)
+    np.testing.assert_array_equal(y.numpy(), ours["value"])
+    with pytest.raises(TypeError, match="both as the third argument"):
+        getattr(F, name)(nl.tensor(x32), 1, nl.float64, dtype=nl.float32)
+
+
 @pytest.mark.parametrize("source", [nl.int64, nl.int32, nl.bool_])
 @pytest.mark.parametrize("name", NAMES)
 def test_dtype_makes_integer_and_bool_inputs_work(name, source):

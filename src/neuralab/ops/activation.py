@@ -202,6 +202,15 @@ def _softmax(name: str, function: type[Function], input: Any, dim: Any, axis: An
     then the kernel's dtype (after the cast to ``dtype``). ``stacklevel`` None: no implicit
     dim (Tensor.softmax, which requires one); else torch's ``_stacklevel`` of F.softmax."""
     x = input if isinstance(input, Tensor) else as_tensor_like(input, None)
+    if stacklevel is not None and (isinstance(stacklevel, bool)
+                                   or not isinstance(stacklevel, (int, np.integer))):
+        # One function is both torch.softmax(input, dim, dtype) (neuralab.softmax) and
+        # F.softmax(input, dim, _stacklevel, dtype): a third positional that is no int is the
+        # former's dtype (F.softmax in torch would ignore it when dim is given).
+        if dtype is not None:
+            raise TypeError(f"{name}(): got a dtype both as the third argument "
+                            f"({stacklevel!r}) and as dtype= ({dtype!r})")
+        dtype, stacklevel = stacklevel, 3
     if dtype is not None:
         dtype = dtypes.as_dtype(dtype)
     if axis is not None:  # NumPy's name for dim
@@ -233,7 +242,9 @@ def softmax(input: Any, dim: int | None = None, _stacklevel: int = 3,  # noqa: A
     computed in ``dtype`` if given (the input is cast first).
 
     Without a dim, PyTorch's implicit (deprecated) choice with its ``UserWarning``: dim 0 for
-    0-, 1- and 3-D input, else 1. ``_stacklevel`` is torch's: where the warning points.
+    0-, 1- and 3-D input, else 1. ``_stacklevel`` is torch's: where the warning points; a
+    dtype in its place is ``dtype`` (``neuralab.softmax`` is also ``torch.softmax(input, dim,
+    dtype)``).
     """
     return _softmax("softmax", Softmax, input, dim, axis, dtype, _stacklevel)
 
