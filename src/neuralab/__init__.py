@@ -64,6 +64,18 @@ from .tensor import (
 float = float32  # noqa: A001
 int = int32  # noqa: A001
 bool = bool_  # noqa: A001
+
+
+def softmax(input: Tensor, dim: int, dtype: dtype | None = None) -> Tensor:  # noqa: A002
+    """``torch.softmax``: ``dim`` is required here (``F.softmax`` alone has an implicit one)."""
+    return _ops.activation.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input: Tensor, dim: int, dtype: dtype | None = None) -> Tensor:  # noqa: A002
+    """``torch.log_softmax``: ``dim`` is required here, as in PyTorch."""
+    return _ops.activation.log_softmax(input, dim, dtype=dtype)
+
+
 # nl.add(a, b, out=c) as in PyTorch (Tensor methods and F.* stay as registered).
 globals().update({name: _ops.inplace.with_out(fn) for name, fn in _ops.OPS.items()
                   if name not in globals()})
