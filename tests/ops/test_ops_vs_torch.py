@@ -116,6 +116,22 @@ def softmax_rows(*shape: int) -> Maker:
     return make
 
 
+def index_along(shape: tuple[int, ...], size: int, axis: int, repeats: bool = False) -> Maker:
+    """An int64 index of ``shape`` for gather/scatter into a dim of ``size`` along ``axis``:
+    distinct positions along ``axis`` (scatter writes each once, so torch's result does not
+    depend on its order), or any positions with ``repeats``."""
+
+    def make(rng: np.random.Generator) -> Const:
+        if repeats:
+            return Const(rng.integers(0, size, shape))
+        moved = (shape[axis], *shape[:axis], *shape[axis + 1:])
+        rows = [rng.permutation(size)[:shape[axis]] for _ in range(int(np.prod(moved[1:])))]
+        index = np.array(rows).T.reshape(moved)
+        return Const(np.moveaxis(index, 0, axis).astype(np.int64))
+
+    return make
+
+
 @dataclass(frozen=True)
 class Case:
     name: str
@@ -154,6 +170,27 @@ TANH = lambda fn: pointwise(fn, derivative=lambda x: 1 + torch.tanh(x) ** 2)  # 
 
 
 # ------------------------------------------------------------------------------ the table
+
+def _spread(x: torch.Tensor, dim: Any = None, keepdim: bool = False,
+            correction: float = 1) -> torch.Tensor:
+    """The terms of var's rounding on x >= 0: Σ (x + x̄)² / (N − c), the deviations x − x̄
+    counted in magnitude (its gradient bounds var's gradient terms the same way)."""
+    n = x.numel() if dim is None else x.numel() // x.mean(dim, keepdim=True).numel()
+    mean = x.mean() if dim is None else x.mean(dim, keepdim=True)
+    square = (x + mean) ** 2
+    total = square.sum() if dim is None else square.sum(dim, keepdim=keepdim)
+    return total / (n - correction)
+
+
+def var_scale(**kwargs: Any) -> Callable[[Callable], Scale]:
+    return via(lambda x: _spread(x, **kwargs))
+
+
+def std_scale(**kwargs: Any) -> Callable[[Callable], Scale]:
+    """std = √var: an absolute error δ of var is δ/(2·std) in std, about δ/√var's terms."""
+    return via(lambda x: _spread(x, **kwargs).sqrt())
+
+
 
 MASK = np.array([[True, False, True, True], [False, False, True, False], [True, True, False, True]])
 CE_TARGET_IGNORED = np.array([0, -100, 3, 1, -100, 2])
@@ -336,6 +373,78 @@ REDUCTIONS = [
          fixed(NAN_ROWS), scale=routing),
 ]
 
+def _var_std_cases(name: str) -> list[Case]:
+    """var/std over every dim, one dim, a tuple, with keepdim, the corrections and unbiased."""
+    scale = var_scale if name == "var" else std_scale
+    rows = []
+    for label, kwargs, torch_kwargs, magnitude in [
+        ("all", {}, {}, {}),
+        ("dim", {"dim": 1}, {"dim": 1}, {"dim": 1}),
+        ("dim_neg_keepdim", {"dim": -1, "keepdim": True}, {"dim": -1, "keepdim": True},
+         {"dim": -1, "keepdim": True}),
+        ("dim_tuple", {"dim": (0, 2)}, {"dim": (0, 2)}, {"dim": (0, 2)}),
+        ("all_dims_given", {"dim": (0, 1, 2)}, {"dim": (0, 1, 2)}, {"dim": (0, 1, 2)}),
+        ("unbiased_false", {"unbiased": False}, {"unbiased": False}, {"correction": 0}),
+        ("positional_unbiased", {"dim": 1, "unbiased": False, "keepdim": True},
+         {"dim": 1, "unbiased": False, "keepdim": True},
+         {"dim": 1, "keepdim": True, "correction": 0}),
+        ("correction_2", {"dim": 1, "correction": 2}, {"dim": 1, "correction": 2},
+         {"dim": 1, "correction": 2}),
+        ("correction_half", {"correction": 0.5}, {"correction": 0.5}, {"correction": 0.5}),
+        ("axis_keepdims", {"axis": 2, "keepdims": True}, {"dim": 2, "keepdim": True},
+         {"dim": 2, "keepdim": True}),
+    ]:
+        rows.append(case(
+            f"{name}_{label}", name,
+            lambda x, k=kwargs: getattr(nl, name)(x, **k),
+            lambda x, k=torch_kwargs: getattr(torch, name)(x, **k),
+            normal(2, 3, 4), scale=scale(**magnitude),
+        ))
+    return rows
+
+
+ORDER_TIES = [[3.0, 1.0, 3.0, 2.0, 1.0, 0.5], [0.0, -1.0, 0.0, 5.0, 5.0, 5.0]]
+ORDER_NAN = [[3.0, np.nan, 1.0, np.nan, 2.0], [0.5, -1.0, 4.0, 2.0, -3.0]]
+
+ORDERINGS = [
+    *_var_std_cases("var"),
+    *_var_std_cases("std"),
+    case("var_method_positional_bool", "var", lambda x: x.var(False),
+         lambda x: x.var(False), normal(3, 4), scale=var_scale(correction=0)),
+    case("std_method_dim", "std", lambda x: x.std(0), lambda x: x.std(0), normal(5, 2),
+         scale=std_scale(dim=0)),
+    case("var_0d_like_row", "var", lambda x: x.var(dim=-1), lambda x: x.var(dim=-1),
+         normal(4, 2), scale=var_scale(dim=-1)),
+    # sort/topk: copies of the input (the gradient scattered back by the indices); torch's CPU
+    # sort is stable, so tied values route their gradients alike
+    case("sort_values", "sort", lambda x: x.sort().values, lambda x: x.sort().values,
+         normal(3, 5), scale=routing),
+    case("sort_descending_dim0", "sort", lambda x: nl.sort(x, 0, True)[0],
+         lambda x: torch.sort(x, 0, True)[0], normal(4, 3), scale=routing),
+    case("sort_stable_3d", "sort", lambda x: x.sort(dim=1, stable=True).values,
+         lambda x: x.sort(dim=1, stable=True).values, normal(2, 4, 3), scale=routing),
+    case("sort_ties", "sort", lambda x: x.sort().values, lambda x: x.sort().values,
+         fixed(ORDER_TIES), scale=routing),
+    case("sort_ties_descending", "sort", lambda x: x.sort(descending=True).values,
+         lambda x: x.sort(descending=True).values, fixed(ORDER_TIES), scale=routing),
+    case("sort_nan", "sort", lambda x: x.sort(-1).values, lambda x: x.sort(-1).values,
+         fixed(ORDER_NAN), scale=routing),
+    case("sort_nan_descending", "sort", lambda x: x.sort(-1, True).values,
+         lambda x: x.sort(-1, True).values, fixed(ORDER_NAN), scale=routing),
+    case("sort_0d", "sort", lambda x: x.sort(0).values, lambda x: x.sort(0).values, normal(),
+         scale=routing),
+    case("topk", "topk", lambda x: x.topk(2).values, lambda x: x.topk(2).values,
+         distinct(3, 5), scale=routing),
+    case("topk_smallest_dim0", "topk", lambda x: nl.topk(x, 3, 0, False)[0],
+         lambda x: torch.topk(x, 3, 0, False)[0], distinct(4, 3), scale=routing),
+    case("topk_unsorted_keyword", "topk", lambda x: x.topk(k=1, dim=1, sorted=False).values,
+         lambda x: x.topk(k=1, dim=1, sorted=False).values, distinct(2, 4, 3), scale=routing),
+    case("topk_all", "topk", lambda x: x.topk(5).values, lambda x: x.topk(5).values,
+         distinct(2, 5), scale=routing),
+    case("topk_nan", "topk", lambda x: x.topk(2).values, lambda x: x.topk(2).values,
+         fixed([[3.0, np.nan, 1.0, 2.0], [0.5, -1.0, 4.0, 2.0]]), scale=routing),
+]
+
 ELEMENTWISE = [
     case("exp", "exp", nl.exp, torch.exp, normal(3, 4), scale=pointwise),
     case("exp_method", "exp", lambda x: x.exp(), torch.exp, normal(5), scale=pointwise),
@@ -398,6 +507,25 @@ ELEMENTWISE = [
          lambda x: x.norm(2, 1, True), normal(3, 4)),
     case("norm_dim_tuple", "norm", lambda x: x.norm(dim=(0, -1)),
          lambda x: x.norm(dim=(0, -1)), normal(2, 3, 4)),
+    # maximum/minimum: a copy of the larger (smaller); ties share the gradient, a NaN gives it
+    # to both operands
+    case("maximum", "maximum", nl.maximum, torch.maximum, normal(3, 4), normal(3, 4),
+         scale=routing),
+    case("maximum_broadcast", "maximum", lambda a, b: a.maximum(b), lambda a, b: a.maximum(b),
+         normal(2, 3, 1), normal(4), scale=routing),
+    case("maximum_ties_nan", "maximum", nl.maximum, torch.maximum,
+         fixed([1.0, 2.0, np.nan, 3.0, -1.0, np.nan]), fixed([1.0, 3.0, 1.0, np.nan, -1.0, np.nan]),
+         scale=routing),
+    case("max_of_two_tensors", "maximum", lambda a, b: nl.max(a, b), lambda a, b: torch.max(a, b),
+         normal(3, 4), normal(4), scale=routing),
+    case("max_method_tensor_ties", "maximum", lambda a, b: a.max(b), lambda a, b: a.max(b),
+         fixed([[0.0, 1.0], [2.0, 2.0]]), fixed([0.0, 2.0]), scale=routing),
+    case("minimum", "minimum", nl.minimum, torch.minimum, normal(3, 4), normal(1, 4),
+         scale=routing),
+    case("minimum_ties_nan", "minimum", lambda a, b: a.minimum(b), lambda a, b: a.minimum(b),
+         fixed([1.0, 2.0, np.nan, 3.0]), fixed([1.0, 3.0, 1.0, np.nan]), scale=routing),
+    case("min_of_two_tensors", "minimum", lambda a, b: a.min(b), lambda a, b: a.min(b),
+         normal(2, 3), normal(2, 3), scale=routing),
     case("clone", "clone", lambda x: x.clone(), lambda x: x.clone(), normal(2, 3)),
     case("clone_then_mul", "clone", lambda x: x.clone() * x, lambda x: x.clone() * x,
          normal(2, 3)),
@@ -423,6 +551,24 @@ SHAPE = [
          normal(2, 3, 4)),
     case("permute_tuple_neg", "permute", lambda x: x.permute((-1, 0, 1)),
          lambda x: x.permute(-1, 0, 1), normal(2, 3, 4)),
+    case("view_as", "view_as", lambda x, o: x.view_as(nl.tensor(o)),
+         lambda x, o: x.view_as(o), normal(2, 6), const(normal(3, 4))),
+    case("reshape_as", "reshape_as", lambda x, o: x.reshape_as(nl.tensor(o)),
+         lambda x, o: x.reshape_as(o), normal(2, 3, 2), const(normal(4, 3))),
+    case("expand", "expand", lambda x: x.expand(2, 3, 4), lambda x: x.expand(2, 3, 4),
+         normal(3, 1)),
+    case("expand_keep_minus_one", "expand", lambda x: x.expand((4, -1, -1, 5)),
+         lambda x: x.expand((4, -1, -1, 5)), normal(2, 3, 1)),
+    case("expand_0d", "expand", lambda x: x.expand(3, 2), lambda x: x.expand(3, 2), normal()),
+    case("expand_then_mul", "expand", lambda x, y: x.expand(3, 4) * y,
+         lambda x, y: x.expand(3, 4) * y, normal(1, 4), normal(3, 4)),
+    case("expand_as", "expand_as", lambda x, o: x.expand_as(nl.tensor(o)),
+         lambda x, o: x.expand_as(o), normal(3, 1), const(normal(2, 3, 4))),
+    case("flip", "flip", lambda x: x.flip(0), lambda x: x.flip(0), normal(3, 4)),
+    case("flip_dims", "flip", lambda x: nl.flip(x, (0, -1)), lambda x: torch.flip(x, (0, -1)),
+         normal(2, 3, 4)),
+    case("flip_varargs", "flip", lambda x: x.flip(1, 2), lambda x: x.flip(1, 2),
+         normal(2, 3, 4)),
     case("t", "t", lambda x: x.t(), lambda x: x.t(), normal(3, 4)),
     case("t_1d", "t", nl.t, torch.t, normal(4)),
     case("T_2d", (), lambda x: x.T, lambda x: x.T, normal(3, 4)),
@@ -458,6 +604,40 @@ SHAPE = [
          lambda a, b, c: torch.stack([a, b, c], -1), normal(2, 3), normal(2, 3), normal(2, 3)),
     case("stack_axis1", "stack", lambda a, b: nl.stack([a, b], axis=1),
          lambda a, b: torch.stack([a, b], 1), normal(4), normal(4)),
+    # gather/scatter: copies by an index (the index itself is data, not differentiated)
+    case("gather", "gather", lambda x, i: x.gather(1, nl.tensor(i)),
+         lambda x, i: x.gather(1, i), normal(3, 4), index_along((3, 5), 4, 1, repeats=True),
+         scale=routing),
+    case("gather_dim0_smaller", "gather", lambda x, i: nl.gather(x, 0, nl.tensor(i)),
+         lambda x, i: torch.gather(x, 0, i), normal(4, 3), index_along((2, 2), 4, 0, True),
+         scale=routing),
+    case("gather_3d_neg", "gather", lambda x, i: x.gather(-1, nl.tensor(i)),
+         lambda x, i: x.gather(-1, i), normal(2, 3, 4), index_along((2, 3, 6), 4, 2, True),
+         scale=routing),
+    case("gather_int32_index", "gather", lambda x, i: x.gather(0, nl.tensor(i)),
+         lambda x, i: x.gather(0, i), normal(5), const(np.array([4, 0, 0], dtype=np.int32)),
+         scale=routing),
+    case("scatter_src", "scatter", lambda x, i, s: x.scatter(0, nl.tensor(i), s),
+         lambda x, i, s: x.scatter(0, i, s), normal(3, 5), index_along((2, 4), 3, 0),
+         normal(2, 4), scale=routing),
+    case("scatter_fn_dim1", "scatter", lambda x, i, s: nl.scatter(x, 1, nl.tensor(i), s),
+         lambda x, i, s: torch.scatter(x, 1, i, s), normal(2, 4), index_along((2, 3), 4, 1),
+         normal(2, 3), scale=routing),
+    case("scatter_value", "scatter", lambda x, i: x.scatter(1, nl.tensor(i), 2.5),
+         lambda x, i: x.scatter(1, i, 2.5), normal(3, 4), index_along((3, 2), 4, 1),
+         scale=routing),
+    case("scatter_value_keyword", "scatter", lambda x, i: x.scatter(0, nl.tensor(i), value=-1),
+         lambda x, i: x.scatter(0, i, value=-1), normal(4), const(np.array([3, 1])),
+         scale=routing),
+    case("scatter_0d_index", "scatter", lambda x: x.scatter(0, nl.tensor(2), 1.0),
+         lambda x: x.scatter(0, torch.tensor(2), 1.0), normal(4), scale=routing),
+    case("scatter_add", "scatter_add", lambda x, i, s: x.scatter_add(0, nl.tensor(i), s),
+         lambda x, i, s: x.scatter_add(0, i, s), normal(3, 4),
+         index_along((5, 4), 3, 0, repeats=True), normal(5, 4)),
+    case("scatter_add_fn_dim1", "scatter_add",
+         lambda x, i, s: nl.scatter_add(x, 1, nl.tensor(i), s),
+         lambda x, i, s: torch.scatter_add(x, 1, i, s), normal(2, 3),
+         index_along((2, 4), 3, 1, repeats=True), normal(2, 4)),
     case("where", "where", lambda c, a, b: nl.where(c, a, b),
          lambda c, a, b: torch.where(c, a, b),
          const(np.array([[True], [False], [True]])), normal(3, 4), normal(4)),
@@ -724,7 +904,8 @@ CNN = [
          scale=fixed_scale(batch_norm_scale(None, None, training=True))),
 ]
 
-CASES = [*ARITHMETIC, *LINALG, *REDUCTIONS, *ELEMENTWISE, *SHAPE, *ACTIVATIONS, *LOSSES, *CNN]
+CASES = [*ARITHMETIC, *LINALG, *REDUCTIONS, *ORDERINGS, *ELEMENTWISE, *SHAPE, *ACTIVATIONS,
+         *LOSSES, *CNN]
 DTYPES = {"float64": np.float64, "float32": np.float32}
 
 # ------------------------------------------------------- ops with exact, non-differentiable results
@@ -864,6 +1045,57 @@ EXACT_CASES = [
     case("logical_not", "logical_not", nl.logical_not, torch.logical_not, sparse(3, 4)),
     case("logical_not_int", "logical_not", lambda a: a.logical_not(),
          lambda a: a.logical_not(), ints(5, lo=0, hi=3)),
+    # sort/argsort/topk indices (int64), and orderings of integer and bool tensors
+    case("sort_indices", "sort", lambda x: x.sort(1).indices, lambda x: x.sort(1).indices,
+         fixed(ORDER_TIES)),
+    case("sort_indices_descending_nan", "sort", lambda x: x.sort(descending=True)[1],
+         lambda x: x.sort(descending=True)[1], fixed(ORDER_NAN)),
+    case("sort_int_values", "sort", lambda x: x.sort(0).values, lambda x: x.sort(0).values,
+         ints(4, 3)),
+    case("sort_bool_indices", "sort", lambda x: x.sort(stable=True).indices,
+         lambda x: x.sort(stable=True).indices, bools(3, 5)),
+    case("sort_uint8_descending", "sort", lambda x: nl.sort(x, descending=True).values,
+         lambda x: torch.sort(x, descending=True).values, ints(6, lo=0, hi=9, dtype=np.uint8)),
+    case("argsort", "argsort", nl.argsort, torch.argsort, fixed(ORDER_TIES)),
+    case("argsort_descending_dim0", "argsort", lambda x: x.argsort(0, True),
+         lambda x: x.argsort(0, True), fixed(ORDER_TIES)),
+    case("argsort_stable_int", "argsort", lambda x: x.argsort(stable=True),
+         lambda x: x.argsort(stable=True), ints(3, 6)),
+    case("argsort_nan", "argsort", lambda x: x.argsort(dim=-1), lambda x: x.argsort(dim=-1),
+         fixed(ORDER_NAN)),
+    case("argsort_bool", "argsort", nl.argsort, torch.argsort, bools(7)),
+    case("topk_indices", "topk", lambda x: x.topk(3).indices, lambda x: x.topk(3).indices,
+         distinct(3, 5)),
+    case("topk_indices_smallest", "topk", lambda x: x.topk(2, 0, largest=False)[1],
+         lambda x: x.topk(2, 0, largest=False)[1], distinct(4, 3)),
+    case("topk_int_values", "topk", lambda x: x.topk(2).values, lambda x: x.topk(2).values,
+         ints(3, 5)),
+    case("topk_zero", "topk", lambda x: x.topk(0).indices, lambda x: x.topk(0).indices,
+         normal(2, 3)),
+    # gather/scatter of integer and bool tensors
+    case("gather_int", "gather", lambda x, i: x.gather(1, nl.tensor(i)),
+         lambda x, i: x.gather(1, i), ints(3, 4), index_along((3, 2), 4, 1, repeats=True)),
+    case("scatter_int_src", "scatter", lambda x, i, s: x.scatter(0, nl.tensor(i), nl.tensor(s)),
+         lambda x, i, s: x.scatter(0, i, s), ints(3, 4), index_along((2, 4), 3, 0), ints(2, 4)),
+    case("scatter_float_value_into_int", "scatter", lambda x, i: x.scatter(1, nl.tensor(i), 2.7),
+         lambda x, i: x.scatter(1, i, 2.7), ints(2, 3), index_along((2, 1), 3, 1)),
+    case("scatter_bool_value", "scatter", lambda x, i: x.scatter(0, nl.tensor(i), True),
+         lambda x, i: x.scatter(0, i, True), bools(4), const(np.array([0, 2]))),
+    case("scatter_negative_into_uint8", "scatter",
+         lambda x, i: x.scatter(0, nl.tensor(i), -1), lambda x, i: x.scatter(0, i, -1),
+         ints(4, lo=0, hi=9, dtype=np.uint8), const(np.array([1]))),
+    case("scatter_add_int", "scatter_add", lambda x, i, s: x.scatter_add(1, nl.tensor(i),
+                                                                         nl.tensor(s)),
+         lambda x, i, s: x.scatter_add(1, i, s), ints(2, 3),
+         index_along((2, 5), 3, 1, repeats=True), ints(2, 5)),
+    case("maximum_int_float", "maximum", nl.maximum, torch.maximum, ints(3, 4),
+         const(np.array(1.5))),
+    case("maximum_bool", "maximum", nl.maximum, torch.maximum, bools(3, 4), bools(4)),
+    case("minimum_uint8_int8", "minimum", nl.minimum, torch.minimum,
+         ints(5, lo=0, hi=9, dtype=np.uint8), ints(5, dtype=np.int8)),
+    case("flip_int", "flip", lambda x: x.flip(0), lambda x: x.flip(0), ints(3, 2)),
+    case("expand_bool", "expand", lambda x: x.expand(3, -1), lambda x: x.expand(3, -1),
+         bools(1, 4)),
     # equal(a, b) is a Python bool: True only for the same shape and values
     case("equal_same", "equal", lambda a: nl.tensor(nl.equal(a, a.clone())),
          lambda a: torch.tensor(torch.equal(a, a.clone())), normal(3, 4)),

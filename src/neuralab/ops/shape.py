@@ -112,12 +112,13 @@ class Gather(Function):
     gathered positions (repeated indices add up)."""
 
     def forward(self, x: np.ndarray, index: Any = None, axis: int = 0) -> np.ndarray:
-        self.shape, self.where = x.shape, _along(index.reshape(index.shape or (1,)), axis)
+        index1 = index.reshape(index.shape or (1,))
+        self.shape, self.index_shape, self.where = x.shape, index1.shape, _along(index1, axis)
         return x.reshape(x.shape or (1,))[self.where].reshape(index.shape)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         grad = np.zeros(self.shape or (1,), dtype=grad_out.dtype)
-        np.add.at(grad, self.where, grad_out.reshape(self.where[0].shape))
+        np.add.at(grad, self.where, grad_out.reshape(self.index_shape))
         return grad.reshape(self.shape)
 
 
