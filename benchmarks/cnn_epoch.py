@@ -62,7 +62,7 @@ def initial_state(seed: int = 0) -> dict[str, np.ndarray]:
     import neuralab as nl
 
     nl.manual_seed(seed)
-    return neuralab_model().state_dict()
+    return {k: v.numpy().copy() for k, v in neuralab_model().state_dict().items()}
 
 
 def neuralab_model() -> Any:

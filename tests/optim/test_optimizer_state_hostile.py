@@ -148,7 +148,8 @@ def test_count_mismatches_raise_torchs_value_error(how) -> None:
 
 def test_torch_state_dict_loads_and_steps_identically() -> None:
     model, ours = stepped(lambda p: optim.Adam(p, lr=0.01))
-    params = [torch.nn.Parameter(torch.from_numpy(p.data.numpy().copy())) for p in model.parameters()]
+    params = [torch.nn.Parameter(torch.from_numpy(p.detach().numpy().copy()))
+              for p in model.parameters()]
     theirs = torch.optim.Adam(params, lr=0.01)
     for p in params:
         p.grad = torch.ones_like(p)

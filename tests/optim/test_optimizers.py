@@ -42,7 +42,7 @@ def _models(seed: int = 0) -> tuple[nn.Module, torch.nn.Module]:
                          nn.Linear(6, 3, dtype=np.float64))
     theirs = torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.Tanh(), torch.nn.Linear(8, 6),
                                  torch.nn.ReLU(), torch.nn.Linear(6, 3)).double()
-    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in ours.state_dict().items()})
     return ours, theirs
 
 
