@@ -166,7 +166,7 @@ class Remainder(Function):
     def name(self) -> str:
         # PyTorch's nodes: tensor % number, tensor % tensor, and number % tensor (no formula)
         if self.__dict__.get("number_first"):
-            return "NotImplemented"
+            return "torch::autograd::NotImplemented"
         return "RemainderBackward0" if self.__dict__.get("number_second") else \
             "RemainderBackward1"
 
