@@ -132,9 +132,10 @@ def test_retain_graph_keeps_graph_and_allows_second_backward(gc_disabled):
     del hidden
     loss.backward(retain_graph=True)
     assert saved and all(ref() is not None for ref in saved)
-    assert_close(x.grad, 6 * x.detach().numpy(), scale=6 * x.detach().numpy(), terms=3)  # 3·(x·1 + 1·x)
+    xs = x.detach().numpy()
+    assert_close(x.grad, 6 * xs, scale=6 * xs, terms=3)  # 3·(x·1 + 1·x)
     loss.backward()  # allowed: the graph was retained; gradients accumulate
-    assert_close(x.grad, 12 * x.detach().numpy(), scale=12 * x.detach().numpy(), terms=4)
+    assert_close(x.grad, 12 * xs, scale=12 * xs, terms=4)
     assert all(ref() is None for ref in saved)  # the second call did not retain it
     with pytest.raises(RuntimeError, match="retain_graph"):
         loss.backward()
