@@ -210,6 +210,25 @@ def test_var_std_refusals_as_torch() -> None:
             call(nl)
 
 
+def test_var_over_an_empty_dim_tuple_has_the_true_gradient() -> None:
+    """dim=() reduces every dim (torch's value agrees), but torch 2.13's backward takes N = 1
+    there (2/(1 − c)·(x − x̄): inf for c = 1); neuralab's gradient is the finite-difference
+    one, as for dim=None."""
+    values = [1.0, 2.0, 2.0, 0.0, 2.0]
+    t = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    t.var(dim=()).backward()
+    assert torch.isinf(t.grad).all()
+    for name in ("var", "std"):
+        x = _leaf(values)
+        _same(getattr(x, name)(dim=()), getattr(torch.tensor(values).double(), name)(dim=()))
+        assert nl.gradcheck(lambda a, n=name: getattr(a, n)(dim=()), x)
+        x = _leaf(values)
+        getattr(x, name)(dim=()).backward()
+        y = _leaf(values)
+        getattr(y, name)().backward()
+        _same(x.grad, y.grad.numpy())
+
+
 def test_var_std_node_names() -> None:
     x = nl.ones(2, 3, requires_grad=True)
     assert x.var().grad_fn.name() == "VarBackward0"

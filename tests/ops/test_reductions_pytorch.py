@@ -1,6 +1,7 @@
 """Reductions side by side with PyTorch: every dim of every shape, keepdim, negative dims, 0-d
 and empty tensors, ties and NaNs, dtypes, ``max(dim)``'s named tuple, graph node names, the
-accuracy idioms of PyTorch code, and the errors PyTorch raises.
+accuracy idioms of PyTorch code, and the errors PyTorch raises; var/std and the orderings
+sort/argsort/topk along every dim.
 
 Inputs are small integers in float64, so most reductions are exact and ties are common: sums
 of a few integers, maxima and indices compare exactly; a mean is one division of an exact sum
@@ -228,6 +229,117 @@ def test_all_and_any_match_torch(name: str, shape: tuple, dim: Any, keepdim: boo
         _assert_same(ours, expected)  # bool; uint8 for uint8 input
 
 
+# ------------------------------------------------------------------------ var, std
+
+
+# dim=() reduces every dim, but torch 2.13's var/std backward then divides by N − c with N = 1
+# (a product over no dims): test_ops_pytorch_gaps.py checks neuralab's true gradient instead.
+VAR_CASES = [(shape, dim, keepdim) for shape, dim, keepdim in CASES
+             if len(shape) >= 1 and not (dim is None and keepdim) and dim != ()]
+
+
+def _reduced(shape: tuple, dim: Any) -> int:
+    if dim is None or dim == ():
+        return int(np.prod(shape))
+    dims = dim if isinstance(dim, tuple) else (dim,)
+    return int(np.prod([shape[d] for d in dims]))
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+@pytest.mark.parametrize(("shape", "dim", "keepdim"), VAR_CASES, ids=str)
+def test_var_and_std_along_every_dim_match_torch(name: str, shape: tuple, dim: Any,
+                                                 keepdim: bool) -> None:
+    """Bessel's correction (and none): values, gradients and node names; a reduction over
+    one element has no degree of freedom (NaN and torch's warning, checked elsewhere)."""
+    kwargs: dict = {} if dim is None else {"dim": dim, "keepdim": keepdim}
+    corrections = [1, 0] if _reduced(shape, dim) > 1 else [0]
+    array = _ints(shape, seed=len(shape) + 3)
+    for correction in corrections:
+        fn = lambda x, c=correction: getattr(x, name)(correction=c, **kwargs)  # noqa: E731
+        y, grad = _run(nl, array, fn)
+        expected, expected_grad = _run(torch, array, fn)
+        # a mean, deviations, their squares' sum, one division (and a root): a few roundings
+        _assert_same(y, expected, 1e-13)
+        nonzero = expected.detach().numpy() != 0
+        if name == "var" or nonzero.all():
+            np.testing.assert_allclose(grad, expected_grad, rtol=1e-13, atol=1e-15)
+        assert _node_name(y) == _node_name(expected)
+
+
+# ------------------------------------------------------------------- sort, argsort, topk
+
+
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize(("shape", "dim", "keepdim"), DIM_CASES[::2], ids=str)
+def test_sort_and_argsort_along_every_dim_match_torch(shape: tuple, dim: int, keepdim: bool,
+                                                      descending: bool) -> None:
+    """Small integers: many ties, which torch's stable CPU sort keeps in order; the gradient
+    goes back to the positions the indices name."""
+    array = _ints(shape, seed=9)
+    results = {}
+    for lib in (nl, torch):
+        x = lib.tensor(array.copy(), requires_grad=True)
+        result = x.sort(dim, descending)
+        result.values.backward(lib.tensor(np.random.default_rng(4).standard_normal(
+            tuple(result.values.shape))))
+        results[lib.__name__] = (result, x.grad.numpy(), x.detach().argsort(dim, descending))
+    (ours, grad, order), (theirs, expected_grad, expected_order) = (results["neuralab"],
+                                                                    results["torch"])
+    assert type(ours).__name__ == type(theirs).__name__ == "sort"
+    _assert_same(ours.values, theirs.values)
+    _assert_same(ours.indices, theirs.indices)
+    _assert_same(order, expected_order)
+    np.testing.assert_array_equal(grad, expected_grad)
+
+
+@pytest.mark.parametrize("largest", [True, False])
+@pytest.mark.parametrize(("shape", "dim", "keepdim"), DIM_CASES[::2], ids=str)
+def test_topk_along_every_dim_matches_torch(shape: tuple, dim: int, keepdim: bool,
+                                            largest: bool) -> None:
+    """Distinct values (torch's choice among tied values is its own): every k."""
+    size = int(np.prod(shape))
+    array = (np.random.default_rng(3).permutation(size) * 1.0).reshape(shape)
+    n = shape[dim] if shape else 1
+    for k in range(n + 1):
+        results = {}
+        for lib in (nl, torch):
+            x = lib.tensor(array.copy(), requires_grad=True)
+            result = x.topk(k, dim, largest)
+            result.values.backward(lib.tensor(np.random.default_rng(k).standard_normal(
+                tuple(result.values.shape))))
+            results[lib.__name__] = (result, x.grad.numpy())
+        (ours, grad), (theirs, expected_grad) = results["neuralab"], results["torch"]
+        _assert_same(ours.values, theirs.values)
+        _assert_same(ours.indices, theirs.indices)
+        np.testing.assert_array_equal(grad, expected_grad)
+
+
+@pytest.mark.parametrize("dtype", ["bool", "uint8", "int8", "int16", "int32", "int64",
+                                   "float16", "float32", "float64"])
+def test_ordering_and_spread_dtypes_as_torch(dtype: str) -> None:
+    """sort/topk keep the dtype (topk refuses bool); var/std want floating tensors."""
+    array = np.random.default_rng(6).integers(0, 3, (3, 4)).astype(dtype)
+    x, t = nl.tensor(array), torch.tensor(array)
+    _assert_same(x.sort(1).values, t.sort(1).values)
+    _assert_same(x.sort(0, True).indices, t.sort(0, True).indices)
+    _assert_same(x.argsort(), t.argsort())
+    if dtype == "bool":
+        for lib_x in (x, t):
+            with pytest.raises(RuntimeError, match="topk does not support bool"):
+                lib_x.topk(1)
+    else:
+        _assert_same(x.topk(1).values, t.topk(1).values)
+    if array.dtype.kind == "f":
+        _assert_same(x.var(1), t.var(1), 1e-3 if dtype == "float16" else 1e-6)
+        _assert_same(x.std(), t.std(), 1e-3 if dtype == "float16" else 1e-6)
+    else:
+        for lib_x in (x, t):
+            with pytest.raises(RuntimeError, match="std and var only support floating point"):
+                lib_x.var()
+            with pytest.raises(RuntimeError, match="std and var only support floating point"):
+                lib_x.std(0)
+
+
 # --------------------------------------------------------------------------- dtypes
 
 
@@ -380,6 +492,18 @@ ERRORS = [
      r"Dimension out of range \(expected to be in range of \[-1, 0\], but got 1\)"),
     (lambda x: x[0, 0].max(-2), IndexError, r"Dimension out of range"),
     (lambda x: x[0, 0].amax((0, -1)), RuntimeError, r"dim 0 appears multiple times"),
+    (lambda x: x.var(2), IndexError, r"Dimension out of range .* but got 2\)"),
+    (lambda x: x.std((0, 0)), RuntimeError, r"dim 0 appears multiple times"),
+    (lambda x: x.long().var(), RuntimeError,
+     r"std and var only support floating point and complex dtypes"),
+    (lambda x: x.var(1, 0), TypeError, r"var\(\)"),
+    (lambda x: x.std(unbiased=False, correction=0), TypeError, r"std\(\)"),
+    (lambda x: x.sort(2), IndexError, r"Dimension out of range .* but got 2\)"),
+    (lambda x: x.argsort(-3), IndexError, r"Dimension out of range .* but got -3\)"),
+    (lambda x: x.topk(4), RuntimeError, r"selected index k out of range"),
+    (lambda x: x.topk(-1), RuntimeError, r"selected index k out of range"),
+    (lambda x: x.topk(1, dim=2), IndexError, r"Dimension out of range"),
+    (lambda x: x.bool().topk(1), RuntimeError, r"topk does not support bool dtypes on CPU"),
 ]
 
 
