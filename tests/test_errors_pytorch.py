@@ -123,6 +123,7 @@ MISTAKES: list[tuple[str, Callable[[Lib], Any], list[str]]] = [
     ("index", lambda L: L.ones(2, 3)[5], ["5", "2"]),
     ("cat", lambda L: L.module.cat([L.ones(2, 3), L.ones(2, 2)]), [r"\(2, 3\)", r"\(2, 2\)"]),
     ("requires_grad_int", lambda L: L.t([1, 2], "int64").requires_grad_(), ["floating", "int64"]),
+    ("broadcast", lambda L: L.ones(2, 3) + L.ones(3, 2), [r"\(2, ?3\)", r"\(3, ?2\)"]),
     # dims and shapes: out of range is IndexError with the valid range, the rest RuntimeError
     ("permute", lambda L: L.ones(2, 3).permute(0), ["input.dim\\(\\) = 2", "len\\(dims\\) = 1"]),
     ("permute_duplicate", lambda L: L.ones(2, 3).permute(1, -1), ["duplicate dims"]),
@@ -179,15 +180,6 @@ MISTAKES: list[tuple[str, Callable[[Lib], Any], list[str]]] = [
      ["derivative for aten::remainder is not implemented"]),
 ]
 
-# Mistakes where neuralab still differs, in code outside this task's files: strict xfails, so a
-# fix shows up as an XPASS (then move the case into MISTAKES).
-KNOWN_GAPS: list[tuple[str, Callable[[Lib], Any], list[str], str]] = [
-    ("broadcast", lambda L: L.ones(2, 3) + L.ones(3, 2), [r"\(2, ?3\)", r"\(3, ?2\)"],
-     "ops/arithmetic.py (or Function.apply): NumPy's broadcast ValueError escapes; torch raises "
-     "RuntimeError 'The size of tensor a (3) must match the size of tensor b (2)'"),
-]
-
-
 def _raise(mistake: Callable[[Lib], Any], lib: Lib) -> BaseException:
     try:
         result = mistake(lib)
@@ -216,13 +208,6 @@ def _check(mistake: Callable[[Lib], Any], patterns: list[str]) -> None:
                                                    for name, m, p in MISTAKES])
 def test_a_mistake_raises_what_torch_raises(mistake: Callable[[Lib], Any],
                                             patterns: list[str]) -> None:
-    _check(mistake, patterns)
-
-
-@pytest.mark.parametrize(("mistake", "patterns"), [
-    pytest.param(m, p, id=name, marks=pytest.mark.xfail(strict=True, reason=reason))
-    for name, m, p, reason in KNOWN_GAPS])
-def test_known_gaps(mistake: Callable[[Lib], Any], patterns: list[str]) -> None:
     _check(mistake, patterns)
 
 

@@ -90,23 +90,6 @@ def _is_negative_int(operand: Operand) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value < 0
 
 
-# Where neuralab still differs from PyTorch because of code outside dtypes.py; each gap is
-# checked by test_known_gap (a strict xfail), so fixing one shows up as an XPASS.
-KNOWN_GAPS: dict[str, tuple[str, Callable[[str, Operand, Operand], bool]]] = {
-    "uint8_negative_number": (
-        "autograd/function.py _operands: np.asarray(-1, dtype=uint8) raises OverflowError; "
-        "torch wraps the number around (uint8_tensor + -1 adds 255; ** -1 raises "
-        "RuntimeError 'Integers to negative integer powers are not allowed')",
-        lambda op, a, b: op in ("+", "-", "*", "**") and (
-            a.label.startswith("uint8") and _is_negative_int(b)
-            or b.label.startswith("uint8") and _is_negative_int(a))),
-}
-
-
-def _gap(op: str, a: Operand, b: Operand) -> str | None:
-    return next((name for name, (_, applies) in KNOWN_GAPS.items() if applies(op, a, b)), None)
-
-
 def _tolerance(dtype: np.dtype) -> tuple[float, float]:
     """(relative, absolute) bounds: both libraries round one operation to ``dtype`` (pow may
     differ by an ulp); integers and bools must be exact."""
@@ -163,23 +146,17 @@ def _disagreement(op: str, a: Operand, b: Operand) -> str | None:
 
 @pytest.mark.parametrize("op", list(OPS))
 def test_binary_op_matches_torch(op: str) -> None:
-    """Every pair (tensor/0-d/number, both orders): torch's dtype, values and errors."""
-    problems = [p for a, b in PAIRS if _gap(op, a, b) is None
-                for p in [_disagreement(op, a, b)] if p is not None]
+    """Every pair (tensor/0-d/number, both orders): torch's dtype, values and errors — bool
+    subtraction and bool powers refused, uint8 with a negative number wrapping around."""
+    problems = [p for a, b in PAIRS for p in [_disagreement(op, a, b)] if p is not None]
     assert not problems, f"{len(problems)} disagreements:\n" + "\n".join(problems)
 
 
-@pytest.mark.parametrize("gap", [
-    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=reason))
-    for name, (reason, _) in KNOWN_GAPS.items()])
-def test_known_gap(gap: str) -> None:
-    """The pairs a known gap covers (outside dtypes.py); an XPASS means it has been fixed:
-    remove the entry from KNOWN_GAPS."""
-    applies = KNOWN_GAPS[gap][1]
-    cases = [(op, a, b) for op in OPS for a, b in PAIRS if applies(op, a, b)]
-    assert cases
-    problems = [p for op, a, b in cases for p in [_disagreement(op, a, b)] if p is not None]
-    assert not problems, f"{len(problems)} disagreements:\n" + "\n".join(problems[:20])
+def test_the_pairs_cover_torchs_special_cases() -> None:
+    """The table holds the pairs where torch raises or wraps (so the test above checks them)."""
+    assert any(_is_bool(a) and _is_bool(b) for a, b in PAIRS)
+    assert any(a.label.startswith("uint8") and _is_negative_int(b) for a, b in PAIRS)
+    assert any(_is_negative_int(a) and b.label.startswith("uint8") for a, b in PAIRS)
 
 
 def test_a_few_results_by_hand() -> None:
