@@ -108,6 +108,25 @@ def test_maximum_dtypes_and_refusals_as_torch() -> None:
             nl.maximum(nl.ones(2), bad)
 
 
+def test_in_place_twins_exist_where_torch_has_them() -> None:
+    for name in ("scatter_", "scatter_add_", "maximum_", "minimum_", "gather_", "sort_",
+                 "flip_", "expand_"):
+        assert hasattr(nl.Tensor, name) == hasattr(torch.Tensor, name), name
+
+
+@pytest.mark.parametrize("call", [
+    lambda x, i: x.gather(0, i), lambda x, i: x.scatter(0, i, 2.0),
+    lambda x, i: x.scatter(0, i, x[:2] * 2), lambda x, i: x.scatter_add(0, i, x[1:] * 2)])
+def test_an_index_changed_before_backward_raises_as_torch(call: Callable) -> None:
+    """The index is saved for backward: changing it in place is caught by its version."""
+    for lib in (torch, nl):
+        index, x = lib.tensor([0, 1]), lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = call(x, index)
+        index[0] = 2
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()
+
+
 def test_max_and_min_of_two_tensors_are_elementwise() -> None:
     a, b = nl.tensor([1.0, 5.0]), nl.tensor([3.0, 2.0])
     assert nl.max(a, b).tolist() == [3.0, 5.0] and a.min(b).tolist() == [1.0, 2.0]

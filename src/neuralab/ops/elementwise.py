@@ -120,7 +120,8 @@ class Maximum(Function):
     largest = True
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        self.a, self.b = a, b
+        if any(self.needs_input_grad):
+            self.a, self.b = a, b
         return (np.maximum if self.largest else np.minimum)(a, b)
 
     def backward(self, grad_out: np.ndarray) -> tuple:

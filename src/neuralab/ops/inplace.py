@@ -263,7 +263,7 @@ INPLACE_OF = ("add", "sub", "mul", "div", "pow", "neg", "exp", "log", "sqrt", "a
               "sin", "cos", "floor", "ceil", "round", "sign", "reciprocal", "square",
               "clamp_min", "clamp_max", "leaky_relu", "fmod", "remainder", "exp2", "log2",
               "log10", "log1p", "expm1", "rsqrt", "trunc", "frac", "true_divide", "multiply",
-              "subtract", "divide", "maximum", "minimum", "hardtanh", "elu", "silu",
+              "subtract", "divide", "hardtanh", "elu", "silu",
               "softplus", "mish", "hardsigmoid", "hardswish", "selu", "celu", "gelu", "erf",
               "tan", "asin", "acos", "atan", "sinh", "cosh", "atan2", "logit", "nan_to_num",
               "float_power", "floor_divide", "scatter", "scatter_add")

@@ -107,19 +107,25 @@ def _along(index: np.ndarray, axis: int) -> tuple:
     return tuple(parts)
 
 
+def _flat(array: np.ndarray) -> np.ndarray:
+    """A 0-d array as 1-d (gather/scatter treat a 0-d tensor or index as one element)."""
+    return array.reshape(array.shape or (1,))
+
+
 class Gather(Function):
     """y[i] = x[i with i[axis] replaced by index[i]].   dy/dx: the gradient added back at the
-    gathered positions (repeated indices add up)."""
+    gathered positions (repeated indices add up). The index is an input without gradient, so
+    changing it in place before backward raises, as in PyTorch."""
 
-    def forward(self, x: np.ndarray, index: Any = None, axis: int = 0) -> np.ndarray:
-        index1 = index.reshape(index.shape or (1,))
-        self.shape, self.index_shape, self.where = x.shape, index1.shape, _along(index1, axis)
-        return x.reshape(x.shape or (1,))[self.where].reshape(index.shape)
+    def forward(self, x: np.ndarray, index: np.ndarray, axis: int = 0) -> np.ndarray:
+        self.shape, self.index, self.axis = x.shape, index, axis
+        return _flat(x)[_along(_flat(index), axis)].reshape(index.shape)
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_out: np.ndarray) -> tuple:
+        index = _flat(self.index)
         grad = np.zeros(self.shape or (1,), dtype=grad_out.dtype)
-        np.add.at(grad, self.where, grad_out.reshape(self.index_shape))
-        return grad.reshape(self.shape)
+        np.add.at(grad, _along(index, self.axis), grad_out.reshape(index.shape))
+        return grad.reshape(self.shape), None
 
 
 class Scatter(Function):
@@ -129,56 +135,58 @@ class Scatter(Function):
     dy/dsrc: the gradient gathered at the written positions (0 for src elements beyond
     index's shape), as torch's ``grad.gather(dim, index)``."""
 
-    def forward(self, x: np.ndarray, src: np.ndarray, index: Any = None, axis: int = 0,
+    def forward(self, x: np.ndarray, src: np.ndarray, index: np.ndarray, axis: int = 0,
                 add: bool = False) -> np.ndarray:
-        self.add, self.src_shape = add, src.shape
-        index1 = index.reshape(index.shape or (1,))
-        self.where = _along(index1, axis)
-        self.used = tuple(slice(0, n) for n in index1.shape)  # src's part that is written
-        values = src.reshape(src.shape or (1,))[self.used]
+        self.add, self.src_shape, self.index, self.axis = add, src.shape, index, axis
+        where = _along(_flat(index), axis)
+        values = _flat(src)[_written(index)]
         y = x.copy()
-        y1 = y.reshape(y.shape or (1,))
         if add:
-            np.add.at(y1, self.where, values)
+            np.add.at(_flat(y), where, values)
         else:
-            y1[self.where] = values
+            _flat(y)[where] = values
         return y
 
     def backward(self, grad_out: np.ndarray) -> tuple:
-        need_x, need_src = self.needs_input_grad
-        grad1 = grad_out.reshape(grad_out.shape or (1,))
+        need_x, need_src, _ = self.needs_input_grad
+        where = _along(_flat(self.index), self.axis)
         grad_x = None
         if need_x:
             if self.add:
                 grad_x = grad_out
             else:
                 grad_x = grad_out.copy()
-                grad_x.reshape(grad1.shape)[self.where] = 0
+                _flat(grad_x)[where] = 0
         grad_src = None
         if need_src:
             grad_src = np.zeros(self.src_shape or (1,), dtype=grad_out.dtype)
-            grad_src[self.used] = grad1[self.where]
+            grad_src[_written(self.index)] = _flat(grad_out)[where]
             grad_src = grad_src.reshape(self.src_shape)
-        return grad_x, grad_src
+        return grad_x, grad_src, None
 
     def name(self) -> str:
         return "ScatterAddBackward0" if self.__dict__.get("add") else "ScatterBackward0"
 
 
+def _written(index: np.ndarray) -> tuple:
+    """The part of src that scatter writes: its leading block of index's shape."""
+    return tuple(slice(0, n) for n in _flat(index).shape)
+
+
 class ScatterValue(Function):
     """y = x with ``value`` written at the positions ``index`` names.   dy/dx: 1 elsewhere."""
 
-    def forward(self, x: np.ndarray, value: Any = None, index: Any = None,
+    def forward(self, x: np.ndarray, index: np.ndarray, value: Any = None,
                 axis: int = 0) -> np.ndarray:
-        self.where = _along(index.reshape(index.shape or (1,)), axis)
+        self.index, self.axis = index, axis
         y = x.copy()
-        y.reshape(y.shape or (1,))[self.where] = value
+        _flat(y)[_along(_flat(index), axis)] = value
         return y
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_out: np.ndarray) -> tuple:
         grad = grad_out.copy()
-        grad.reshape(grad.shape or (1,))[self.where] = 0
-        return grad
+        _flat(grad)[_along(_flat(self.index), self.axis)] = 0
+        return grad, None
 
     def name(self) -> str:
         return "ScatterBackward1"
@@ -470,14 +478,14 @@ def _type_name(x: Tensor) -> str:
 # ------------------------------------------------------------------------ gather, scatter
 
 
-def _index(index: Any, name: str) -> np.ndarray:
+def _index(index: Any, name: str) -> Tensor:
     if not isinstance(index, Tensor):
         raise TypeError(f"{name}(): argument 'index' (position 2) must be Tensor, not "
                         f"{type(index).__name__}")
     if index.dtype not in (np.int32, np.int64):
         raise DTypeError(f"{name}(): Expected dtype int32/int64 for index (got "
                          f"{index.dtype})")
-    return index._data
+    return index
 
 
 class IndexBoundsError(IndexError, RuntimeError):
@@ -525,9 +533,9 @@ def gather(x: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> 
     if sparse_grad:
         raise NotImplementedError("gather(sparse_grad=True): neuralab has no sparse gradients")
     axis = wrap_dim(dim, x.ndim, "gather")
-    array = _index(index, "gather")
-    _check_index(x, axis, array, None, "gather")
-    return Gather.apply(x, index=array, axis=axis)
+    index = _index(index, "gather")
+    _check_index(x, axis, index._data, None, "gather")
+    return Gather.apply(x, index, axis=axis)
 
 
 _NO_VALUE = object()
@@ -548,17 +556,16 @@ def scatter(x: Tensor, dim: int, index: Tensor, src: Any = _NO_VALUE, *,
     if src is _NO_VALUE:
         src = value
     axis = wrap_dim(dim, x.ndim, "scatter")
-    array = _index(index, "scatter")
+    index = _index(index, "scatter")
     if isinstance(src, Tensor):
         _check_src(x, src, "scatter")
-        _check_index(x, axis, array, src, "scatter")
-        return Scatter.apply(x, src, index=array, axis=axis)
+        _check_index(x, axis, index._data, src, "scatter")
+        return Scatter.apply(x, src, index, axis=axis)
     if not isinstance(src, (bool, int, float, np.bool_, np.integer, np.floating)):
         raise TypeError(f"scatter(): argument 'src' must be Tensor or 'value' a number, not "
                         f"{type(src).__name__}")
-    _check_index(x, axis, array, None, "scatter")
-    return ScatterValue.apply(x, value=np.asarray(src).astype(x.dtype), index=array,
-                              axis=axis)
+    _check_index(x, axis, index._data, None, "scatter")
+    return ScatterValue.apply(x, index, value=np.asarray(src).astype(x.dtype), axis=axis)
 
 
 @register()
@@ -569,10 +576,10 @@ def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
         raise TypeError(f"scatter_add(): argument 'src' (position 3) must be Tensor, not "
                         f"{type(src).__name__}")
     axis = wrap_dim(dim, x.ndim, "scatter_add")
-    array = _index(index, "scatter_add")
+    index = _index(index, "scatter_add")
     _check_src(x, src, "scatter")
-    _check_index(x, axis, array, src, "scatter_add")
-    return Scatter.apply(x, src, index=array, axis=axis, add=True)
+    _check_index(x, axis, index._data, src, "scatter_add")
+    return Scatter.apply(x, src, index, axis=axis, add=True)
 
 
 def _check_src(x: Tensor, src: Tensor, name: str) -> None:
