@@ -224,8 +224,11 @@ def _pointwise_loss(name: str, kernel: str, input: Tensor, target: Any,  # noqa:
     if name == "l1_loss" and dtypes.bool_ in (input.dtype, target.dtype):  # torch subtracts
         raise DTypeError("l1_loss: Subtraction, the `-` operator, with a bool tensor is not "
                          "supported: got a bool input or target; convert it with .float()")
-    if dtypes.result_type(input, target).kind != "f":
+    common = dtypes.result_type(input, target)
+    if common.kind != "f":
         _check_floating(name, kernel, input, target)
+    if dtypes.bool_ in (input.dtype, target.dtype):  # mse_loss: torch's kernel takes bools
+        input, target = input.to(common), target.to(common)
     return input - target
 
 
