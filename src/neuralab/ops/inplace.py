@@ -24,6 +24,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled, no_grad
+from ..errors import ShapeError
 from ..tensor import Tensor, to_array
 from . import shape as _shape
 from .registry import OPS
@@ -50,7 +51,7 @@ class Copy(Function):
         try:
             return np.broadcast_to(src, x.shape).astype(x.dtype)
         except ValueError:
-            raise _shape.ShapeError(f"copy_: the source of shape {src.shape} cannot be "
+            raise ShapeError(f"copy_: the source of shape {src.shape} cannot be "
                                     f"broadcast to the tensor's shape {x.shape}") from None
 
     def backward(self, grad_out: np.ndarray) -> tuple:
@@ -137,7 +138,7 @@ def apply_inplace(self: Tensor, name: str, op: Callable[..., Tensor], *args: Any
             f"{name}: result type {dtypes.torch_name(result.dtype)} can't be cast to the "
             f"desired output type {dtypes.torch_name(self.dtype)}")
     if result.shape != self.shape:
-        raise _shape.ShapeError(
+        raise ShapeError(
             f"{name}: output with shape {list(self.shape)} doesn't match the broadcast shape "
             f"{list(result.shape)}")
     if result.requires_grad and result._ctx is not None:
@@ -259,14 +260,12 @@ def _make_inplace(name: str) -> Callable[..., Tensor]:
 
 # The in-place twin of every element-wise op that has one in PyTorch (those that exist).
 INPLACE_OF = ("add", "sub", "mul", "div", "pow", "neg", "exp", "log", "sqrt", "abs", "clamp",
-              "clip", "relu", "sigmoid", "tanh", "masked_fill", "addcmul", "addcdiv", "lerp",
-              "sin", "cos", "floor", "ceil", "round", "sign", "reciprocal", "square",
-              "clamp_min", "clamp_max", "leaky_relu", "fmod", "remainder", "exp2", "log2",
-              "log10", "log1p", "expm1", "rsqrt", "trunc", "frac", "true_divide", "multiply",
-              "subtract", "divide", "hardtanh", "elu", "silu",
-              "softplus", "mish", "hardsigmoid", "hardswish", "selu", "celu", "gelu", "erf",
-              "tan", "asin", "acos", "atan", "sinh", "cosh", "atan2", "logit", "nan_to_num",
-              "float_power", "floor_divide", "scatter", "scatter_add")
+              "clip", "relu", "leaky_relu", "sigmoid", "tanh", "masked_fill", "addcmul", "addcdiv",
+              "lerp", "sin", "cos", "floor", "ceil", "round", "sign", "reciprocal", "square",
+              "clamp_min", "clamp_max", "fmod", "remainder", "exp2", "log2", "log10", "log1p",
+              "expm1", "rsqrt", "trunc", "frac", "true_divide", "multiply", "subtract", "divide",
+              "erf", "tan", "asin", "acos", "atan", "sinh", "cosh", "atan2", "logit",
+              "nan_to_num", "float_power", "floor_divide", "scatter", "scatter_add")
 
 
 def install() -> None:
