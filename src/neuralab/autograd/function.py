@@ -42,10 +42,6 @@ if TYPE_CHECKING:
 # its inputs, so decreasing numbers are a reverse topological order (used by the engine).
 _node_counter = itertools.count()
 
-# Attributes the graph needs after backward has freed an op's saved values.
-_GRAPH_ATTRS = ("_edges", "_input_meta", "_seq", "needs_input_grad", "_hooks", "_retained")
-
-
 def memory_owner(array: np.ndarray) -> int:
     """Identity of the buffer an array views: arrays with different owners never overlap."""
     while isinstance(array.base, np.ndarray):
@@ -60,15 +56,24 @@ class Function:
     same_dtype: ClassVar[bool] = False  # matmul-like: tensor operands must share one dtype
     _pytorch_style: ClassVar[bool] = False
 
-    # Set by apply() when the output joins the graph.
-    _edges: tuple = ()  # per input: its node (a Function), a leaf Tensor, or None
-    _input_meta: tuple = ()  # per input: (shape, dtype), to shape and cast its gradient
-    needs_input_grad: tuple[bool, ...] = ()
-    _seq = -1
-    _saved: list | None = None  # (version box, version seen, shape, dtype) per saved tensor
-    _hooks: dict | None = None  # hooks on the gradient of this node's output
-    _retained: Any = None  # weak reference to the output when it called retain_grad()
-    _released = False
+    # The node's own attributes (slots); what an op's forward keeps goes into its __dict__,
+    # which release() empties after backward while the graph's links stay (next_functions).
+    __slots__ = (
+        "_edges",  # per input: its node (a Function), a leaf Tensor, or None
+        "_input_meta",  # per input: (shape, dtype), to shape and cast its gradient
+        "needs_input_grad",  # per input: whether it needs a gradient (set before forward)
+        "_seq",  # creation number: the engine's topological order
+        "_saved",  # (version box, version seen, shape, dtype) per saved input or output
+        "_hooks",  # hooks on the gradient of this node's output
+        "_retained",  # weak reference to the output when it called retain_grad()
+        "_released",  # True once backward has freed the saved values
+        "__dict__", "__weakref__")
+
+    def __init__(self) -> None:
+        self._edges = self._input_meta = self.needs_input_grad = ()
+        self._seq = -1
+        self._saved = self._hooks = self._retained = None
+        self._released = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -81,7 +86,15 @@ class Function:
         tensor_type = _tensor_type()
         if cls._pytorch_style:
             return _apply_pytorch_style(cls, tensor_type, inputs, options)
-        tensors, arrays = _operands(cls, tensor_type, inputs)
+        for t in inputs:  # the common case: tensors only, nothing to convert or compare
+            if not isinstance(t, tensor_type):
+                tensors, arrays = _operands(cls, tensor_type, inputs)
+                break
+        else:
+            if cls.promotes or cls.same_dtype:
+                tensors, arrays = _operands(cls, tensor_type, inputs)
+            else:
+                tensors, arrays = inputs, [t._data for t in inputs]
         fn = cls()
         needs = tuple([t.requires_grad for t in tensors])
         recording = True in needs and is_grad_enabled()
@@ -170,10 +183,7 @@ class Function:
 
     def release(self) -> None:
         """Drop every saved array so memory returns; the graph's links stay (next_functions)."""
-        state = self.__dict__
-        kept = {k: state[k] for k in _GRAPH_ATTRS if k in state}
-        state.clear()
-        state.update(kept)
+        self.__dict__.clear()
         self._released = True
 
     # ---------------------------------------------------------------- the node as PyTorch's

@@ -41,10 +41,9 @@ def _check_product_dtypes(op: str, message: str, first: Any, second: Any,
 class MatMul(Function):
     """Y = A @ B.   dL/dA = dL/dY @ Bᵀ,  dL/dB = Aᵀ @ dL/dY (batch axes summed by the engine).
 
-    A 1-D A is treated as a row (1, k) and a 1-D B as a column (k, 1), as in NumPy.
+    A 1-D A is treated as a row (1, k) and a 1-D B as a column (k, 1), as in NumPy. Operands
+    share one dtype: ``matmul()`` raises PyTorch's error first (it does not promote).
     """
-
-    same_dtype = True  # matmul does not promote (PyTorch); the wrapper raises its message first
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if a.ndim == 0 or b.ndim == 0:
@@ -107,9 +106,8 @@ class Linear(Function):
 
     dL/dx = g W,   dL/dW = gᵀ x (summed over every leading axis),   dL/db = Σ g over those axes.
     Fused, rather than built from transpose/matmul/add, because it is the hottest op of an MLP.
+    ``linear()`` checks first that the three share one dtype, as PyTorch requires.
     """
-
-    same_dtype = True  # input, weight and bias share one dtype (PyTorch); see linear()
 
     def forward(self, x: np.ndarray, weight: np.ndarray,
                 bias: np.ndarray | None = None) -> np.ndarray:
