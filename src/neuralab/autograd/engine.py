@@ -197,7 +197,8 @@ def run(roots: list, grads: list, retain_graph: bool = False, create_graph: bool
             kept = node._retained()
             if kept is not None and kept._ctx is node:
                 accumulate(kept, grad_out, set())
-        node.check_saved_versions()
+        if node._saved is not None:
+            node.check_saved_versions()
         input_grads = node._run_backward(grad_out)  # the local step of the chain rule
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)

@@ -78,8 +78,8 @@ class Function:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._pytorch_style = isinstance(inspect.getattr_static(cls, "forward"), staticmethod)
-        if cls._pytorch_style:
-            cls._run_backward = _pytorch_style_backward
+        # The engine's entry: the op's own backward, or the adapter for PyTorch's style.
+        cls._run_backward = _pytorch_style_backward if cls._pytorch_style else cls.backward
 
     @classmethod
     def apply(cls, *inputs: Any, **options: Any) -> Tensor:
