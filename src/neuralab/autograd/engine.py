@@ -191,9 +191,10 @@ def run(roots: list, grads: list, retain_graph: bool = False, create_graph: bool
             )
         if node._hooks:
             grad_out = _run_hooks(node._hooks, grad_out, grad_out.shape, grad_out.dtype)
-        if wanted is not None and id(node) in wanted:
-            wanted[id(node)] = grad_out
-        elif capture is None and node._retained is not None:
+        if wanted is not None:
+            if id(node) in wanted:
+                wanted[id(node)] = grad_out
+        elif node._retained is not None:
             kept = node._retained()
             if kept is not None and kept._ctx is node:
                 accumulate(kept, grad_out, set())
@@ -221,7 +222,11 @@ def run(roots: list, grads: list, retain_graph: bool = False, create_graph: bool
             if grad_in.dtype != dtype:  # an input promoted to a wider dtype gets its own back
                 grad_in = grad_in.astype(dtype)
             if isinstance(parent, Tensor):
-                _add_leaf(leaf_grads, parent, grad_in)
+                entry = leaf_grads.get(id(parent))
+                if entry is None:
+                    leaf_grads[id(parent)] = [parent, grad_in]
+                else:
+                    entry[1] = entry[1] + grad_in
             else:
                 key = id(parent)
                 node_grads[key] = node_grads[key] + grad_in if key in node_grads else grad_in

@@ -69,11 +69,7 @@ class Function:
         "_released",  # True once backward has freed the saved values
         "__dict__", "__weakref__")
 
-    def __init__(self) -> None:
-        self._edges = self._input_meta = self.needs_input_grad = ()
-        self._seq = -1
-        self._saved = self._hooks = self._retained = None
-        self._released = False
+    # (No __init__: an op outside the graph needs none of these; _join_graph sets them.)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -134,6 +130,8 @@ class Function:
             meta.append((t._data.shape, t._data.dtype))
         self._edges, self._input_meta = tuple(edges), tuple(meta)
         self._seq = next(_node_counter)
+        self._saved = self._hooks = self._retained = None
+        self._released = False
         out.requires_grad, out._ctx = True, self
         self._record_saved(tensors, out)
 
@@ -318,6 +316,8 @@ def _apply_pytorch_style(cls: type, tensor_type: type, args: tuple, kwargs: dict
     ctx = cls()
     needs = tuple(isinstance(a, tensor_type) and a.requires_grad for a in args)
     ctx.needs_input_grad = needs
+    ctx._saved = ctx._hooks = ctx._retained = None
+    ctx._released = False
     with no_grad():
         result = cls.forward(ctx, *args, **kwargs)
     if isinstance(result, (tuple, list)):

@@ -26,7 +26,9 @@ def _check_product_dtypes(op: str, message: str, first: Any, second: Any,
     are bool). ``message`` is formatted with the PyTorch names of both dtypes."""
     if not (isinstance(first, Tensor) and isinstance(second, Tensor)):
         return  # a constant takes the tensor's dtype (Function.apply converts it)
-    a, b = first.dtype, second.dtype
+    a, b = first._data.dtype, second._data.dtype
+    if a is b and a.kind == "f":  # the usual case: done
+        return
     if a != b:
         raise DTypeError(
             f"{op}: {message.format(torch_name(a), torch_name(b))}: the {names[0]} is {a} but "
