@@ -119,19 +119,21 @@ class Optimizer:
         """Clear every parameter's gradient (before the next backward)."""
         for group in self.param_groups:
             for param in group["params"]:
-                if set_to_none or param.grad is None:
-                    param.grad = None
+                grad = param._grad
+                if set_to_none or grad is None:
+                    param._grad = None
                 else:  # PyTorch zeroes the existing gradient tensor in place
-                    param.grad._data[...] = 0
-                    param.grad._bump_version()
+                    grad._data[...] = 0
+                    grad._bump_version()
 
     def step(self) -> None:
         """Update every parameter that has a gradient, in place."""
         for group in self.param_groups:
             for param, state in zip(group["params"], group["state"]):
-                if param.grad is not None:
-                    self._update(param, param.grad._data, state, group)
-                    param._bump_version()  # changed in place: a saved copy of it is stale
+                grad = param._grad
+                if grad is not None:
+                    self._update(param, grad._data, state, group)
+                    param._version_box[0] += 1  # changed in place: a saved copy is stale
 
     def _update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
