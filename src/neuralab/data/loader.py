@@ -81,16 +81,7 @@ def default_collate(batch: Sequence[Any]) -> Any:
         transposed = list(zip(*batch))
         if isinstance(elem, tuple):
             return [default_collate(samples) for samples in transposed]
-        collated_seq = [default_collate(samples) for samples in transposed]
-        try:
-            if isinstance(elem, collections.abc.MutableSequence):
-                clone = copy.copy(elem)
-                for i, value in enumerate(collated_seq):
-                    clone[i] = value
-                return clone
-            return type(elem)(collated_seq)
-        except TypeError:
-            return collated_seq
+        return _same_sequence_type(elem, [default_collate(samples) for samples in transposed])
     raise TypeError(_COLLATE_ERROR.format(type(elem)))
 
 
@@ -118,17 +109,22 @@ def default_convert(data: Any) -> Any:
     if isinstance(data, tuple):
         return [default_convert(d) for d in data]
     if isinstance(data, collections.abc.Sequence) and not isinstance(data, (str, bytes)):
-        items = [default_convert(d) for d in data]
-        try:
-            if isinstance(data, collections.abc.MutableSequence):
-                clone = copy.copy(data)
-                for i, value in enumerate(items):
-                    clone[i] = value
-                return clone
-            return type(data)(items)
-        except TypeError:
-            return items
+        return _same_sequence_type(data, [default_convert(d) for d in data])
     return data
+
+
+def _same_sequence_type(like: Any, items: list) -> Any:
+    """``items`` in a sequence of ``like``'s type (a list where that type cannot be built from
+    a list), as torch's collate does."""
+    try:
+        if isinstance(like, collections.abc.MutableSequence):
+            clone = copy.copy(like)
+            for i, value in enumerate(items):
+                clone[i] = value
+            return clone
+        return type(like)(items)
+    except TypeError:
+        return items
 
 
 def get_worker_info() -> None:
