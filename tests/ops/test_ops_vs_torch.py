@@ -17,9 +17,11 @@ derivation where its result cancels large terms (softmax gradients, losses).
 
 from __future__ import annotations
 
+import importlib
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -48,126 +50,28 @@ from neuralab.ops import OPS
 # An overflow, a division by zero or an invalid value inside an op is a failure, not noise.
 pytestmark = pytest.mark.filterwarnings("error")
 
-# ----------------------------------------------------------------------------- input makers
-
-Maker = Callable[[np.random.Generator], Any]
-
-
-@dataclass(frozen=True)
-class Const:
-    """An input that is not differentiated (float arrays still follow the dtype under test)."""
-
-    array: np.ndarray
-
-
-def normal(*shape: int, scale: float = 1.0) -> Maker:
-    return lambda rng: scale * rng.standard_normal(shape)
-
-
-def uniform(*shape: int, lo: float, hi: float) -> Maker:
-    return lambda rng: rng.uniform(lo, hi, shape)
-
-
-def away(*shape: int, gap: float = 0.2) -> Maker:
-    """Random values with |x| >= gap: no input sits on a kink at 0."""
-    return lambda rng: np.where(rng.random(shape) < 0.5, -1, 1) * (gap + rng.random(shape))
-
-
-def distinct(*shape: int) -> Maker:
-    """Values at least 0.5 apart, so a maximum is never a tie."""
-    size = int(np.prod(shape))
-    return lambda rng: (rng.permutation(size) * 0.5 + rng.uniform(0, 0.1, size)).reshape(shape)
-
-
-def fixed(values: Any) -> Maker:
-    return lambda rng: np.array(values, dtype=np.float64)
-
-
-def const(maker_or_values: Any) -> Maker:
-    if callable(maker_or_values):
-        return lambda rng: Const(np.asarray(maker_or_values(rng)))
-    return lambda rng: Const(np.asarray(maker_or_values))
-
-
-def labels(*shape: int, classes: int) -> Maker:
-    return lambda rng: Const(rng.integers(0, classes, shape))
-
-
-def probabilities(*shape: int, axis: int = 1) -> Maker:
-    def make(rng: np.random.Generator) -> Const:
-        e = np.exp(rng.standard_normal(shape))
-        return Const(e / e.sum(axis=axis, keepdims=True))
-
-    return make
-
-
-def one_hot(*shape: int) -> Maker:
-    n, c = shape
-    return lambda rng: Const(np.eye(c)[rng.integers(0, c, n)])
-
-
-def softmax_rows(*shape: int) -> Maker:
-    """Differentiable probabilities, as a network's softmax output would be."""
-
-    def make(rng: np.random.Generator) -> np.ndarray:
-        e = np.exp(rng.standard_normal(shape))
-        return e / e.sum(axis=-1, keepdims=True)
-
-    return make
-
-
-def index_along(shape: tuple[int, ...], size: int, axis: int, repeats: bool = False) -> Maker:
-    """An int64 index of ``shape`` for gather/scatter into a dim of ``size`` along ``axis``:
-    distinct positions along ``axis`` (scatter writes each once, so torch's result does not
-    depend on its order), or any positions with ``repeats``."""
-
-    def make(rng: np.random.Generator) -> Const:
-        if repeats:
-            return Const(rng.integers(0, size, shape))
-        moved = (shape[axis], *shape[:axis], *shape[axis + 1:])
-        rows = [rng.permutation(size)[:shape[axis]] for _ in range(int(np.prod(moved[1:])))]
-        index = np.array(rows).T.reshape(moved)
-        return Const(np.moveaxis(index, 0, axis).astype(np.int64))
-
-    return make
-
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    ops: tuple[str, ...]  # names in neuralab.ops.OPS this case exercises (for the coverage test)
-    nl_fn: Callable[..., nl.Tensor]
-    torch_fn: Callable[..., torch.Tensor]
-    makers: tuple[Maker, ...]
-    scale: Callable[[Callable], Scale]  # the case's torch callable -> its tolerance scale
-
-
-def case(name: str, ops: str | tuple[str, ...], nl_fn: Callable, torch_fn: Callable,
-         *makers: Maker, scale: Callable[[Callable], Scale] = multilinear) -> Case:
-    """A row; ``scale`` defaults to ``multilinear`` (the op on |inputs|), right for every op
-    that only adds, multiplies by non-negative coefficients or copies."""
-    return Case(name, (ops,) if isinstance(ops, str) else ops, nl_fn, torch_fn, makers, scale)
-
-
-def via(magnitude_fn: Callable[..., torch.Tensor]) -> Callable[[Callable], Scale]:
-    """``multilinear`` through another torch callable: the op with its subtractions turned into
-    additions (a + b for a − b), so that on |inputs| every term counts with its magnitude."""
-    return lambda _torch_fn: multilinear(magnitude_fn)
-
-
-def fixed_scale(scale: Scale) -> Callable[[Callable], Scale]:
-    """A scale derived by hand for the case (a formula, not a torch callable)."""
-    return lambda _torch_fn: scale
-
-
-def _sigmoid_derivative_terms(x: torch.Tensor) -> torch.Tensor:
-    y = torch.sigmoid(x)
-    return y * (1 + y)  # σ′ = y·(1 − y): its terms y and y²
-
-
-SIGMOID = lambda fn: pointwise(fn, derivative=_sigmoid_derivative_terms)  # noqa: E731
-TANH = lambda fn: pointwise(fn, derivative=lambda x: 1 + torch.tanh(x) ** 2)  # noqa: E731
-
+# The row kit (makers, Case, case, scales) is shared with the area tables _cases_*.py.
+from _case_kit import (  # noqa: E402
+    SIGMOID,
+    TANH,
+    Case,
+    Const,
+    Maker,
+    away,
+    case,
+    const,
+    distinct,
+    fixed,
+    fixed_scale,
+    index_along,
+    labels,
+    normal,
+    one_hot,
+    probabilities,
+    softmax_rows,
+    uniform,
+    via,
+)
 
 # ------------------------------------------------------------------------------ the table
 
@@ -904,8 +808,13 @@ CNN = [
          scale=fixed_scale(batch_norm_scale(None, None, training=True))),
 ]
 
+# Area tables: each tests/ops/_cases_<area>.py holds CASES (and optionally EXACT_CASES) rows
+# built with _case_kit; every one of them runs through all the tests of this file.
+AREA_TABLES = [importlib.import_module(path.stem)
+               for path in sorted(Path(__file__).parent.glob("_cases_*.py"))]
+
 CASES = [*ARITHMETIC, *LINALG, *REDUCTIONS, *ORDERINGS, *ELEMENTWISE, *SHAPE, *ACTIVATIONS,
-         *LOSSES, *CNN]
+         *LOSSES, *CNN, *(row for table in AREA_TABLES for row in table.CASES)]
 DTYPES = {"float64": np.float64, "float32": np.float32}
 
 # ------------------------------------------------------- ops with exact, non-differentiable results
@@ -1104,6 +1013,7 @@ EXACT_CASES = [
     case("equal_shapes_differ", "equal", lambda a, b: nl.tensor(a.equal(b)),
          lambda a, b: torch.tensor(a.equal(b)), ints(3, 1, lo=0, hi=1), ints(3, lo=0, hi=1)),
 ]
+EXACT_CASES += [row for table in AREA_TABLES for row in getattr(table, "EXACT_CASES", [])]
 
 # ------------------------------------------------------------------------------- helpers
 
@@ -1219,6 +1129,49 @@ def test_value_and_grad_match_torch(c: Case, dtype_name: str,
     if dtype == np.float32 and "float64" not in c.name and "double" not in c.name:
         promoted = [(op, str(d)) for op, d in seen if d != np.float32]
         assert promoted == [], f"float32 graph produced other gradient dtypes: {promoted}"
+
+
+# Rows finite differences cannot check, with the reason (their torch comparison above stands):
+# rows placed on purpose where the derivative is a convention, not a limit.
+NO_FINITE_DIFFERENCES: dict[str, str] = {
+    **{c.name: "tied values: the gradient split is a convention (one-sided differences "
+               "disagree)" for c in CASES if "ties" in c.name},
+    **{c.name: "NaN inputs: no finite differences" for c in CASES if "nan" in c.name},
+    "clip_at_bounds": "inputs exactly at the bounds: a kink",
+    "clamp_min": "inputs exactly at the bound: a kink", "clamp_max": "inputs at the bound: a kink",
+    "relu_at_zero": "x = 0: a kink (ReLU′(0) := 0)",
+    "leaky_relu_at_zero": "x = 0: a kink (LeakyReLU′(0) := slope)",
+    "step": "a step: 0 by convention, infinite at the jump",
+    "to_float32": "the output is float32: differences at float64's eps are rounded away",
+    "float": "the output is float32: differences at float64's eps are rounded away",
+    "nll_all_ignored_mean": "every target ignored: 0/0, NaN by definition",
+    "cee_zero_probability": "a probability of exactly 0: log is −inf",
+    "bce_saturated": "probabilities of exactly 0 and 1: the log is clamped at −100",
+}
+
+
+def test_finite_difference_exclusions_name_existing_rows() -> None:
+    assert set(NO_FINITE_DIFFERENCES) <= {c.name for c in CASES}
+
+
+@pytest.mark.parametrize("c", [c for c in CASES if c.name not in NO_FINITE_DIFFERENCES],
+                         ids=lambda c: c.name)
+def test_gradient_matches_finite_differences(c: Case) -> None:
+    """Every row's float64 gradient against central differences (``nl.gradcheck``): the
+    derivative beside each forward is right on its own, not only in agreement with torch."""
+    built = _build(c, np.float64)
+    slots = [i for i, a in enumerate(built.nl_args) if any(a is leaf for leaf in built.nl_leaves)]
+    if not slots:
+        return  # a row without differentiable inputs (its torch comparison checks the values)
+
+    def fn(*leaves: nl.Tensor) -> nl.Tensor:
+        args = list(built.nl_args)
+        for i, leaf in zip(slots, leaves):
+            args[i] = leaf
+        return c.nl_fn(*args)
+
+    with np.errstate(all="ignore"):  # perturbed points may leave a domain; gradcheck says so
+        assert nl.gradcheck(fn, *built.nl_leaves, eps=1e-6, atol=1e-5, rtol=1e-4)
 
 
 @pytest.mark.parametrize("dtype_name", DTYPES)
