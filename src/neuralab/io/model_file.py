@@ -599,3 +599,17 @@ def _batchnorm_from_config(cls: type) -> Callable[[ModuleConfig], Module]:
 
 register_module(BatchNorm1d, _batchnorm_config, _batchnorm_from_config(BatchNorm1d))
 register_module(BatchNorm2d, _batchnorm_config, _batchnorm_from_config(BatchNorm2d))
+
+
+def _register_area_modules() -> None:
+    """Import every ``io/modules_<area>.py``: each registers the layers of its area (with
+    ``register_module``) so that model files can hold them."""
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.iter_modules([os.path.dirname(__file__)]):
+        if info.name.startswith("modules_"):
+            importlib.import_module(f"{__package__}.{info.name}")
+
+
+_register_area_modules()
