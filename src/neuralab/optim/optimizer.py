@@ -42,6 +42,9 @@ class Optimizer:
         for key, value in group.items():
             if key in self.defaults or key in ("params", "state", "initial_lr"):
                 continue
+            if key in _SCHEDULER_KEYS:  # written into the groups by OneCycleLR
+                check_number(self, group, key, key)
+                continue
             neutral = self._torch_settings().get(key)
             if neutral is None:
                 raise ValueError(f"{type(self).__name__} has no setting {key!r} (a state of "
@@ -64,8 +67,11 @@ class Optimizer:
 
     def _state_names(self, group: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(required, optional) names in a parameter's non-empty state; ``step`` is a count,
-        every other name an array of the parameter's shape."""
+        every other name an array of the parameter's shape, except ``_scalar_state`` names."""
         return (), ()
+
+    # names in a parameter's state that are one real number each (NAdam's mu_product)
+    _scalar_state: tuple[str, ...] = ()
 
     def add_param_group(self, param_group: Mapping[str, Any]) -> None:
         """Add a group of parameters with its own hyper-parameters (defaults fill the rest).
@@ -215,7 +221,8 @@ class Optimizer:
             for index, param in zip(indices, group["params"]):
                 entry = saved_state.get(int(index), {})
                 try:
-                    states.append(_check_param_state(entry, param, required, optional))
+                    states.append(_check_param_state(entry, param, required, optional,
+                                                     self._scalar_state))
                 except (TypeError, ValueError) as error:
                     raise type(error)(f"{name}: state of parameter {int(index)}: "
                                       f"{error}") from None
@@ -241,11 +248,14 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
 
+# Keys a learning-rate scheduler (OneCycleLR) adds to the parameter groups, as in torch.
+_SCHEDULER_KEYS = ("max_lr", "min_lr", "max_momentum", "base_momentum")
 _MAX_STEP = 2**53  # step counts are exact integers in a float64 up to here
 
 
 def _check_param_state(entry: Any, param: Tensor, required: tuple[str, ...],
-                       optional: tuple[str, ...]) -> dict[str, Any]:
+                       optional: tuple[str, ...],
+                       scalars: tuple[str, ...] = ()) -> dict[str, Any]:
     """A fresh, validated copy of one parameter's saved state."""
     from ..nn.module import convert_state_value
 
@@ -265,6 +275,9 @@ def _check_param_state(entry: Any, param: Tensor, required: tuple[str, ...],
         if key == "step":
             state[key] = _check_step(value)
             continue
+        if key in scalars:
+            state[key] = _check_scalar(key, value)
+            continue
         array, problem = convert_state_value(value, param.dtype)
         if problem is not None:
             raise TypeError(f"{key!r} must be a numeric array, got {problem}")
@@ -273,6 +286,17 @@ def _check_param_state(entry: Any, param: Tensor, required: tuple[str, ...],
                              f"{param.shape}")
         state[key] = array
     return state
+
+
+def _check_scalar(key: str, value: Any) -> float:
+    try:
+        number = float(np.asarray(value).item()) if not isinstance(value, (bool, str)) \
+            else None
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not np.isfinite(number):
+        raise ValueError(f"{key!r} must be a finite number, got {value!r:.60}")
+    return number
 
 
 def _check_step(value: Any) -> int:
