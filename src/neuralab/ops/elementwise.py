@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from .. import dtypes
 from ..autograd.function import Function
-from ..errors import DTypeError
+from ..errors import DTypeError, UnsupportedDTypeError
 from ..tensor import Tensor
 from .registry import register
 
@@ -401,3 +402,220 @@ def clone(x: Tensor, *, memory_format: Any = None) -> Tensor:
     if x.dtype.kind != "f":
         return Tensor._from_op(x._data.copy(), False)
     return Cast.apply(x, dtype=x.dtype)
+
+
+# ------------------------------------------------------------- more element-wise functions
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _floating(x: Any) -> Tensor:
+    """The input as a tensor; integer and bool tensors become the default float dtype, as the
+    input of PyTorch's floating functions (``torch.sin(int_tensor)`` is float32)."""
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    if x.dtype.kind != "f":
+        return Tensor._from_op(x._data.astype(dtypes.get_default_dtype()), False)
+    return x
+
+
+def _only_floating(x: Any, name: str) -> Tensor:
+    """The input as a tensor; PyTorch's error for a function without integer kernels."""
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    if x.dtype.kind != "f":
+        raise UnsupportedDTypeError(f"\"{name}_cpu\" not implemented for "
+                                    f"'{_TORCH_NAMES.get(x.dtype, str(x.dtype))}'")
+    return x
+
+
+_TORCH_NAMES = {np.dtype(np.int64): "Long", np.dtype(np.int32): "Int",
+                np.dtype(np.int16): "Short", np.dtype(np.int8): "Char",
+                np.dtype(np.uint8): "Byte", np.dtype(np.bool_): "Bool"}
+
+
+class Tan(Function):
+    """y = tan x.   dy/dx = 1 + y²."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.y = np.tan(x)
+        return self.y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return grad_out * (1 + self.y * self.y)
+
+
+class Asin(Function):
+    """y = arcsin x.   dy/dx = 1/√(1 − x²)."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x = x
+        return np.arcsin(x)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return grad_out / np.sqrt(1 - self.x * self.x)
+
+
+class Acos(Function):
+    """y = arccos x.   dy/dx = −1/√(1 − x²)."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x = x
+        return np.arccos(x)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return -grad_out / np.sqrt(1 - self.x * self.x)
+
+
+class Atan(Function):
+    """y = arctan x.   dy/dx = 1/(1 + x²)."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x = x
+        return np.arctan(x)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return grad_out / (1 + self.x * self.x)
+
+
+class Sinh(Function):
+    """y = sinh x.   dy/dx = cosh x."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x = x
+        return np.sinh(x)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return grad_out * np.cosh(self.x)
+
+
+class Cosh(Function):
+    """y = cosh x.   dy/dx = sinh x."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x = x
+        return np.cosh(x)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return grad_out * np.sinh(self.x)
+
+
+class Exp2(Function):
+    """y = 2ˣ.   dy/dx = y · ln 2."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.y = np.exp2(x)
+        return self.y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return grad_out * self.y * _LN2
+
+
+class Log2(Function):
+    """y = log₂ x.   dy/dx = 1/(x · ln 2)."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x = x
+        return np.log2(x)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return grad_out / (self.x * _LN2)
+
+
+class Log10(Function):
+    """y = log₁₀ x.   dy/dx = 1/(x · ln 10)."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x = x
+        return np.log10(x)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return grad_out / (self.x * _LN10)
+
+
+class Log1p(Function):
+    """y = ln(1 + x).   dy/dx = 1/(1 + x)."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x = x
+        return np.log1p(x)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return grad_out / (1 + self.x)
+
+
+class Expm1(Function):
+    """y = eˣ − 1.   dy/dx = eˣ = y + 1."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.y = np.expm1(x)
+        return self.y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return grad_out * (self.y + 1)
+
+
+class Rsqrt(Function):
+    """y = 1/√x.   dy/dx = −½ x^(−3/2) = −½ y³."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            self.y = 1 / np.sqrt(x)
+        return self.y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return grad_out * (-0.5 * self.y * self.y * self.y)
+
+
+class Reciprocal(Function):
+    """y = 1/x.   dy/dx = −1/x² = −y²."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            self.y = 1 / x
+        return self.y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return grad_out * -(self.y * self.y)
+
+
+class Square(Function):
+    """y = x².   dy/dx = 2x."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x = x
+        return x * x
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return grad_out * (2 * self.x)
+
+
+def _unary(name: str, fn: type[Function], doc: str) -> Any:
+    def op(x: Any) -> Tensor:
+        return fn.apply(_floating(x))
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
+    return register()(op)
+
+
+tan = _unary("tan", Tan, "tan x, element-wise.")
+asin = _unary("asin", Asin, "arcsin x, element-wise (NaN outside [−1, 1]).")
+acos = _unary("acos", Acos, "arccos x, element-wise (NaN outside [−1, 1]).")
+atan = _unary("atan", Atan, "arctan x, element-wise.")
+sinh = _unary("sinh", Sinh, "sinh x, element-wise.")
+cosh = _unary("cosh", Cosh, "cosh x, element-wise.")
+exp2 = _unary("exp2", Exp2, "2 ** x, element-wise.")
+log2 = _unary("log2", Log2, "log₂ x, element-wise.")
+log10 = _unary("log10", Log10, "log₁₀ x, element-wise.")
+log1p = _unary("log1p", Log1p, "ln(1 + x), accurate for small x.")
+expm1 = _unary("expm1", Expm1, "eˣ − 1, accurate for small x.")
+rsqrt = _unary("rsqrt", Rsqrt, "1/√x, element-wise (inf at 0).")
+reciprocal = _unary("reciprocal", Reciprocal, "1/x, element-wise (integers give floats).")
+
+
+@register()
+def square(x: Any) -> Tensor:
+    """x², in x's dtype (an integer stays an integer; bool becomes int64, as ``torch.square``)."""
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    if x.dtype == np.bool_:
+        x = Tensor._from_op(x._data.astype(np.int64), False)
+    return Square.apply(x)

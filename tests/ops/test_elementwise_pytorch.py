@@ -1,0 +1,62 @@
+"""Element-wise functions beyond the op table (``_cases_elementwise.py``): dtype rules for
+integer and bool inputs, edge values, errors and in-place forms, each against PyTorch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import neuralab as nl
+
+FLOATING = ["tan", "asin", "acos", "atan", "sinh", "cosh", "exp2", "log2", "log10", "log1p",
+            "expm1", "rsqrt", "reciprocal"]
+
+
+def _close(actual: nl.Tensor, expected: torch.Tensor, rtol: float = 1e-6) -> None:
+    expected = expected.detach().numpy()
+    assert actual.dtype == expected.dtype
+    assert actual.shape == expected.shape
+    np.testing.assert_allclose(actual.detach().numpy(), expected, rtol=rtol, atol=0)
+
+
+@pytest.mark.parametrize("name", FLOATING)
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8, np.bool_])
+def test_integer_and_bool_inputs_give_the_default_float_dtype(name: str, dtype: type) -> None:
+    values = np.array([0, 1, 1, 0], dtype=dtype) if dtype is np.bool_ or name in (
+        "asin", "acos") else np.array([1, 2, 3, 7], dtype=dtype)
+    with np.errstate(divide="ignore"):
+        y = getattr(nl, name)(nl.tensor(values))
+    _close(y, getattr(torch, name)(torch.from_numpy(values)))
+    assert not y.requires_grad
+
+
+@pytest.mark.parametrize("name", FLOATING)
+def test_default_dtype_float64_is_followed(name: str) -> None:
+    old = nl.get_default_dtype()
+    nl.set_default_dtype(nl.float64)
+    try:
+        assert getattr(nl, name)(nl.tensor([1, 1])).dtype == nl.float64
+    finally:
+        nl.set_default_dtype(old)
+
+
+EDGES = [0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 1e-300, 50.0, -50.0, 800.0]
+
+
+@pytest.mark.parametrize("name", FLOATING + ["square"])
+def test_edge_values_match_torch(name: str) -> None:
+    x = np.array(EDGES)
+    with np.errstate(all="ignore"):
+        y = getattr(nl, name)(nl.tensor(x))
+    expected = getattr(torch, name)(torch.tensor(x)).numpy()
+    np.testing.assert_allclose(y.numpy(), expected, rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize("name", FLOATING + ["square"])
+def test_inplace_form(name: str) -> None:
+    x = nl.tensor([0.25, 0.5])
+    t = torch.tensor([0.25, 0.5])
+    assert getattr(x, name + "_")() is x
+    getattr(t, name + "_")()
+    _close(x, t)
