@@ -59,3 +59,47 @@ EXACT_CASES = [
     case("square_bool", "square", nl.square, torch.square,
          lambda rng: Const(np.array([True, False]))),
 ]
+
+# Rounding: zero gradients (torch's convention, also at the jumps); inputs clear of the jumps
+# so that finite differences see the flat steps.
+STEP_VALUES = [-2.7, -1.5 + 0.3, -0.4, 0.2, 0.7, 1.2, 2.6, 3.9]
+HALVES = [-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5]  # round: halves to even, as torch
+
+CASES += [
+    *unary("floor", "floor", normal(3, 4, scale=3.0)),
+    *unary("ceil", "ceil", normal(3, 4, scale=3.0)),
+    *unary("trunc", "trunc", normal(3, 4, scale=3.0)),
+    *unary("round", "round", normal(3, 4, scale=3.0)),
+    case("round_halves_ties", "round", nl.round, torch.round, fixed(HALVES), scale=pointwise),
+    case("round_decimals", "round", lambda x: nl.round(x, decimals=2),
+         lambda x: torch.round(x, decimals=2), fixed([0.1234, -5.6789, 12.345678, 0.0049]),
+         scale=pointwise),
+    case("round_decimals_negative", "round", lambda x: x.round(decimals=-1),
+         lambda x: x.round(decimals=-1), fixed([14.0, -26.0, 123.0, 0.3]), scale=pointwise),
+    case("floor_fixed", "floor", nl.floor, torch.floor, fixed(STEP_VALUES), scale=pointwise),
+    case("ceil_fixed", "ceil", nl.ceil, torch.ceil, fixed(STEP_VALUES), scale=pointwise),
+    *unary("sign", "sign", normal(3, 4)),
+    case("sign_at_zero_ties", "sign", nl.sign, torch.sign, fixed([0.0, -0.0, 2.0, -3.0]),
+         scale=pointwise),
+    *unary("frac", "frac", normal(3, 4, scale=3.0)),
+    case("frac_negative", "frac", nl.frac, torch.frac, fixed([-2.75, -0.5, 0.25, 3.5]),
+         scale=pointwise),
+]
+
+SPECIAL = [0.0, -1.5, np.inf, -np.inf, np.nan, 1e38, -0.0]
+
+EXACT_CASES += [
+    *[case(f"{op}_int", op, getattr(nl, op), getattr(torch, op), ints(2, 3))
+      for op in ("floor", "ceil", "trunc", "round", "sign")],
+    case("sign_bool", "sign", nl.sign, torch.sign, lambda rng: Const(np.array([True, False]))),
+    case("floor_uint8", "floor", nl.floor, torch.floor, ints(4, lo=0, hi=9, dtype=np.uint8)),
+    *[case(op, op, getattr(nl, op), getattr(torch, op), fixed(SPECIAL))
+      for op in ("isnan", "isinf", "isfinite")],
+    *[case(f"{op}_method", op, lambda x, op=op: getattr(x, op)(),
+           lambda x, op=op: getattr(x, op)(), fixed([[1.0, np.nan], [-np.inf, 2.0]]))
+      for op in ("isnan", "isinf", "isfinite")],
+    *[case(f"{op}_int", op, getattr(nl, op), getattr(torch, op), ints(3))
+      for op in ("isnan", "isinf", "isfinite")],
+    case("isfinite_bool", "isfinite", nl.isfinite, torch.isfinite,
+         lambda rng: Const(np.array([True, False]))),
+]

@@ -60,3 +60,57 @@ def test_inplace_form(name: str) -> None:
     assert getattr(x, name + "_")() is x
     getattr(t, name + "_")()
     _close(x, t)
+
+
+@pytest.mark.parametrize("name", ["floor", "ceil", "trunc", "round", "sign", "frac"])
+def test_rounding_edge_values_and_inplace(name: str) -> None:
+    x = np.array([0.0, -0.0, 0.5, -0.5, 1.5, 2.5, -2.5, np.inf, -np.inf, np.nan, 1e300, 4e15 + 1])
+    with np.errstate(invalid="ignore"):
+        y = getattr(nl, name)(nl.tensor(x))
+        t = nl.tensor(x.copy())
+        getattr(t, name + "_")()
+    expected = getattr(torch, name)(torch.tensor(x)).numpy()
+    np.testing.assert_array_equal(y.numpy(), expected)
+    np.testing.assert_array_equal(t.numpy(), expected)
+
+
+@pytest.mark.parametrize("name", ["floor", "ceil", "trunc", "round", "sign"])
+def test_rounding_gradient_is_zero_with_torch_node_name(name: str) -> None:
+    x = nl.tensor([0.0, 1.0, 1.5, -2.3], requires_grad=True)
+    t = torch.tensor([0.0, 1.0, 1.5, -2.3], requires_grad=True)
+    y, u = getattr(x, name)(), getattr(t, name)()
+    assert y.grad_fn.name() == u.grad_fn.name()
+    y.sum().backward()
+    u.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+
+
+def test_integer_rounding_is_unchanged_and_decimals_refused() -> None:
+    x = nl.tensor([3, -2, 0])
+    for name in ("floor", "ceil", "trunc", "round"):
+        y = getattr(nl, name)(x)
+        assert y.dtype == nl.int64 and y.tolist() == [3, -2, 0]
+    with pytest.raises(NotImplementedError):
+        nl.round(x, decimals=1)
+    with pytest.raises(NotImplementedError):
+        nl.frac(x)
+    with pytest.raises(NotImplementedError):
+        nl.floor(nl.tensor([True]))
+    assert nl.sign(x).tolist() == [1, -1, 0]
+
+
+def test_round_decimals_matches_torch_in_both_dtypes() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(200) * 1000
+    for dtype, torch_dtype in ((nl.float64, torch.float64), (nl.float32, torch.float32)):
+        for decimals in (-2, -1, 1, 3):
+            y = nl.round(nl.tensor(x, dtype=dtype), decimals=decimals)
+            expected = torch.round(torch.tensor(x, dtype=torch_dtype), decimals=decimals)
+            np.testing.assert_array_equal(y.numpy(), expected.numpy())
+
+
+def test_classification_gives_bool_outside_the_graph() -> None:
+    x = nl.tensor([1.0, np.nan, np.inf], requires_grad=True)
+    for name in ("isnan", "isinf", "isfinite"):
+        y = getattr(x, name)()
+        assert y.dtype == nl.bool and not y.requires_grad

@@ -619,3 +619,100 @@ def square(x: Any) -> Tensor:
     if x.dtype == np.bool_:
         x = Tensor._from_op(x._data.astype(np.int64), False)
     return Square.apply(x)
+
+
+class Step(Function):
+    """y = floor x, ceil x, round x, trunc x or sign x (``how``).   dy/dx = 0: a step
+    function is flat between its jumps, and PyTorch gives 0 at them too."""
+
+    def forward(self, x: np.ndarray, how: Any = None, label: str = "Step",
+                decimals: int = 0) -> np.ndarray:
+        self.label = label
+        if how == "round":
+            return np.round(x, decimals)
+        if how == "sign":  # NaN and ±0 give 0, as torch.sign
+            return ((x > 0).astype(x.dtype) - (x < 0).astype(x.dtype))
+        return how(x)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return np.zeros_like(grad_out)
+
+    def name(self) -> str:
+        return f"{self.__dict__.get('label', 'Step')}Backward0"
+
+
+class Frac(Function):
+    """y = x − trunc x (the sign of x).   dy/dx = 1."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return x - np.trunc(x)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return grad_out
+
+
+def _step(x: Any, name: str, how: Any, **options: Any) -> Tensor:
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    if x.dtype == np.bool_ and name != "sign":
+        raise UnsupportedDTypeError(f"\"{name}_vml_cpu\" not implemented for 'Bool'")
+    if x.dtype.kind != "f":  # integers are already whole (sign of a bool is itself)
+        data = x._data.copy() if name != "sign" or x.dtype == np.bool_ else np.sign(x._data)
+        return Tensor._from_op(data, False)
+    return Step.apply(x, how=how, label=name.capitalize(), **options)
+
+
+@register()
+def floor(x: Any) -> Tensor:
+    """The largest integer <= x, element-wise (integer tensors are returned as they are)."""
+    return _step(x, "floor", np.floor)
+
+
+@register()
+def ceil(x: Any) -> Tensor:
+    """The smallest integer >= x, element-wise (integer tensors are returned as they are)."""
+    return _step(x, "ceil", np.ceil)
+
+
+@register()
+def trunc(x: Any) -> Tensor:
+    """x rounded toward zero, element-wise (integer tensors are returned as they are)."""
+    return _step(x, "trunc", np.trunc)
+
+
+@register()
+def round(x: Any, *, decimals: int = 0) -> Tensor:  # noqa: A001 - PyTorch's name
+    """x rounded to ``decimals`` decimal places, halves to even (``torch.round``)."""
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    if decimals != 0 and x.dtype.kind != "f":
+        raise UnsupportedDTypeError(f"\"round_cpu\" not implemented for "
+                                    f"'{_TORCH_NAMES.get(x.dtype, str(x.dtype))}'")
+    return _step(x, "round", "round", decimals=int(decimals))
+
+
+@register()
+def sign(x: Any) -> Tensor:
+    """−1, 0 or 1 by the sign of x (0 for NaN, as ``torch.sign``); bool stays bool."""
+    return _step(x, "sign", "sign")
+
+
+@register()
+def frac(x: Any) -> Tensor:
+    """x − trunc(x): the fractional part, with the sign of x."""
+    return Frac.apply(_only_floating(x, "frac"))
+
+
+def _classify(name: str, ufunc: np.ufunc, integers: bool) -> Any:
+    def op(x: Any) -> Tensor:
+        x = x if isinstance(x, Tensor) else Tensor(x)
+        if x.dtype.kind != "f":
+            return Tensor._from_op(np.full(x.shape, integers), False)
+        return Tensor._from_op(ufunc(x._data), False)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"A bool tensor: where x is {name[2:]} (integer tensors: all {integers})."
+    return register()(op)
+
+
+isnan = _classify("isnan", np.isnan, False)
+isinf = _classify("isinf", np.isinf, False)
+isfinite = _classify("isfinite", np.isfinite, True)
