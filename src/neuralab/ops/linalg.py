@@ -156,3 +156,23 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:  # noqa: A002
     if bias is None:
         return Linear.apply(input, weight)
     return Linear.apply(input, weight, bias)
+
+
+@register()
+def bmm(input: Any, mat2: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+    """Batched matrix product (``torch.bmm``): (b, n, m) @ (b, m, p) -> (b, n, p); no
+    broadcasting, one dtype."""
+    for name, x in (("batch1", input), ("batch2", mat2)):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"bmm(): argument '{'input' if name == 'batch1' else 'mat2'}' must "
+                            f"be Tensor, not {type(x).__name__}")
+        if x.ndim != 3:
+            raise ShapeError(f"{name} must be a 3D tensor")
+    if input.dtype != mat2.dtype:
+        raise DTypeError(f"expected scalar type {torch_name(input.dtype)} but found "
+                         f"{torch_name(mat2.dtype)}")
+    b, _, m = input.shape
+    if mat2.shape[:2] != (b, m):
+        raise ShapeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                         f"[{b}, {m}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
+    return matmul(input, mat2)

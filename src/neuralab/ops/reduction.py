@@ -626,3 +626,210 @@ all_.__name__, any_.__name__ = "all", "any"
 for _fn in (all_, any_):
     OPS[_fn.__name__] = _fn
     setattr(Tensor, _fn.__name__, _fn)
+
+
+# ------------------------------------------------------- logsumexp, prod, cumsum, normalize
+
+
+def _floating(x: Tensor) -> Tensor:
+    """Integer and bool tensors as the default floating dtype (logsumexp's promotion)."""
+    return x if x.dtype.kind == "f" else x.to(dtypes.get_default_dtype())
+
+
+class LogSumExp(Function):
+    """y = m + log Σ exp(x − m) over ``axis``, m the maximum (stable; m = 0 where the maximum
+    is ±∞, so that an all −∞ slice gives −∞ and a +∞ gives +∞, as torch).
+    dy/dx = exp(x − y), the softmax of x along the reduced dims."""
+
+    def forward(self, x: np.ndarray, axis: Dims = None, keepdims: bool = False) -> np.ndarray:
+        self.axis, self.keepdims = axis, keepdims
+        if x.size == 0:
+            m = np.zeros(np.sum(x, axis=axis, keepdims=True).shape, x.dtype)
+        else:
+            m = np.max(x, axis=axis, keepdims=True)
+            m = np.where(np.isinf(m), 0, m).astype(x.dtype, copy=False)
+        with np.errstate(divide="ignore"):
+            y = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+        if True in self.needs_input_grad:
+            self.x, self.y = x, y
+        return y if keepdims else _squeeze(y, axis)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        grad = _expand(grad_out, self.x.shape, self.axis, self.keepdims)
+        with np.errstate(invalid="ignore"):
+            return grad * np.exp(self.x - self.y)
+
+    def name(self) -> str:
+        return "LogsumexpBackward0"
+
+
+@register()
+def logsumexp(x: Any, dim: Any, keepdim: bool = False) -> Tensor:
+    """log Σ exp(x) over ``dim`` (an int or a tuple; required, as in torch), computed stably:
+    the maximum is taken out first. Integer tensors give the default floating dtype."""
+    x = _tensor(x)
+    if isinstance(dim, (tuple, list)) and not dim:
+        raise ShapeError("logsumexp(): dim=() names no dim (torch rejects it: output with shape "
+                         "[] doesn't match the broadcast shape)")
+    axes = _dims(x, dim, "logsumexp")
+    return LogSumExp.apply(_floating(x), axis=axes, keepdims=bool(keepdim))
+
+
+def _others_product(x: np.ndarray, axis: int) -> np.ndarray:
+    """∏ of x along ``axis`` leaving out each element in turn (exclusive prefix and suffix
+    products): exact with zeros, where y / x is not."""
+    moved = np.moveaxis(x, axis, -1)
+    ones = np.ones(moved.shape[:-1] + (1,), x.dtype)
+    before = np.cumprod(np.concatenate([ones, moved[..., :-1]], -1), -1)
+    after = np.flip(np.cumprod(np.flip(np.concatenate([moved[..., 1:], ones], -1), -1), -1), -1)
+    return np.moveaxis(before * after, -1, axis)
+
+
+class Prod(Function):
+    """y = ∏ x over ``axis`` (every element when None).
+    dy/dxᵢ = ∏_{j≠i} xⱼ: the product of the others, exact where x has zeros (one zero: the
+    gradient reaches only it; two or more: none), as torch."""
+
+    def forward(self, x: np.ndarray, axis: int | None = None,
+                keepdims: bool = False) -> np.ndarray:
+        self.axis, self.keepdims = axis, keepdims
+        if True in self.needs_input_grad:
+            self.x = x
+        y = np.prod(x, axis=axis, keepdims=keepdims, dtype=_accumulator(x.dtype))
+        return np.asarray(y).astype(x.dtype, copy=False)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        x = self.x
+        if self.axis is None:
+            others = _others_product(x.reshape(-1), 0).reshape(x.shape)
+            return grad_out * others
+        grad = _expand(grad_out, x.shape, (self.axis,), self.keepdims)
+        return grad * _others_product(x, self.axis)
+
+    def name(self) -> str:
+        return "ProdBackward0"
+
+
+class ProdDim(Prod):
+    def name(self) -> str:
+        return "ProdBackward1"  # torch's node of prod(dim, keepdim)
+
+
+def _integral_to_long(x: Tensor, dtype: Any) -> Tensor:
+    """``dtype`` casts first; otherwise bool and integer tensors accumulate in int64 (torch's
+    sum, prod and cumsum)."""
+    if dtype is not None:
+        return x.to(dtype)
+    if x.dtype.kind in "biu" and x.dtype != np.int64:
+        return x.to(dtypes.int64)
+    return x
+
+
+@register()
+def prod(x: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """∏ x over one ``dim`` (every element when None). Bool and integer tensors give int64, as
+    in torch; ``dtype`` casts the input first."""
+    x = _tensor(x)
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__} "
+                        f"(prod reduces one dim or every dim)")
+    axis = None if dim is None else _wrap(dim, x.ndim, "prod")
+    if x.ndim == 0:
+        axis = None
+    x = _integral_to_long(x, dtype)
+    if dim is None and keepdim:
+        raise TypeError("prod(): keepdim needs a dim, as in torch")
+    op = Prod if dim is None else ProdDim
+    return op.apply(x, axis=axis, keepdims=bool(keepdim) and axis is not None)
+
+
+class CumSum(Function):
+    """yᵢ = Σ_{j≤i} xⱼ along ``axis``.   dy/dx: the gradient summed from the end
+    (a reversed cumulative sum)."""
+
+    def forward(self, x: np.ndarray, axis: int = 0) -> np.ndarray:
+        self.axis = axis
+        if x.ndim == 0:
+            return x.copy()
+        return np.cumsum(x, axis=axis, dtype=_accumulator(x.dtype)).astype(x.dtype, copy=False)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        if grad_out.ndim == 0:
+            return grad_out
+        return np.flip(np.cumsum(np.flip(grad_out, self.axis), axis=self.axis), self.axis)
+
+    def name(self) -> str:
+        return "CumsumBackward0"
+
+
+@register()
+def cumsum(x: Any, dim: int, *, dtype: Any = None) -> Tensor:
+    """Running sums along ``dim`` (required, as in torch). Bool and integer tensors give int64;
+    ``dtype`` casts the input first."""
+    x = _tensor(x)
+    axis = _wrap(dim, x.ndim, "cumsum")
+    return CumSum.apply(_integral_to_long(x, dtype), axis=axis)
+
+
+class Normalize(Function):
+    """y = x / max(‖x‖ₚ, eps), the p-norm over ``axis`` (kept for broadcasting).
+    With n = ‖x‖ₚ and d = max(n, eps):  dL/dx = g/d − [n > eps]·(Σ g·x / d²)·∂n/∂x, where
+    ∂n/∂x = sign(x)|x|^(p−1)/n^(p−1) (p = ∞: sign(x) shared among the maxima of |x|)."""
+
+    def forward(self, x: np.ndarray, p: float = 2.0, axis: int = 1,
+                eps: float = 1e-12) -> np.ndarray:
+        a = np.abs(x)
+        if p == np.inf:
+            n = np.max(a, axis=axis, keepdims=True) if x.size else \
+                np.zeros(np.sum(a, axis=axis, keepdims=True).shape, x.dtype)
+        elif p == 2:
+            n = np.sqrt(np.sum(a * a, axis=axis, keepdims=True))
+        elif p == 1:
+            n = np.sum(a, axis=axis, keepdims=True)
+        elif p == 0:
+            n = np.sum(a != 0, axis=axis, keepdims=True)
+        else:
+            with np.errstate(divide="ignore"):  # p < 0 with a zero: the norm is 0, as torch
+                n = np.sum(a ** p, axis=axis, keepdims=True) ** (1.0 / p)
+        n = n.astype(x.dtype, copy=False)
+        d = np.maximum(n, x.dtype.type(eps))
+        self.x, self.n, self.d, self.p, self.axis, self.eps = x, n, d, p, axis, eps
+        return x / d
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        x, n, d, p, axis = self.x, self.n, self.d, self.p, self.axis
+        grad = grad_out / d
+        through = n >= x.dtype.type(self.eps)  # clamp_min passes the gradient at the bound
+        inner = np.sum(grad_out * x, axis=axis, keepdims=True) / (d * d)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if p == np.inf:
+                peak = np.abs(x) == n
+                count = np.sum(peak, axis=axis, keepdims=True).astype(x.dtype)
+                dn = np.sign(x) * peak / count
+            elif p == 2:
+                dn = np.where(n == 0, 0, x / n)
+            elif p == 1:
+                dn = np.sign(x)
+            elif p == 0:
+                dn = np.zeros_like(x)  # the count of non-zeros is flat
+            else:
+                dn = np.where(n == 0, 0, np.sign(x) * np.abs(x) ** (p - 1) / n ** (p - 1))
+        return (grad - np.where(through, inner, 0) * dn).astype(x.dtype, copy=False)
+
+
+@register(method=False)
+def normalize(input: Any, p: float = 2.0, dim: int = 1, eps: float = 1e-12,  # noqa: A002
+              out: Any = None) -> Tensor:
+    """``input / max(‖input‖ₚ, eps)`` over ``dim`` (``F.normalize``): unit vectors along dim."""
+    if out is not None:
+        raise NotImplementedError("normalize(out=...) is not supported; assign the result")
+    x = _tensor(input)
+    axis = _wrap(dim, x.ndim, "normalize")
+    if x.dtype.kind != "f":
+        raise DTypeError(f"linalg.vector_norm: Expected a floating point or complex tensor as "
+                         f"input. Got {dtypes.torch_name(x.dtype)}")
+    p = float(p)
+    if x.ndim == 0:
+        x = x.reshape(1)
+        return Normalize.apply(x, p=p, axis=0, eps=eps).reshape(())
+    return Normalize.apply(x, p=p, axis=axis, eps=eps)

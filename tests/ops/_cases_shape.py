@@ -1,0 +1,126 @@
+"""Rows of the op tables for the shape area (issue 12): logsumexp, prod, cumsum, normalize, bmm,
+repeat, repeat_interleave, index_select, split/chunk, roll, unflatten, tril/triu, diagonal,
+pad, one_hot and einsum. Collected by ``test_ops_vs_torch.py`` (torch comparison in float64 and
+float32, and finite differences)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as TF
+from _case_kit import case, const, fixed, fixed_scale, normal
+from _scales import Scale
+
+import neuralab as nl
+import neuralab.nn.functional as F
+
+# ------------------------------------------------------------------------------ scales
+
+
+def _axes(axis: Any) -> Any:
+    return tuple(axis) if isinstance(axis, (tuple, list)) else axis
+
+
+def logsumexp_scale(axis: Any, keepdim: bool = False) -> Scale:
+    """y = m + ln s (m = max x, s = Σ e^(x−m)): terms |m|, |ln s| and s's relative error
+    (C additions, and Σ_j e^(x_j−y)·|x_j − m| from rounding x − m, as softmax's); the gradient
+    g·e^(x−y) is off relatively by the absolute errors of x − m and y. terms: C + 2."""
+    def scale(inputs: list[np.ndarray], g: np.ndarray, leaves: Sequence[bool]) -> tuple:
+        x, axes = inputs[0], _axes(axis)
+        m = x.max(axis=axes, keepdims=True)
+        shifted = x - m
+        log_s = np.log(np.exp(shifted).sum(axis=axes, keepdims=True))
+        soft = np.exp(shifted - log_s)
+        value = np.abs(m) + np.abs(log_s) + 1 + (soft * np.abs(shifted)).sum(axes, keepdims=True)
+        count = x.size // value.size
+        g_wide = np.abs(g).reshape(value.shape)
+        grad = g_wide * soft * (1 + np.abs(shifted) + value)
+        return (value if keepdim else value.reshape(g.shape)), [grad], count + 2
+    return scale
+
+
+def normalize_scale(p: float, axis: int) -> Scale:
+    """y = x/d (d = max(‖x‖ₚ, eps), rounded relatively by about C steps): value terms |x|/d;
+    dL/dx = g/d − x·(Σ g·x)/d³·(d‖x‖/dx·d) cancels terms |g|/d + |x|·Σ|g·x|/d² · |∂n/∂x|
+    (|∂n/∂x| <= 1 elementwise for p >= 1). terms: C + 4."""
+    def scale(inputs: list[np.ndarray], g: np.ndarray, leaves: Sequence[bool]) -> tuple:
+        x = inputs[0]
+        a = np.abs(x)
+        n = a.max(axis=axis, keepdims=True) if p == np.inf else \
+            (a ** p).sum(axis=axis, keepdims=True) ** (1 / p)
+        d = np.maximum(n, 1e-12)
+        inner = (np.abs(g) * a).sum(axis=axis, keepdims=True)
+        return a / d, [np.abs(g) / d + inner / (d * d)], x.shape[axis] + 4
+    return scale
+
+
+# ------------------------------------------------------------------------------ rows
+
+WITH_ZEROS = [[0.5, 0.0, -1.5, 2.0], [0.0, 1.2, 0.0, -0.7], [1.1, -0.9, 1.3, 0.8]]
+
+REDUCTIONS = [
+    case("logsumexp_dim", "logsumexp", lambda x: nl.logsumexp(x, 1),
+         lambda x: torch.logsumexp(x, 1), normal(3, 5, 2, scale=3.0),
+         scale=fixed_scale(logsumexp_scale(1))),
+    case("logsumexp_neg_keepdim", "logsumexp", lambda x: x.logsumexp(-1, keepdim=True),
+         lambda x: x.logsumexp(-1, keepdim=True), normal(4, 6, scale=3.0),
+         scale=fixed_scale(logsumexp_scale(-1, keepdim=True))),
+    case("logsumexp_dims_tuple", "logsumexp", lambda x: nl.logsumexp(x, (0, 2)),
+         lambda x: torch.logsumexp(x, (0, 2)), normal(2, 3, 4),
+         scale=fixed_scale(logsumexp_scale((0, 2)))),
+    # large values: exp would overflow without the maximum taken out
+    case("logsumexp_large", "logsumexp", lambda x: nl.logsumexp(x, 0),
+         lambda x: torch.logsumexp(x, 0), fixed([[800.0, -800.0], [799.0, -801.5]]),
+         scale=fixed_scale(logsumexp_scale(0))),
+    case("prod_all", "prod", lambda x: x.prod(), lambda x: x.prod(), normal(2, 3)),
+    case("prod_dim", "prod", lambda x: nl.prod(x, 1), lambda x: torch.prod(x, 1), normal(3, 4, 2)),
+    case("prod_neg_keepdim", "prod", lambda x: x.prod(-2, keepdim=True),
+         lambda x: x.prod(-2, keepdim=True), normal(2, 3, 4)),
+    # one zero in a row: only it gets a gradient; two zeros: none (as torch)
+    case("prod_zeros_dim", "prod", lambda x: x.prod(1), lambda x: x.prod(1), fixed(WITH_ZEROS)),
+    case("prod_zeros_dim0", "prod", lambda x: x.prod(0), lambda x: x.prod(0), fixed(WITH_ZEROS)),
+    case("prod_zero_all", "prod", lambda x: x.prod(), lambda x: x.prod(),
+         fixed([[0.5, 0.0, -1.5], [2.0, 1.2, 0.9]])),
+    case("prod_two_zeros_all", "prod", lambda x: x.prod(), lambda x: x.prod(),
+         fixed([0.0, 2.0, 0.0, -1.0])),
+    case("prod_float64_dtype", "prod", lambda x: x.prod(0, dtype=nl.float64),
+         lambda x: x.prod(0, dtype=torch.float64), normal(3, 2)),
+    case("cumsum", "cumsum", lambda x: nl.cumsum(x, 1), lambda x: torch.cumsum(x, 1),
+         normal(3, 5)),
+    case("cumsum_neg", "cumsum", lambda x: x.cumsum(-3), lambda x: x.cumsum(-3), normal(4, 2, 3)),
+    case("cumsum_0d", "cumsum", lambda x: x.cumsum(0), lambda x: x.cumsum(0), normal()),
+    case("normalize", "normalize", F.normalize, TF.normalize, normal(4, 5),
+         scale=fixed_scale(normalize_scale(2, 1))),
+    case("normalize_dim_neg", "normalize", lambda x: F.normalize(x, dim=-1),
+         lambda x: TF.normalize(x, dim=-1), normal(2, 3, 4),
+         scale=fixed_scale(normalize_scale(2, -1))),
+    case("normalize_p1_dim0", "normalize", lambda x: F.normalize(x, p=1, dim=0),
+         lambda x: TF.normalize(x, p=1, dim=0), normal(5, 3),
+         scale=fixed_scale(normalize_scale(1, 0))),
+    case("normalize_p3", "normalize", lambda x: F.normalize(x, p=3),
+         lambda x: TF.normalize(x, p=3), normal(3, 4),
+         scale=fixed_scale(normalize_scale(3, 1))),
+    # a row of norm below eps: divided by eps, the norm's gradient blocked (clamp_min)
+    case("normalize_tiny_row", "normalize", lambda x: F.normalize(x, eps=1e-3),
+         lambda x: TF.normalize(x, eps=1e-3), fixed([[1e-4, -2e-4, 3e-4], [0.5, -1.0, 2.0]]),
+         scale=fixed_scale(normalize_scale(2, 1))),
+    case("bmm", "bmm", nl.bmm, torch.bmm, normal(3, 2, 4), normal(3, 4, 5)),
+    case("bmm_method", "bmm", lambda a, b: a.bmm(b), lambda a, b: a.bmm(b),
+         normal(2, 1, 3), normal(2, 3, 2)),
+]
+
+CASES = [*REDUCTIONS]
+
+EXACT_CASES = [
+    case("prod_int32", "prod", lambda x: x.prod(), lambda x: x.prod(),
+         const(np.array([[1, -2], [3, 2]], dtype=np.int32))),
+    case("prod_bool_dim", "prod", lambda x: x.prod(1), lambda x: x.prod(1),
+         const(np.array([[True, False], [True, True]]))),
+    case("cumsum_bool", "cumsum", lambda x: x.cumsum(0), lambda x: x.cumsum(0),
+         const(np.array([True, False, True]))),
+    case("cumsum_int_dtype", "cumsum", lambda x: x.cumsum(1, dtype=nl.int32),
+         lambda x: x.cumsum(1, dtype=torch.int32), const(np.array([[1, 2, 3], [4, 5, 6]]))),
+]

@@ -1,0 +1,109 @@
+"""Behaviour and errors of the shape-area ops of issue 12, against torch 2.13: argument forms,
+dtypes, exception types, views and gradients beyond the op tables (``_cases_shape.py``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import neuralab as nl
+import neuralab.nn.functional as F
+
+
+def _same_error(nl_call: Any, torch_call: Any) -> type:
+    """Both calls raise; neuralab's exception is an instance of torch's type."""
+    with pytest.raises(Exception) as expected:
+        torch_call()
+    with pytest.raises(expected.type):
+        nl_call()
+    return expected.type
+
+
+X = np.arange(6.0).reshape(2, 3) - 2.5
+
+
+def _pair(array: Any = X, grad: bool = False) -> tuple[nl.Tensor, torch.Tensor]:
+    array = np.asarray(array)
+    return nl.tensor(array.copy(), requires_grad=grad), \
+        torch.tensor(array.copy(), requires_grad=grad)
+
+
+# ------------------------------------------------------------ logsumexp, prod, cumsum, ...
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, x: m.logsumexp(x, 2), lambda m, x: m.logsumexp(x, -3),
+    lambda m, x: m.prod(x, 2), lambda m, x: m.cumsum(x, -3), lambda m, x: m.logsumexp(x, ()),
+    lambda m, x: m.logsumexp(x), lambda m, x: m.cumsum(x), lambda m, x: m.prod(x, (0, 1)),
+])
+def test_reduction_dim_errors(call: Any) -> None:
+    a, b = _pair()
+    _same_error(lambda: call(nl, a), lambda: call(torch, b))
+
+
+def test_logsumexp_integers_and_infinities() -> None:
+    a, b = _pair(np.array([[1, 2], [3, 0]]))
+    y, expected = nl.logsumexp(a, 0), torch.logsumexp(b, 0)
+    assert y.dtype == nl.float32 and expected.dtype == torch.float32
+    np.testing.assert_allclose(y.numpy(), expected.numpy(), rtol=1e-6)
+    inf = np.array([[-np.inf, -np.inf], [1.0, np.inf]])
+    a, b = _pair(inf, grad=True)
+    y, expected = nl.logsumexp(a, 1), torch.logsumexp(b, 1)
+    np.testing.assert_array_equal(y.detach().numpy(), expected.detach().numpy())
+    y.backward(np.ones(2))
+    expected.backward(torch.ones(2, dtype=torch.float64))
+    np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
+    assert y.grad_fn.name() == expected.grad_fn.name()
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.bool_, np.uint8])
+def test_prod_and_cumsum_integers_give_int64(dtype: type) -> None:
+    a, b = _pair((X > 0).astype(dtype) + (dtype is not np.bool_))
+    for fn in (lambda m, x: x.prod(), lambda m, x: x.prod(1, keepdim=True),
+               lambda m, x: x.cumsum(0), lambda m, x: x.cumsum(1, dtype=m.float64)):
+        y, expected = fn(nl, a), fn(torch, b)
+        assert y.dtype == expected.numpy().dtype
+        np.testing.assert_array_equal(y.numpy(), expected.numpy())
+
+
+def test_prod_gradient_with_zeros_matches_torch() -> None:
+    values = np.array([[0.0, 2.0, 3.0], [0.0, 0.0, 4.0], [1.0, 2.0, 3.0]])
+    for dim in (None, 0, 1, -1):
+        a, b = _pair(values, grad=True)
+        y = a.prod() if dim is None else a.prod(dim)
+        expected = b.prod() if dim is None else b.prod(dim)
+        y.sum().backward()
+        expected.sum().backward()
+        np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
+        assert y.grad_fn.name() == expected.grad_fn.name()
+
+
+def test_normalize_forms_and_errors() -> None:
+    a, b = _pair(grad=True)
+    for kwargs in ({}, {"p": 1}, {"p": float("inf"), "dim": 0}, {"p": 0}, {"p": -1.5},
+                   {"dim": -1, "eps": 10.0}):
+        y, expected = F.normalize(a, **kwargs), TF.normalize(b, **kwargs)
+        np.testing.assert_allclose(y.detach().numpy(), expected.detach().numpy(), rtol=1e-12)
+    zero_a, zero_b = _pair(np.zeros((2, 3)), grad=True)
+    F.normalize(zero_a).sum().backward()
+    TF.normalize(zero_b).sum().backward()
+    np.testing.assert_array_equal(zero_a.grad.numpy(), zero_b.grad.numpy())
+    assert F.normalize(nl.tensor(3.0), dim=0).item() == TF.normalize(torch.tensor(3.0), dim=0)
+    assert not hasattr(nl.Tensor, "normalize")  # functional only, as torch
+    _same_error(lambda: F.normalize(nl.ones(3)), lambda: TF.normalize(torch.ones(3)))
+    _same_error(lambda: F.normalize(nl.tensor([1, 2]), dim=0),
+                lambda: TF.normalize(torch.tensor([1, 2]), dim=0))
+
+
+def test_bmm_errors() -> None:
+    for shapes in (((2, 3), (3, 2)), ((2, 3, 4), (3, 4, 5)), ((2, 3, 4), (2, 5, 5))):
+        a, b = (np.ones(s) for s in shapes)
+        _same_error(lambda a=a, b=b: nl.bmm(nl.tensor(a), nl.tensor(b)),
+                    lambda a=a, b=b: torch.bmm(torch.tensor(a), torch.tensor(b)))
+    a, b = np.ones((2, 3, 4)), np.ones((2, 4, 5))
+    _same_error(lambda: nl.bmm(nl.tensor(a), nl.tensor(b, dtype=nl.float32)),
+                lambda: torch.bmm(torch.tensor(a), torch.tensor(b, dtype=torch.float32)))
