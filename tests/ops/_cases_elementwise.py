@@ -103,3 +103,9 @@ EXACT_CASES += [
     case("isfinite_bool", "isfinite", nl.isfinite, torch.isfinite,
          lambda rng: Const(np.array([True, False]))),
 ]
+
+CASES += [
+    *unary("erf", "erf", normal(3, 4, scale=2.0)),
+    case("erf_edges", "erf", nl.erf, torch.erf,
+         fixed([0.0, 1e-20, -0.49, 0.5, -0.53, 3.0, 5.9, -6.0, 7.5]), scale=pointwise),
+]

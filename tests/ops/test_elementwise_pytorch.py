@@ -10,7 +10,7 @@ import torch
 import neuralab as nl
 
 FLOATING = ["tan", "asin", "acos", "atan", "sinh", "cosh", "exp2", "log2", "log10", "log1p",
-            "expm1", "rsqrt", "reciprocal"]
+            "expm1", "rsqrt", "reciprocal", "erf"]
 
 
 def _close(actual: nl.Tensor, expected: torch.Tensor, rtol: float = 1e-6) -> None:
@@ -114,3 +114,27 @@ def test_classification_gives_bool_outside_the_graph() -> None:
     for name in ("isnan", "isinf", "isfinite"):
         y = getattr(x, name)()
         assert y.dtype == nl.bool and not y.requires_grad
+
+
+def test_erf_is_within_an_ulp_or_two_of_torch_and_the_c_library() -> None:
+    import math
+
+    rng = np.random.default_rng(1)
+    x = np.concatenate([rng.uniform(-7, 7, 20000), rng.standard_normal(5000) * 1e-3,
+                        rng.uniform(0.45, 0.55, 5000), [0.0, -0.0, 5e-324, 1e-310, 6.0]])
+    y = nl.erf(nl.tensor(x)).numpy()
+    reference = np.array([math.erf(v) for v in x])
+    ulps = np.abs(y - reference) / np.spacing(np.abs(reference))
+    assert ulps.max() <= 2
+    expected = torch.erf(torch.tensor(x)).numpy()
+    np.testing.assert_allclose(y, expected, rtol=5e-16, atol=0)
+    assert np.array_equal(np.signbit(y), np.signbit(expected))
+
+
+def test_erf_special_values_and_float32() -> None:
+    x = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 30.0])
+    np.testing.assert_array_equal(nl.erf(nl.tensor(x)).numpy(), torch.erf(torch.tensor(x)).numpy())
+    x32 = np.random.default_rng(2).standard_normal(1000).astype(np.float32)
+    y32 = nl.erf(nl.tensor(x32))
+    assert y32.dtype == nl.float32
+    np.testing.assert_allclose(y32.numpy(), torch.erf(torch.tensor(x32)).numpy(), rtol=2.5e-7)

@@ -716,3 +716,73 @@ def _classify(name: str, ufunc: np.ufunc, integers: bool) -> Any:
 isnan = _classify("isnan", np.isnan, False)
 isinf = _classify("isinf", np.isinf, False)
 isfinite = _classify("isfinite", np.isfinite, True)
+
+
+# ------------------------------------------------------------------------------------ erf
+# erf x = 2/√π ∫₀ˣ e^(−t²) dt, vectorised in float64 to within 2 ulp of the correctly rounded
+# value (NumPy has no erf). Two series, both with only a small, well-conditioned correction:
+# * |x| < 1/2: erf x = 2/√π · x · (1 + T), T = Σₙ≥₁ (−1)ⁿ x²ⁿ/(n!(2n+1)), |T| < 0.08; 2/√π is
+#   carried as a double plus its rounding error, so only the last two roundings count.
+# * 1/2 <= |x| < 6: Taylor series about the nearest multiple x₀ of 1/16 (|h| = |x − x₀| <=
+#   1/32), using dⁿ⁺¹/dxⁿ⁺¹ erf x = 2/√π (−1)ⁿ Hₙ(x) e^(−x²) (Hₙ: Hermite polynomials,
+#   Hₙ₊₁ = 2x Hₙ − 2n Hₙ₋₁): erf x = erf x₀ + 2/√π e^(−x₀²) Σₙ (−1)ⁿ Hₙ(x₀) hⁿ⁺¹/(n+1)!.
+#   erf x₀ comes from a table of the C library's erf (math.erf, correctly rounded on these
+#   points in practice); the correction is at most 1/16 of the value, so its own rounding
+#   hardly shows.
+# * |x| >= 6: ±1 (1 − erf 6 ≈ 2·10⁻¹⁷ is below half an ulp of 1).
+_ERF_STEP = 1 / 16
+_ERF_GRID = np.arange(0, 6 + _ERF_STEP / 2, _ERF_STEP)
+_ERF_AT = np.array([math.erf(v) for v in _ERF_GRID])
+_ERF_SLOPE_AT = np.array([_TWO_OVER_SQRT_PI * math.exp(-v * v) for v in _ERF_GRID])
+# 2/√π = 1.12837916709551257389615890312154517...: its rounding error as a double
+_TWO_OVER_SQRT_PI_LOW = 1.533545961316588e-17
+
+
+def _erf_near_zero(a: np.ndarray) -> np.ndarray:
+    a2 = a * a
+    power, tail = np.ones_like(a), np.zeros_like(a)
+    for n in range(1, 16):  # x²ⁿ/n! < 10⁻¹⁹ beyond n = 15 for x < 1/2
+        power = power * -a2 / n
+        tail = tail + power / (2 * n + 1)
+    return a * (_TWO_OVER_SQRT_PI + (_TWO_OVER_SQRT_PI_LOW + _TWO_OVER_SQRT_PI * tail))
+
+
+def _erf_from_table(a: np.ndarray) -> np.ndarray:
+    k = np.rint(a * 16).astype(np.intp)
+    x0 = k * _ERF_STEP
+    h = a - x0
+    hermite, previous = np.ones_like(a), np.zeros_like(a)
+    term = h.copy()
+    total = h.copy()
+    for n in range(1, 18):  # |Hₙ(x₀)| hⁿ⁺¹/(n+1)! < 10⁻²⁰ beyond n = 17 for x₀ <= 6
+        hermite, previous = 2 * x0 * hermite - 2 * (n - 1) * previous, hermite
+        term = term * h / (n + 1)
+        total = total + (hermite * term if n % 2 == 0 else -(hermite * term))
+    return _ERF_AT[k] + _ERF_SLOPE_AT[k] * total
+
+
+def erf_array(x: np.ndarray) -> np.ndarray:
+    """erf of a float array, computed in float64 and returned in x's dtype."""
+    wide = np.asarray(x, dtype=np.float64)
+    a = np.abs(wide)
+    y = np.ones_like(a)  # |x| >= 6 and ±inf
+    y[np.isnan(a)] = np.nan
+    near = a < 0.5
+    y[near] = _erf_near_zero(a[near])
+    middle = (a >= 0.5) & (a < 6)
+    y[middle] = _erf_from_table(a[middle])
+    return np.copysign(y, wide).astype(x.dtype, copy=False)
+
+
+class Erf(Function):
+    """y = erf x = 2/√π ∫₀ˣ e^(−t²) dt.   dy/dx = 2/√π · e^(−x²)."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x = x
+        return erf_array(x)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return grad_out * (_TWO_OVER_SQRT_PI * np.exp(-self.x * self.x))
+
+
+erf = _unary("erf", Erf, "The error function 2/√π ∫₀ˣ e^(−t²) dt, element-wise.")
