@@ -104,36 +104,83 @@ class Conv2d(Function):
 
     same_dtype = True  # input, weight and bias share one dtype (PyTorch); see conv2d()
 
-    def forward(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None,
-                stride: tuple[int, int] = (1, 1), padding: tuple[int, ...] = (0, 0, 0, 0),
-                dilation: tuple[int, int] = (1, 1)) -> np.ndarray:
-        if x.ndim != 4:
+    def _setup(self, x_shape: tuple[int, ...], weight: np.ndarray, stride: tuple[int, int],
+               padding: tuple[int, ...], dilation: tuple[int, int], groups: int,
+               padding_mode: str) -> None:
+        """Check the shapes and keep what both passes need (no input data: see _prepare)."""
+        if len(x_shape) != 4:
             raise ShapeError(f"conv2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
-                             f"shape {x.shape}")
+                             f"shape {tuple(x_shape)}")
         if weight.ndim != 4:
-            raise ShapeError(f"conv2d: expected a 4-D weight (out_channels, in_channels, kH, "
-                             f"kW), got shape {weight.shape}")
-        n, c, h, w = x.shape
+            raise ShapeError(f"conv2d: expected a 4-D weight (out_channels, in_channels/groups, "
+                             f"kH, kW), got shape {weight.shape}")
+        n, c, h, w = x_shape
         out_c, in_c, kh, kw = weight.shape
-        if c != in_c:
-            raise ShapeError(f"conv2d: input of shape {x.shape} has {c} channels but the weight "
-                             f"of shape {weight.shape} expects {in_c}")
-        if bias is not None and bias.shape != (out_c,):
-            raise ShapeError(f"conv2d: bias must have shape ({out_c},) for a weight of shape "
-                             f"{weight.shape}, got {bias.shape}")
+        if out_c % groups:
+            raise ShapeError(f"conv2d: the weight's {out_c} output channels (shape "
+                             f"{weight.shape}) are not divisible by groups={groups}")
+        if c != in_c * groups:
+            raise ShapeError(f"conv2d: input of shape {tuple(x_shape)} has {c} channels but the "
+                             f"weight of shape {weight.shape} expects {in_c * groups}"
+                             + (f" (groups={groups})" if groups > 1 else ""))
         top, bottom, left, right = padding
+        if padding_mode != "zeros":
+            limit = (h, w) if padding_mode == "circular" else (h - 1, w - 1)
+            if max(top, bottom) > limit[0] or max(left, right) > limit[1]:
+                raise ShapeError(f"conv2d: {padding_mode} padding {padding} is too large for an "
+                                 f"input of shape {tuple(x_shape)}")
         hp, wp = h + top + bottom, w + left + right
         span_h, span_w = dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1
         if hp < span_h or wp < span_w:
-            raise ShapeError(f"conv2d: input of shape {x.shape} (padded size {hp}×{wp}) is "
-                             f"smaller than the kernel of weight {weight.shape} (size "
+            raise ShapeError(f"conv2d: input of shape {tuple(x_shape)} (padded size {hp}×{wp}) "
+                             f"is smaller than the kernel of weight {weight.shape} (size "
                              f"{span_h}×{span_w} with dilation {dilation})")
-        out_hw = ((hp - span_h) // stride[0] + 1, (wp - span_w) // stride[1] + 1)
-        pixels = out_hw[0] * out_hw[1]
+        self.weight, self.x_shape, self.padded_hw, self.padding = weight, tuple(x_shape), \
+            (hp, wp), padding
+        self.stride, self.dilation, self.groups = stride, dilation, groups
+        self.padding_mode = padding_mode
+        self.out_hw = ((hp - span_h) // stride[0] + 1, (wp - span_w) // stride[1] + 1)
+        self.cols = None
+        self.subs = None
+        if groups > 1 and in_c > 1:  # one groups=1 convolution per group
+            og = out_c // groups
+            self.subs = []
+            for g in range(groups):
+                sub = Conv2d()
+                sub.needs_input_grad = self.needs_input_grad
+                sub._setup((n, in_c, h, w), weight[g * og:(g + 1) * og], stride, padding,
+                           dilation, 1, padding_mode)
+                self.subs.append(sub)
 
+    def _prepare(self, x: np.ndarray, weight: np.ndarray, stride: tuple[int, int],
+                 padding: tuple[int, ...], dilation: tuple[int, int], groups: int,
+                 padding_mode: str) -> None:
+        """_setup, and keep the input (channels last) for the weight gradient."""
+        self._setup(x.shape, weight, stride, padding, dilation, groups, padding_mode)
         self.x_nhwc = x.transpose(0, 2, 3, 1)  # a view; contiguous when x came from a conv
-        self.weight, self.x_shape, self.padded_hw, self.padding = weight, x.shape, (hp, wp), padding
-        self.stride, self.dilation, self.out_hw = stride, dilation, out_hw
+        if self.subs is not None:
+            in_c = weight.shape[1]
+            for g, sub in enumerate(self.subs):
+                sub.x_nhwc = self.x_nhwc[..., g * in_c:(g + 1) * in_c]
+
+    def forward(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None,
+                stride: tuple[int, int] = (1, 1), padding: tuple[int, ...] = (0, 0, 0, 0),
+                dilation: tuple[int, int] = (1, 1), groups: int = 1,
+                padding_mode: str = "zeros") -> np.ndarray:
+        if x.ndim != 4:
+            raise ShapeError(f"conv2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
+                             f"shape {x.shape}")
+        self._prepare(x, weight, stride, padding, dilation, groups, padding_mode)
+        n, c = x.shape[:2]
+        out_c = weight.shape[0]
+        if bias is not None and bias.shape != (out_c,):
+            raise ShapeError(f"conv2d: bias must have shape ({out_c},) for a weight of shape "
+                             f"{weight.shape}, got {bias.shape}")
+        if groups > 1:
+            return self._grouped_forward(x, bias) if self.subs is not None \
+                else self._depthwise_forward(bias)
+        out_hw = self.out_hw
+        pixels = out_hw[0] * out_hw[1]
         w_mat = _weight_matrix(weight)
         if bias is not None:
             w_mat = np.concatenate([w_mat, bias[:, None].astype(w_mat.dtype)], axis=1)
@@ -153,18 +200,147 @@ class Conv2d(Function):
                    _min_parallel_bytes(y.itemsize, out_c))
         return y.reshape(n, *out_hw, out_c).transpose(0, 3, 1, 2)  # NCHW view of NHWC memory
 
+    def _padded(self, lo: int, hi: int) -> np.ndarray:
+        """Images lo..hi of the input, channels last, padded as padding_mode says."""
+        h, w = self.x_shape[2:]
+        top, bottom, left, right = self.padding
+        part = self.x_nhwc[lo:hi]
+        if not (top or bottom or left or right):
+            return part
+        if self.padding_mode == "zeros":
+            padded = np.zeros((hi - lo, *self.padded_hw, part.shape[3]), dtype=part.dtype)
+            padded[:, top:top + h, left:left + w] = part
+            return padded
+        rows = _source_index(h, top, bottom, self.padding_mode)
+        columns = _source_index(w, left, right, self.padding_mode)
+        return part[:, rows[:, None], columns]  # one gather: (images, Hp, Wp, C)
+
+    def _unpad(self, grad: np.ndarray) -> np.ndarray:
+        """The gradient w.r.t. the unpadded input from that w.r.t. the padded one (images, Hp,
+        Wp, C): zero padding drops the border; the other modes add each border pixel's
+        gradient onto the pixel it copied (a loop over the few border rows and columns)."""
+        h, w = self.x_shape[2:]
+        top, bottom, left, right = self.padding
+        if self.padding_mode == "zeros":
+            return grad[:, top:top + h, left:left + w]
+        for axis, size, before, after in ((1, h, top, bottom), (2, w, left, right)):
+            source = _source_index(size, before, after, self.padding_mode)
+            core = grad[(slice(None),) * axis + (slice(before, before + size),)].copy()
+            for q in [*range(before), *range(before + size, before + size + after)]:
+                core[(slice(None),) * axis + (source[q],)] += \
+                    grad[(slice(None),) * axis + (q,)]
+            grad = core
+        return grad
+
+    def _grouped_forward(self, x: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+        """One groups=1 convolution per group, written into one channels-last output."""
+        n, out_c = x.shape[0], self.weight.shape[0]
+        og, in_c = out_c // self.groups, self.weight.shape[1]
+        y = np.empty((n, *self.out_hw, out_c), dtype=np.result_type(x, self.weight))
+        for g, sub in enumerate(self.subs):
+            outs = slice(g * og, (g + 1) * og)
+            y_g = sub.forward(x[:, g * in_c:(g + 1) * in_c], self.weight[outs],
+                              None if bias is None else bias[outs], self.stride, self.padding,
+                              self.dilation, 1, self.padding_mode)
+            y[..., outs] = y_g.transpose(0, 2, 3, 1)
+        return y.transpose(0, 3, 1, 2)
+
+    def _grouped_backward(self, grad_out: np.ndarray) -> tuple:
+        need_x, need_w, *need_b = self.needs_input_grad
+        n, c, h, w = self.x_shape
+        og = self.weight.shape[0] // self.groups
+        in_c = c // self.groups
+        grad_x = np.empty((n, h, w, c), dtype=np.result_type(grad_out, self.weight)) \
+            if need_x else None
+        grads_w, grads_b = [], []
+        for g, sub in enumerate(self.subs):
+            gx, gw, *gb = sub.backward(grad_out[:, g * og:(g + 1) * og])
+            if need_x:
+                grad_x[..., g * in_c:(g + 1) * in_c] = gx.transpose(0, 2, 3, 1)
+            grads_w.append(gw)
+            grads_b.append(gb[0] if gb else None)
+        grad_w = np.concatenate(grads_w) if need_w else None
+        grad_b = np.concatenate(grads_b) if need_b and need_b[0] else None
+        return None if grad_x is None else grad_x.transpose(0, 3, 1, 2), grad_w, grad_b
+
+    def _depthwise_forward(self, bias: np.ndarray | None) -> np.ndarray:
+        """One input channel per group (depthwise): y[..., c, k] = Σ_ij x_pad[offset ij][..., c]
+        · W[c·m + k, 0, i, j] — one broadcast multiply-add per kernel offset, on chunks of the
+        batch (no columns: each output reads kh·kw values of one channel)."""
+        n, c = self.x_shape[:2]
+        out_c, _, kh, kw = self.weight.shape
+        m = out_c // c
+        w = self.weight.reshape(c, m, kh, kw)
+        y = np.empty((n, *self.out_hw, c, m), dtype=np.result_type(self.x_nhwc, self.weight))
+        b = None if bias is None else bias.reshape(c, m)
+
+        def chunk(lo: int, hi: int) -> None:
+            part = self._padded(lo, hi)[..., None]
+            out = y[lo:hi]
+            out[...] = 0 if b is None else b
+            tmp = np.empty_like(out)
+            for i in range(kh):
+                for j in range(kw):
+                    np.multiply(part[_offset_slice(i, j, self.stride, self.dilation,
+                                                   self.out_hw)], w[:, :, i, j], out=tmp)
+                    out += tmp
+
+        over_batch(chunk, n, (kh * kw + 2) * y[:1].nbytes, COLUMN_CHUNK_BYTES)
+        return y.reshape(n, *self.out_hw, out_c).transpose(0, 3, 1, 2)
+
+    def _depthwise_backward(self, grad_out: np.ndarray) -> tuple:
+        """dL/dx_pad[offset ij] += Σ_k g[..., c, k] W[c·m + k, 0, i, j];
+        dL/dW[c·m + k, 0, i, j] = Σ_{n,h,w} x_pad[offset ij][..., c] g[..., c, k]."""
+        need_x, need_w, *need_b = self.needs_input_grad
+        need_b = bool(need_b and need_b[0])
+        n, c = self.x_shape[:2]
+        out_c, _, kh, kw = self.weight.shape
+        m = out_c // c
+        w = self.weight.reshape(c, m, kh, kw)
+        dtype = np.result_type(grad_out, self.weight)
+        grad = np.empty((n, *self.padded_hw, c), dtype=dtype) if need_x else None
+        offsets = [(i, j, _offset_slice(i, j, self.stride, self.dilation, self.out_hw))
+                   for i in range(kh) for j in range(kw)]
+
+        def chunk(lo: int, hi: int) -> tuple:
+            g = grad_out[lo:hi].transpose(0, 2, 3, 1).reshape(hi - lo, *self.out_hw, c, m)
+            gw = gb = None
+            if need_w:
+                part = self._padded(lo, hi)
+                gw = np.empty((c, m, kh, kw), dtype)
+                for i, j, where in offsets:
+                    gw[:, :, i, j] = np.einsum("nhwc,nhwcm->cm", part[where], g)
+            if need_b:
+                gb = g.sum(axis=(0, 1, 2))
+            if need_x:
+                grad[lo:hi] = 0
+                target = grad[lo:hi]
+                for i, j, where in offsets:
+                    if m == 1:
+                        target[where] += g[..., 0] * w[:, 0, i, j]
+                    else:
+                        target[where] += np.einsum("nhwcm,cm->nhwc", g, w[:, :, i, j])
+            return gw, gb
+
+        parts = over_batch(chunk, n, (kh * kw + 2) * grad_out[:1].nbytes, COLUMN_CHUNK_BYTES)
+        grad_w = grad_b = None
+        if need_w:
+            grad_w = sum(p[0] for p in parts[1:]) + parts[0][0] if parts else \
+                np.zeros((c, m, kh, kw), dtype)
+            grad_w = grad_w.reshape(out_c, 1, kh, kw)
+        if need_b:
+            grad_b = (sum(p[1] for p in parts[1:]) + parts[0][1] if parts else
+                      np.zeros((c, m), dtype)).reshape(out_c)
+        grad_x = self._unpad(grad).transpose(0, 3, 1, 2) if need_x else None
+        return grad_x, grad_w, grad_b
+
     def _columns(self, lo: int, hi: int, ones: bool, out: np.ndarray | None = None) -> np.ndarray:
         """im2col of images lo..hi: (images·OH·OW, kh·kw·C [+ 1 column of ones]), into ``out``
         if given."""
-        n, c, h, w = self.x_shape
+        c = self.x_shape[1]
         kh, kw = self.weight.shape[2:]
-        top, bottom, left, right = self.padding
-        part = self.x_nhwc[lo:hi]
-        if top or bottom or left or right:
-            padded = np.zeros((hi - lo, *self.padded_hw, c), dtype=part.dtype)
-            padded[:, top:top + h, left:left + w] = part
-            part = padded
-        elif c >= _FEW_CHANNELS and not part.flags.c_contiguous:
+        part = self._padded(lo, hi)
+        if c >= _FEW_CHANNELS and not part.flags.c_contiguous:
             part = np.ascontiguousarray(part)  # a small copy makes im2col's runs contiguous
         cols = np.empty(((hi - lo) * self.out_hw[0] * self.out_hw[1], kh * kw * c + ones),
                         dtype=np.result_type(part, self.weight)) if out is None else out
@@ -172,11 +348,13 @@ class Conv2d(Function):
         return cols
 
     def backward(self, grad_out: np.ndarray) -> tuple:
+        if self.groups > 1:
+            return self._grouped_backward(grad_out) if self.subs is not None \
+                else self._depthwise_backward(grad_out)
         need_x, need_w, *need_b = self.needs_input_grad
         need_b = bool(need_b and need_b[0])
         n, c, h, w = self.x_shape
         out_c, _, kh, kw = self.weight.shape
-        top, _, left, _ = self.padding
         pixels = self.out_hw[0] * self.out_hw[1]
         dtype = np.result_type(grad_out, self.weight)
         # Zeroed chunk by chunk on the threads (a serial np.zeros of a whole activation costs
@@ -222,7 +400,7 @@ class Conv2d(Function):
                 grad_b = total[:, width].copy() if need_w else total
         grad_x = None
         if need_x:
-            grad_x = grad[:, top:top + h, left:left + w].transpose(0, 3, 1, 2)
+            grad_x = self._unpad(grad).transpose(0, 3, 1, 2)
         return grad_x, grad_w, grad_b
 
     def _grad_input(self, g: np.ndarray, grad: np.ndarray, w: np.ndarray) -> None:
@@ -241,6 +419,18 @@ class Conv2d(Function):
                 for j in range(kw):
                     grad[_offset_slice(i, j, stride, dilation, out_hw)] += (
                         g @ w[i, j]).reshape(images, *out_hw, c)
+
+
+def _source_index(size: int, before: int, after: int, mode: str) -> np.ndarray:
+    """For each position of a padded axis, the input position it copies (PyTorch's reflect,
+    replicate and circular padding)."""
+    q = np.arange(-before, size + after)
+    if mode == "reflect":
+        q = np.abs(q)
+        return np.where(q > size - 1, 2 * (size - 1) - q, q)
+    if mode == "replicate":
+        return np.clip(q, 0, size - 1)
+    return q % size  # circular
 
 
 def _weight_matrix(weight: np.ndarray) -> np.ndarray:
@@ -303,24 +493,182 @@ def _check_same_dtype(op: str, input: Any, weight: Any, bias: Any) -> None:  # n
                 f".to(neuralab.{input.dtype})")
 
 
-@register(method=False)
-def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,  # noqa: A002
-           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
-    """2-D cross-correlation of an (N, C, H, W) input with an (O, C, kH, kW) weight
-    (``torch.nn.functional.conv2d``); ``stride``, ``padding``, ``dilation``: int or pair."""
-    if groups != 1:
-        raise NotImplementedError(f"conv2d: groups={groups} is not supported (only groups=1)")
-    _check_same_dtype("conv2d", input, weight, bias)
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def _groups(groups: Any, op: str) -> int:
+    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool):
+        raise TypeError(f"{op}: groups must be an int, got {groups!r}")
+    if groups < 1:
+        raise ArgumentError(f"{op}: non-positive groups is not supported (got {groups})")
+    return int(groups)
+
+
+def _conv2d(input: Any, weight: Any, bias: Any, stride: Any, padding: Any,  # noqa: A002
+            dilation: Any, groups: Any, padding_mode: str = "zeros",
+            op: str = "conv2d") -> Tensor:
+    """conv2d with a padding mode (the layers' ``padding_mode``; F.conv2d pads with zeros)."""
+    groups = _groups(groups, op)
+    _check_same_dtype(op, input, weight, bias)
     if np.ndim(to_array(input)) == 3:  # one unbatched image (C, H, W), as PyTorch accepts
         input = input.reshape(1, *input.shape) if isinstance(input, Tensor) \
             else to_array(input)[None]
-        out = conv2d(input, weight, bias, stride, padding, dilation, groups)
+        out = _conv2d(input, weight, bias, stride, padding, dilation, groups, padding_mode, op)
         return out.reshape(out.shape[1:])
-    stride = _pair(stride, "stride", "conv2d", 1)
-    dilation = _pair(dilation, "dilation", "conv2d", 1)
+    stride = _pair(stride, "stride", op, 1)
+    dilation = _pair(dilation, "dilation", op, 1)
     kernel = tuple(np.shape(to_array(weight))[2:4])
-    pads = _conv_padding(padding, kernel if len(kernel) == 2 else (1, 1), stride, dilation)
-    options = {"stride": stride, "padding": pads, "dilation": dilation}
+    pads = _conv_padding(padding, kernel if len(kernel) == 2 else (1, 1), stride, dilation, op)
+    options = {"stride": stride, "padding": pads, "dilation": dilation, "groups": groups,
+               "padding_mode": padding_mode}
     if bias is None:
         return Conv2d.apply(input, weight, **options)
     return Conv2d.apply(input, weight, bias, **options)
+
+
+@register(method=False)
+def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,  # noqa: A002
+           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+    """2-D cross-correlation of an (N, C, H, W) input with an (O, C/groups, kH, kW) weight
+    (``torch.nn.functional.conv2d``); ``stride``, ``padding``, ``dilation``: int or pair;
+    ``padding`` also 'same' or 'valid'; ``groups`` splits the channels into independent
+    convolutions (groups == C: depthwise)."""
+    return _conv2d(input, weight, bias, stride, padding, dilation, groups)
+
+
+def _single(value: Any, name: str, op: str, minimum: int) -> tuple[int, int]:
+    """A 1-D convolution's int or 1-tuple setting as the (1, value) pair of its 2-D form."""
+    if not isinstance(value, (int, np.integer)):
+        value = tuple(value)
+        if len(value) != 1:
+            raise ArgumentError(f"{op}: {name} must be an int or a 1-tuple, got {value!r}")
+        value = value[0]
+    return 1, _pair(value, name, op, minimum)[1]
+
+
+def _reshape(value: Any, shape: tuple[int, ...]) -> Any:
+    return value.reshape(shape) if isinstance(value, Tensor) else to_array(value).reshape(shape)
+
+
+def _conv1d(input: Any, weight: Any, bias: Any, stride: Any, padding: Any,  # noqa: A002
+            dilation: Any, groups: Any, padding_mode: str = "zeros") -> Tensor:
+    """conv1d as the 2-D convolution of a height-1 image (length as width)."""
+    x_shape, w_shape = np.shape(to_array(input)), np.shape(to_array(weight))
+    if len(x_shape) not in (2, 3):
+        raise ShapeError(f"conv1d: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape "
+                         f"{tuple(x_shape)}")
+    if len(w_shape) != 3:
+        raise ShapeError(f"conv1d: expected a 3-D weight (out_channels, in_channels/groups, kL), "
+                         f"got shape {tuple(w_shape)}")
+    if not isinstance(padding, str):
+        padding = _single(padding, "padding", "conv1d", 0)[1]
+        padding = (0, padding)
+    out = _conv2d(_reshape(input, (*x_shape[:-1], 1, x_shape[-1])),
+                  _reshape(weight, (*w_shape[:2], 1, w_shape[2])), bias,
+                  _single(stride, "stride", "conv1d", 1), padding,
+                  _single(dilation, "dilation", "conv1d", 1), groups, padding_mode, "conv1d")
+    return out.reshape((*out.shape[:-2], out.shape[-1]))
+
+
+@register(method=False)
+def conv1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,  # noqa: A002
+           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+    """1-D cross-correlation of an (N, C, L) input with an (O, C/groups, kL) weight
+    (``torch.nn.functional.conv1d``), computed as conv2d of height-1 images."""
+    return _conv1d(input, weight, bias, stride, padding, dilation, groups)
+
+
+class ConvTranspose2d(Function):
+    """The transposed convolution: the gradient of conv2d w.r.t. its input, as a layer.
+
+    With the (C_in, C_out/groups, kH, kW) weight W read as a conv2d weight that maps C_out
+    channels to C_in: y = ∂conv2d(·, W)ᵀ x + b (col2im of x W, the conv's input gradient),
+    dL/dx = conv2d(g, W), dL/dW = the conv's weight gradient with input g and output
+    gradient x, dL/db = Σ_{n,h,w} g.
+    """
+
+    same_dtype = True
+
+    def forward(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None,
+                stride: tuple[int, int] = (1, 1), padding: tuple[int, int] = (0, 0),
+                output_padding: tuple[int, int] = (0, 0), dilation: tuple[int, int] = (1, 1),
+                groups: int = 1) -> np.ndarray:
+        if x.ndim != 4:
+            raise ShapeError(f"conv_transpose2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) "
+                             f"input, got shape {x.shape}")
+        if weight.ndim != 4:
+            raise ShapeError(f"conv_transpose2d: expected a 4-D weight (in_channels, "
+                             f"out_channels/groups, kH, kW), got shape {weight.shape}")
+        n, c, h, w = x.shape
+        if c != weight.shape[0] or c % groups:
+            raise ShapeError(f"conv_transpose2d: input of shape {x.shape} has {c} channels but "
+                             f"the weight of shape {weight.shape} expects {weight.shape[0]} "
+                             f"(divisible by groups={groups})")
+        out_c = weight.shape[1] * groups
+        if bias is not None and bias.shape != (out_c,):
+            raise ShapeError(f"conv_transpose2d: bias must have shape ({out_c},), got "
+                             f"{bias.shape}")
+        out_hw = tuple((size - 1) * s - 2 * p + d * (k - 1) + op + 1 for size, s, p, d, k, op in
+                       zip((h, w), stride, padding, dilation, weight.shape[2:], output_padding))
+        if min(out_hw) < 1:
+            raise ShapeError(f"conv_transpose2d: input of shape {x.shape} gives an output of "
+                             f"size {out_hw[0]}×{out_hw[1]}, which is not positive")
+        self.weight, self.options = weight, (stride, (padding[0], padding[0], padding[1],
+                                                      padding[1]), dilation, groups, "zeros")
+        self.out_shape = (n, out_c, *out_hw)
+        self.x = x if self.needs_input_grad[1] else None
+        conv = Conv2d()
+        conv.needs_input_grad = (True, False)
+        conv._setup(self.out_shape, weight, *self.options)
+        y = conv.backward(x)[0]
+        if bias is not None:
+            y += bias.astype(y.dtype)[:, None, None]
+        return y
+
+    def backward(self, grad_out: np.ndarray) -> tuple:
+        need_x, need_w, *need_b = self.needs_input_grad
+        conv = Conv2d()
+        conv.needs_input_grad = (False, need_w)
+        grad_x = grad_w = grad_b = None
+        if need_x:
+            grad_x = conv.forward(grad_out, self.weight, None, *self.options)
+        else:
+            conv._prepare(grad_out, self.weight, *self.options)
+        if need_w:
+            grad_w = conv.backward(self.x)[1]
+        if need_b and need_b[0]:
+            grad_b = grad_out.sum(axis=(0, 2, 3))
+        return grad_x, grad_w, grad_b
+
+
+@register(method=False)
+def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,  # noqa: A002
+                     padding: Any = 0, output_padding: Any = 0, groups: int = 1,
+                     dilation: Any = 1) -> Tensor:
+    """2-D transposed convolution of an (N, C_in, H, W) input with a (C_in, C_out/groups, kH,
+    kW) weight (``torch.nn.functional.conv_transpose2d``): the gradient of conv2d w.r.t. its
+    input. Output size (H − 1)·s − 2p + d·(k − 1) + output_padding + 1."""
+    op = "conv_transpose2d"
+    groups = _groups(groups, op)
+    _check_same_dtype(op, input, weight, bias)
+    if np.ndim(to_array(input)) == 3:
+        input = input.reshape(1, *input.shape) if isinstance(input, Tensor) \
+            else to_array(input)[None]
+        out = conv_transpose2d(input, weight, bias, stride, padding, output_padding, groups,
+                               dilation)
+        return out.reshape(out.shape[1:])
+    if isinstance(padding, str):
+        raise TypeError(f"{op}: padding must be an int or a pair of ints, got {padding!r}")
+    stride = _pair(stride, "stride", op, 1)
+    dilation = _pair(dilation, "dilation", op, 1)
+    padding = _pair(padding, "padding", op, 0)
+    output_padding = _pair(output_padding, "output_padding", op, 0)
+    if any(o >= s and o >= d for o, s, d in zip(output_padding, stride, dilation)):
+        raise ArgumentError(f"{op}: output padding must be smaller than either stride or "
+                            f"dilation, got output_padding={output_padding}, stride={stride}, "
+                            f"dilation={dilation}")
+    options = {"stride": stride, "padding": padding, "output_padding": output_padding,
+               "dilation": dilation, "groups": groups}
+    if bias is None:
+        return ConvTranspose2d.apply(input, weight, **options)
+    return ConvTranspose2d.apply(input, weight, bias, **options)
