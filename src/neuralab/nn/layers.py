@@ -1,4 +1,4 @@
-"""Layers: Linear, Sequential, Flatten, Dropout, Identity."""
+"""Layers: Linear, Sequential, Flatten, Dropout, Dropout2d, Identity."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import numpy as np
 
 from .. import dtypes
 from ..device import check_device
+from ..errors import ShapeError
 from ..ops.linalg import linear
+from ..ops.registry import register
 from ..random import default_generator
 from ..tensor import Tensor, get_default_dtype
 from . import init
@@ -209,3 +211,33 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+@register(method=False)
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
+              inplace: bool = False, *, generator: np.random.Generator | None = None) -> Tensor:
+    """Channel dropout of (N, C, H, W) (or (N, C, L), as torch reads a 3-D input): each whole
+    channel of each example is zeroed with probability p, the rest scaled by 1/(1−p); the mask
+    is drawn from neuralab's generator (``generator=`` or the default)."""
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    shape = tuple(input.shape)
+    if len(shape) < 2:
+        raise ShapeError(f"dropout2d: expected an input of shape (N, C, H, W) or (N, C, L), got "
+                         f"{shape}")
+    mask_shape = shape[:2] + (1,) * (len(shape) - 2)
+    if p == 1.0:
+        mask = np.zeros(mask_shape, dtype=input.dtype)
+    else:
+        rng = default_generator() if generator is None else generator
+        keep = rng.random(mask_shape, dtype=np.float64) >= p
+        mask = (keep / (1.0 - p)).astype(input.dtype)
+    return input.mul_(mask) if inplace else input * mask
+
+
+class Dropout2d(Dropout):
+    """Channel dropout (whole feature maps), active only in training mode."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return dropout2d(input, self.p, self.training, self.inplace)

@@ -260,3 +260,165 @@ def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = No
     return BatchNorm.apply(input, *params, affine=(weight is not None, bias is not None),
                            running_mean=stats[0], running_var=stats[1], training=bool(training),
                            momentum=float(momentum), eps=float(eps))
+
+
+class Standardize(Function):
+    """x̂ = (x − μ)/√(σ² + ε) per row of a 2-D (M, K) array: μ, σ² the row's mean and biased
+    variance (the core of layer_norm and group_norm; the affine part is applied after it).
+
+    dL/dx = 1/√(σ²+ε) · (g − mean(g) − x̂ · mean(g x̂)), means over the row (μ and σ² depend
+    on every x of the row). float16 is computed in float32 and rounded once, as torch does.
+    """
+
+    def forward(self, x: np.ndarray, eps: float = 1e-5) -> np.ndarray:
+        work = np.result_type(x.dtype, np.float32)
+        xw = x.astype(work, copy=False)
+        mean = xw.mean(axis=1, keepdims=True)
+        centred = xw - mean
+        var = np.mean(centred * centred, axis=1, keepdims=True)
+        inv_std = 1 / np.sqrt(var + np.asarray(eps, dtype=work))
+        xhat = centred * inv_std
+        self.xhat, self.inv_std, self.dtype = xhat, inv_std, x.dtype
+        return xhat.astype(x.dtype, copy=False)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        xhat = self.xhat
+        g = grad_out.astype(xhat.dtype, copy=False)
+        grad = self.inv_std * (g - g.mean(axis=1, keepdims=True)
+                               - xhat * (g * xhat).mean(axis=1, keepdims=True))
+        return grad.astype(np.result_type(grad_out, self.dtype), copy=False)
+
+
+def _check_floating_norm(name: str, input: Tensor, *params: Any) -> None:  # noqa: A002
+    if input.dtype.kind != "f":
+        raise UnsupportedDTypeError(
+            f"{name}: \"{name}\" not implemented for '{dtypes.torch_name(input.dtype)}': got an "
+            f"input of dtype {input.dtype}; convert it with .float()")
+    for p in params:
+        if isinstance(p, Tensor) and p.dtype != input.dtype:
+            raise DTypeError(
+                f"{name}: expected scalar type {dtypes.torch_name(input.dtype)} but found "
+                f"{dtypes.torch_name(p.dtype)}: the weight and bias must have the input's dtype "
+                f"({input.dtype}); convert them with .to({input.dtype})")
+
+
+def _as_param(value: Any, dtype: Any) -> Any:
+    if value is None or isinstance(value, Tensor):
+        return value
+    return Tensor._from_op(np.asarray(to_array(value), dtype=dtype), False)
+
+
+@register(method=False)
+def layer_norm(input: Any, normalized_shape: Any, weight: Any = None,  # noqa: A002
+               bias: Any = None, eps: float = 1e-5) -> Tensor:
+    """Layer normalisation (``torch.nn.functional.layer_norm``): y = x̂·γ + β, x̂ the input
+    standardised over its last ``len(normalized_shape)`` axes (biased variance)."""
+    input = input if isinstance(input, Tensor) else Tensor._from_op(np.asarray(input), False)
+    shape = (int(normalized_shape),) if np.ndim(normalized_shape) == 0 \
+        else tuple(int(s) for s in normalized_shape)
+    k = len(shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
+        raise ShapeError(f"layer_norm: Given normalized_shape={list(shape)}, expected input with "
+                         f"shape [*, {', '.join(map(str, shape))}], but got input of size"
+                         f"{list(input.shape)}")
+    _check_floating_norm("layer_norm", input, weight, bias)
+    weight, bias = _as_param(weight, input.dtype), _as_param(bias, input.dtype)
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and tuple(p.shape) != shape:
+            raise ShapeError(f"layer_norm: Expected {name} to be of same shape as "
+                             f"normalized_shape, but got {name} of shape {list(p.shape)} and "
+                             f"normalized_shape = {list(shape)}")
+    size = int(np.prod(shape))
+    rows = input.reshape(-1, size) if size else input.reshape(-1, 0)
+    y = Standardize.apply(rows, eps=float(eps)).reshape(*input.shape)
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
+
+
+@register(method=False)
+def group_norm(input: Any, num_groups: int, weight: Any = None, bias: Any = None,  # noqa: A002
+               eps: float = 1e-5) -> Tensor:
+    """Group normalisation (``torch.nn.functional.group_norm``) of (N, C, *): each example's
+    C channels in ``num_groups`` groups, each group standardised over its channels and all
+    other axes, then y = x̂·γ_c + β_c per channel."""
+    input = input if isinstance(input, Tensor) else Tensor._from_op(np.asarray(input), False)
+    if input.ndim < 2:
+        raise ShapeError(f"group_norm: Expected at least 2 dimensions for input tensor but "
+                         f"received {input.ndim}")
+    n, channels = input.shape[:2]
+    groups = int(num_groups)
+    if groups <= 0 or channels % groups:
+        raise ShapeError(f"group_norm: Expected number of channels in input to be divisible by "
+                         f"num_groups, but got input of shape {list(input.shape)} and "
+                         f"num_groups={groups}")
+    _check_floating_norm("group_norm", input, weight, bias)
+    weight, bias = _as_param(weight, input.dtype), _as_param(bias, input.dtype)
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and (p.ndim != 1 or p.shape[0] != channels):
+            raise ShapeError(f"group_norm: Expected {name} to be a vector of size equal to the "
+                             f"number of channels in input, but got {name} of shape "
+                             f"{list(p.shape)} and input of shape {list(input.shape)}")
+    y = Standardize.apply(input.reshape(n * groups, -1), eps=float(eps)).reshape(*input.shape)
+    per_channel = (channels, *[1] * (input.ndim - 2))
+    if weight is not None:
+        y = y * weight.reshape(*per_channel)
+    if bias is not None:
+        y = y + bias.reshape(*per_channel)
+    return y
+
+
+class EmbeddingLookup(Function):
+    """y[..., :] = W[i[...], :] (rows of the table picked by integer indices).
+
+    dL/dW[r] = Σ_{positions with i = r} g[position] (scatter-added), except the
+    ``padding_idx`` row, which gets no gradient (0), as in torch."""
+
+    def forward(self, weight: np.ndarray, indices: Any = None,
+                padding_idx: int | None = None) -> np.ndarray:
+        self.indices, self.padding_idx, self.shape = indices, padding_idx, weight.shape
+        return weight[indices]
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        grad = np.zeros(self.shape, dtype=grad_out.dtype)
+        np.add.at(grad, self.indices.reshape(-1), grad_out.reshape(-1, self.shape[1]))
+        if self.padding_idx is not None:
+            grad[self.padding_idx] = 0
+        return grad
+
+
+@register(method=False)
+def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,  # noqa: A002
+              max_norm: float | None = None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Rows of ``weight`` (num_embeddings, embedding_dim) picked by the int64/int32 indices
+    ``input`` of any shape: output shape ``input.shape + (embedding_dim,)``. The
+    ``padding_idx`` row gets no gradient. ``max_norm``, ``scale_grad_by_freq`` and ``sparse``
+    are not supported (ArgumentError)."""
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise ArgumentError("embedding: max_norm, scale_grad_by_freq and sparse are not "
+                            "supported by neuralab")
+    indices = np.asarray(to_array(input))
+    if indices.dtype not in (np.int64, np.int32):
+        raise DTypeError(
+            f"embedding: Expected tensor for argument #1 'indices' to have one of the following "
+            f"scalar types: Long, Int; but got {dtypes.torch_name(indices.dtype)} instead; "
+            f"convert the indices with .long()")
+    if not isinstance(weight, Tensor):
+        weight = Tensor._from_op(np.asarray(to_array(weight)), False)
+    if weight.ndim != 2:
+        raise ShapeError(f"embedding: 'weight' must be 2-D, got shape {list(weight.shape)}")
+    rows = weight.shape[0]
+    if indices.size and (indices.min() < 0 or indices.max() >= rows):
+        bad = int(indices[(indices < 0) | (indices >= rows)].reshape(-1)[0])
+        raise IndexError(f"embedding: index out of range in self: index {bad} is not a row "
+                         f"of a table of {rows} embeddings")
+    if padding_idx is not None:
+        if not -rows <= padding_idx < rows:
+            raise AssertionError(f"Padding_idx must be within num_embeddings: got {padding_idx} "
+                                 f"for {rows} embeddings")
+        padding_idx = int(padding_idx) % rows
+    return EmbeddingLookup.apply(weight, indices=indices.astype(np.int64, copy=False),
+                                 padding_idx=padding_idx)
