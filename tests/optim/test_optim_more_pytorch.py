@@ -53,13 +53,21 @@ def torch_params() -> list[torch.Tensor]:
             torch.nn.Parameter(torch.from_numpy(B0.copy()))]
 
 
-def set_ours(params) -> None:
-    _, gw, gb = loss_and_grads(params[0].detach().numpy(), params[1].detach().numpy())
+def quadratic_loss_and_grads(w: np.ndarray, b: np.ndarray
+                             ) -> tuple[float, np.ndarray, np.ndarray]:
+    """f = ½‖XW + b − Y‖² + ½‖W‖²: strongly convex, for L-BFGS without a line search, whose
+    fixed steps on the tanh problem's flat, ill-conditioned valleys amplify roundings."""
+    r = X @ w + b - Y
+    return 0.5 * float(np.sum(r * r) + np.sum(w * w)), X.T @ r + w, r.sum(0)
+
+
+def set_ours(params, fn=loss_and_grads) -> None:
+    _, gw, gb = fn(params[0].detach().numpy(), params[1].detach().numpy())
     params[0].grad, params[1].grad = nl.Tensor(gw), nl.Tensor(gb)
 
 
-def set_torch(params) -> None:
-    _, gw, gb = loss_and_grads(params[0].detach().numpy(), params[1].detach().numpy())
+def set_torch(params, fn=loss_and_grads) -> None:
+    _, gw, gb = fn(params[0].detach().numpy(), params[1].detach().numpy())
     params[0].grad, params[1].grad = torch.from_numpy(gw), torch.from_numpy(gb)
 
 
@@ -223,3 +231,127 @@ def test_float32_parameters_stay_float32(name) -> None:
         for key, value in state.items():
             if isinstance(value, np.ndarray):
                 assert value.dtype == np.float32, key
+
+
+# ---------------------------------------------------------------------------------- LBFGS
+# L-BFGS builds its curvature pairs from differences of nearly equal gradients, which on
+# ill-conditioned stretches (the tanh problem's flat valleys, fixed steps of lr < 1) amplify
+# the last-bit differences of any two implementations geometrically; the configurations here
+# are ones where they stay at rounding level: the strongly convex problem with unit steps or
+# the line search, and the tanh problem with the line search.
+LBFGS_CONFIGS = [
+    dict(lr=1.0, max_iter=3, history_size=4),  # the history fills and drops its oldest pair
+    dict(max_iter=3, history_size=4, line_search_fn="strong_wolfe"),
+    dict(max_iter=2, history_size=3, line_search_fn="strong_wolfe", tanh=True),
+    dict(lr=0.5, max_iter=1, history_size=3, line_search_fn="strong_wolfe", tanh=True),
+]
+
+
+def problem(kwargs):
+    kwargs = dict(kwargs)
+    return (loss_and_grads if kwargs.pop("tanh", False) else quadratic_loss_and_grads), kwargs
+
+
+def closure_for(params, set_grads, fn=loss_and_grads):
+    def closure():
+        loss, _, _ = fn(params[0].detach().numpy(), params[1].detach().numpy())
+        set_grads(params, fn)
+        return loss
+    return closure
+
+
+@pytest.mark.parametrize("kwargs", LBFGS_CONFIGS, ids=str)
+def test_lbfgs_trajectory_matches_torch(kwargs) -> None:
+    fn, kwargs = problem(kwargs)
+    ours, theirs = ours_params(), torch_params()
+    opt, topt = optim.LBFGS(ours, **kwargs), torch.optim.LBFGS(theirs, **kwargs)
+    start = fn(W0, B0)[0]
+    for step in range(STEPS):
+        loss = opt.step(closure_for(ours, set_ours, fn))
+        tloss = topt.step(closure_for(theirs, set_torch, fn))
+        assert loss == pytest.approx(tloss, rel=RTOL, abs=RTOL * start)
+        assert_weights_close(ours, theirs, f"LBFGS {kwargs} step {step}")
+    final = fn(ours[0].detach().numpy(), ours[1].detach().numpy())[0]
+    assert final < start  # it did descend
+    state, tstate = opt.state_dict()["state"][0], topt.state_dict()["state"][0]
+    assert set(state) == set(tstate)
+    assert state["n_iter"] == tstate["n_iter"] and state["func_evals"] == tstate["func_evals"]
+    assert len(state["old_dirs"]) == len(tstate["old_dirs"])
+
+
+@pytest.mark.parametrize("kwargs", LBFGS_CONFIGS, ids=str)
+def test_lbfgs_state_dict_round_trip_mid_run(kwargs) -> None:
+    fn, kwargs = problem(kwargs)
+    reference, first = ours_params(), ours_params()
+    ref_opt, first_opt = optim.LBFGS(reference, **kwargs), optim.LBFGS(first, **kwargs)
+    for _ in range(STEPS // 5):
+        ref_opt.step(closure_for(reference, set_ours, fn))
+        first_opt.step(closure_for(first, set_ours, fn))
+    saved = copy.deepcopy(first_opt.state_dict())
+    resumed = [nl.nn.Parameter(nl.Tensor(p.detach().numpy().copy())) for p in first]
+    resumed_opt = optim.LBFGS(resumed)
+    resumed_opt.load_state_dict(saved)
+    for _ in range(STEPS // 5):
+        ref_opt.step(closure_for(reference, set_ours, fn))
+        resumed_opt.step(closure_for(resumed, set_ours, fn))
+    for p, q in zip(resumed, reference):
+        np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
+
+
+def test_lbfgs_loads_torchs_state_mid_run() -> None:
+    kwargs = dict(lr=1.0, max_iter=2, history_size=4)
+    fn = quadratic_loss_and_grads
+    theirs = torch_params()
+    topt = torch.optim.LBFGS(theirs, **kwargs)
+    for _ in range(3):
+        topt.step(closure_for(theirs, set_torch, fn))
+
+    def plain(value):
+        if isinstance(value, torch.Tensor):
+            return value.numpy()
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value
+
+    tsaved = topt.state_dict()
+    ours = [nl.nn.Parameter(nl.Tensor(p.detach().numpy().copy())) for p in theirs]
+    opt = optim.LBFGS(ours, **kwargs)
+    opt.load_state_dict({"state": {i: {k: plain(v) for k, v in s.items()}
+                                   for i, s in tsaved["state"].items()},
+                         "param_groups": tsaved["param_groups"]})
+    for step in range(10):
+        opt.step(closure_for(ours, set_ours, fn))
+        topt.step(closure_for(theirs, set_torch, fn))
+        assert_weights_close(ours, theirs, f"LBFGS resumed step {step}")
+
+
+def test_lbfgs_bad_arguments_and_bad_state() -> None:
+    with pytest.raises(ValueError) as tinfo:
+        torch.optim.LBFGS(torch_params(), lr=-1.0)
+    with pytest.raises(ValueError, match=str(tinfo.value)):
+        optim.LBFGS(ours_params(), lr=-1.0)
+    with pytest.raises(ValueError) as tinfo:
+        torch.optim.LBFGS([{"params": torch_params()[:1]}, {"params": torch_params()[1:]}])
+    with pytest.raises(ValueError, match=str(tinfo.value).replace("(", r"\(").replace(")", r"\)")):
+        optim.LBFGS([{"params": ours_params()[:1]}, {"params": ours_params()[1:]}])
+    with pytest.raises(ValueError, match="strong_wolfe"):  # torch: RuntimeError at step()
+        optim.LBFGS(ours_params(), line_search_fn="backtracking")
+    params = ours_params()
+    opt = optim.LBFGS(params, max_iter=3)
+    with pytest.raises(TypeError, match="closure"):
+        opt.step()
+    opt.step(closure_for(params, set_ours))
+    good = opt.state_dict()
+    for key, value in [("d", np.zeros(3)), ("old_dirs", "x"), ("n_iter", -1), ("ro", [1.0, 2.0]),
+                       ("t", float("inf"))]:
+        bad = copy.deepcopy(good)
+        bad["state"][0][key] = value
+        with pytest.raises(ValueError, match=key):
+            opt.load_state_dict(bad)
+    bad = copy.deepcopy(good)
+    bad["state"][1] = bad["state"][0]
+    with pytest.raises(ValueError, match="first parameter"):
+        opt.load_state_dict(bad)
+    after = opt.state_dict()
+    assert after["state"][0]["n_iter"] == good["state"][0]["n_iter"]
+    np.testing.assert_array_equal(after["state"][0]["d"], good["state"][0]["d"])

@@ -221,13 +221,17 @@ class Optimizer:
             for index, param in zip(indices, group["params"]):
                 entry = saved_state.get(int(index), {})
                 try:
-                    states.append(_check_param_state(entry, param, required, optional,
-                                                     self._scalar_state))
+                    states.append(self._check_param_entry(entry, param, required, optional))
                 except (TypeError, ValueError) as error:
                     raise type(error)(f"{name}: state of parameter {int(index)}: "
                                       f"{error}") from None
             result.append((hyper, states))
         return result
+
+    def _check_param_entry(self, entry: Any, param: Tensor, required: tuple[str, ...],
+                           optional: tuple[str, ...]) -> dict[str, Any]:
+        """A fresh, validated copy of one parameter's saved state (see ``_state_names``)."""
+        return _check_param_state(entry, param, required, optional, self._scalar_state)
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Restore hyper-parameters and state; everything is checked before anything changes
@@ -299,13 +303,13 @@ def _check_scalar(key: str, value: Any) -> float:
     return number
 
 
-def _check_step(value: Any) -> int:
+def _check_step(value: Any, key: str = "step") -> int:
     try:
         number = float(np.asarray(value).item()) if not isinstance(value, bool) else None
     except (TypeError, ValueError):
         number = None
     if number is None or not (0 <= number <= _MAX_STEP) or number != int(number):
-        raise ValueError(f"'step' must be a whole number in [0, 2**53], got {value!r:.60}")
+        raise ValueError(f"{key!r} must be a whole number in [0, 2**53], got {value!r:.60}")
     return int(number)
 
 
