@@ -549,11 +549,19 @@ register_module(Conv2d, lambda m: {
 
 
 def _pool_config(m: Any) -> dict[str, Any]:
-    return {"kernel_size": list(m.kernel_size), "stride": list(m.stride),
-            "padding": list(m.padding)}
+    config = {"kernel_size": list(m.kernel_size), "stride": list(m.stride),
+              "padding": list(m.padding), "ceil_mode": m.ceil_mode}
+    if isinstance(m, MaxPool2d):
+        config.update(dilation=list(m.dilation), return_indices=m.return_indices)
+    else:
+        config.update(count_include_pad=m.count_include_pad,
+                      divisor_override=m.divisor_override)
+    return config
 
 
 def _pool_settings(cfg: ModuleConfig) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+    """kernel, stride and padding; the settings added later (ceil_mode, dilation, ...) are read
+    by the registrations below with their defaults, so older files still load."""
     kernel, stride = _spatial(cfg, "kernel_size", 1), _spatial(cfg, "stride", 1)
     padding = _spatial(cfg, "padding", 0)
     if any(p > k // 2 for p, k in zip(padding, kernel)):  # torch refuses it at forward time
@@ -562,9 +570,17 @@ def _pool_settings(cfg: ModuleConfig) -> tuple[tuple[int, int], tuple[int, int],
     return kernel, stride, padding
 
 
-register_module(MaxPool2d, _pool_config, lambda cfg: MaxPool2d(*_pool_settings(cfg)))
-register_module(AvgPool2d, lambda m: {**_pool_config(m), "count_include_pad": m.count_include_pad},
-                lambda cfg: AvgPool2d(*_pool_settings(cfg), cfg.get_bool("count_include_pad")))
+register_module(MaxPool2d, _pool_config, lambda cfg: MaxPool2d(
+    *_pool_settings(cfg), dilation=cfg.get_pair("dilation", [1, 1], minimum=1,
+                                                maximum=MAX_SPATIAL),
+    return_indices=cfg.get_bool("return_indices", False),
+    ceil_mode=cfg.get_bool("ceil_mode", False)))
+register_module(AvgPool2d, _pool_config, lambda cfg: AvgPool2d(
+    *_pool_settings(cfg), ceil_mode=cfg.get_bool("ceil_mode", False),
+    count_include_pad=cfg.get_bool("count_include_pad"),
+    divisor_override=cfg._get("divisor_override", None, "a nonzero integer or null",
+                              lambda v: v is None or type(v) is int and v != 0
+                              and abs(v) <= _INT64[1])))
 register_module(AdaptiveAvgPool2d, lambda m: {"output_size": list(m.output_size)},
                 lambda cfg: AdaptiveAvgPool2d(tuple(cfg._get(
                     "output_size", _MISSING,

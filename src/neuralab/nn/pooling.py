@@ -1,11 +1,19 @@
-"""Pooling layers: ``MaxPool2d``, ``AvgPool2d``, ``AdaptiveAvgPool2d`` (no parameters)."""
+"""Pooling layers: ``MaxPool2d``, ``AvgPool2d``, ``AdaptiveAvgPool2d``, ``AdaptiveMaxPool2d``,
+``MaxUnpool2d`` and ``Upsample`` (no parameters)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..ops.conv import _pair
-from ..ops.pooling import _output_size, adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from ..ops.pooling import (
+    _output_size,
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    avg_pool2d,
+    max_pool2d,
+    max_unpool2d,
+)
 from ..tensor import Tensor
 from .module import Module, shape_of
 
@@ -39,26 +47,66 @@ class _Pool2d(Module):
 
 
 class MaxPool2d(_Pool2d):
-    """Max over k×k windows; the gradient goes to each window's (first) maximum."""
+    """Max over k×k windows; the gradient goes to each window's (first) maximum. With
+    ``return_indices`` forward returns (output, int64 flat indices) for ``MaxUnpool2d``."""
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return self._call(max_pool2d, input)
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 dilation: Any = 1, return_indices: bool = False,
+                 ceil_mode: bool = False) -> None:
+        super().__init__(kernel_size, stride, padding)
+        self.dilation = _pair(dilation, "dilation", type(self).__name__, 1)
+        self.return_indices, self.ceil_mode = bool(return_indices), bool(ceil_mode)
+
+    def forward(self, input: Tensor) -> Any:  # noqa: A002
+        return self._call(max_pool2d, input, dilation=self.dilation, ceil_mode=self.ceil_mode,
+                          return_indices=self.return_indices)
+
+    def extra_repr(self) -> str:
+        extra = "" if self.dilation == (1, 1) else f", dilation={self.dilation}"
+        extra += ", ceil_mode=True" if self.ceil_mode else ""
+        return super().extra_repr() + extra
 
 
 class AvgPool2d(_Pool2d):
-    """Mean over k×k windows (zero padding counted unless ``count_include_pad=False``)."""
+    """Mean over k×k windows (zero padding counted unless ``count_include_pad=False``; a fixed
+    divisor with ``divisor_override``)."""
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                 count_include_pad: bool = True) -> None:
+                 ceil_mode: bool = False, count_include_pad: bool = True,
+                 divisor_override: int | None = None) -> None:
         super().__init__(kernel_size, stride, padding)
-        self.count_include_pad = bool(count_include_pad)
+        self.ceil_mode, self.count_include_pad = bool(ceil_mode), bool(count_include_pad)
+        self.divisor_override = divisor_override
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return self._call(avg_pool2d, input, count_include_pad=self.count_include_pad)
+        return self._call(avg_pool2d, input, count_include_pad=self.count_include_pad,
+                          ceil_mode=self.ceil_mode, divisor_override=self.divisor_override)
 
     def extra_repr(self) -> str:
         extra = "" if self.count_include_pad else ", count_include_pad=False"
+        extra += ", ceil_mode=True" if self.ceil_mode else ""
+        if self.divisor_override is not None:
+            extra += f", divisor_override={self.divisor_override}"
         return super().extra_repr() + extra
+
+
+class MaxUnpool2d(Module):
+    """The partial inverse of ``MaxPool2d``: each value back at its index, zeros elsewhere."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+        super().__init__()
+        name = type(self).__name__
+        self.kernel_size = _pair(kernel_size, "kernel_size", name, 1)
+        self.stride = self.kernel_size if stride is None else _pair(stride, "stride", name, 1)
+        self.padding = _pair(padding, "padding", name, 0)
+
+    def forward(self, input: Tensor, indices: Any,  # noqa: A002
+                output_size: Any = None) -> Tensor:
+        return max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding,
+                            output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class AdaptiveAvgPool2d(Module):
@@ -71,6 +119,22 @@ class AdaptiveAvgPool2d(Module):
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         _check_4d(self, input)
         return adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool2d(Module):
+    """Max into a fixed ``output_size`` whatever the input's height and width; with
+    ``return_indices`` forward returns (output, int64 flat indices)."""
+
+    def __init__(self, output_size: Any, return_indices: bool = False) -> None:
+        super().__init__()
+        self.output_size = _output_size(output_size, type(self).__name__)
+        self.return_indices = bool(return_indices)
+
+    def forward(self, input: Tensor) -> Any:  # noqa: A002
+        return adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"

@@ -21,28 +21,47 @@ from .registry import register
 
 
 def _pool_geometry(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
-                   padding: tuple[int, int], op: str) -> tuple[int, int]:
-    """Check the arguments as PyTorch does and return the output size (OH, OW)."""
+                   padding: tuple[int, int], op: str, dilation: tuple[int, int] = (1, 1),
+                   ceil_mode: bool = False) -> tuple[int, int]:
+    """Check the arguments as PyTorch does and return the output size (OH, OW):
+    ⌊ or ⌈(size + 2p − d·(k − 1) − 1)/s⌉ + 1, a ceil_mode window that would start in the right
+    padding dropped."""
     if x.ndim != 4:
         raise ShapeError(f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape "
                          f"{x.shape}")
     if padding[0] * 2 > kernel[0] or padding[1] * 2 > kernel[1]:
         raise ArgumentError(f"{op}: padding {padding} must be at most half of kernel_size "
                             f"{kernel}")
-    out = tuple((size + 2 * p - k) // s + 1
-                for size, k, s, p in zip(x.shape[2:], kernel, stride, padding))
+    out = []
+    for size, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation):
+        span = size + 2 * p - d * (k - 1) - 1
+        o = (-(-span // s) if ceil_mode else span // s) + 1
+        if ceil_mode and (o - 1) * s >= size + p:
+            o -= 1
+        out.append(o)
     if min(out) < 1:
         raise ShapeError(f"{op}: input of shape {x.shape} (padding {padding}) is smaller than "
                          f"kernel_size {kernel}")
     return out[0], out[1]
 
 
-def _pad(x: np.ndarray, padding: tuple[int, int], value: float) -> np.ndarray:
-    if padding == (0, 0):
+def _extent(x_shape: tuple[int, ...], kernel: tuple[int, int], stride: tuple[int, int],
+            padding: tuple[int, int], dilation: tuple[int, int],
+            out_hw: tuple[int, int]) -> tuple[int, int]:
+    """The extra rows and columns past the right padding that ceil_mode windows reach."""
+    return tuple(max(0, (o - 1) * s + d * (k - 1) + 1 - (size + 2 * p))  # type: ignore
+                 for o, s, d, k, p, size in zip(out_hw, stride, dilation, kernel, padding,
+                                                x_shape[2:]))
+
+
+def _pad(x: np.ndarray, padding: tuple[int, int], value: float,
+         extra: tuple[int, int] = (0, 0)) -> np.ndarray:
+    """x padded by ``padding`` on each side, and ``extra`` more at the bottom and right."""
+    if padding == (0, 0) and extra == (0, 0):
         return x
     n, c, h, w = x.shape
     ph, pw = padding
-    padded = np.full((n, c, h + 2 * ph, w + 2 * pw), value, dtype=x.dtype)
+    padded = np.full((n, c, h + 2 * ph + extra[0], w + 2 * pw + extra[1]), value, dtype=x.dtype)
     padded[:, :, ph:ph + h, pw:pw + w] = x
     return padded
 
@@ -50,7 +69,9 @@ def _pad(x: np.ndarray, padding: tuple[int, int], value: float) -> np.ndarray:
 def _unpad(grad: np.ndarray, padding: tuple[int, int], size: tuple[int, ...]) -> np.ndarray:
     """The gradient of the unpadded input: the (H, W) = ``size`` interior of ``grad``."""
     ph, pw = padding
-    return grad[:, :, ph:ph + size[0], pw:pw + size[1]] if ph or pw else grad
+    if grad.shape[2:] == tuple(size):
+        return grad
+    return grad[:, :, ph:ph + size[0], pw:pw + size[1]]
 
 
 def _nchw(shape: tuple[int, ...], channels_last: bool, dtype: Any, make: Any = np.empty,
@@ -73,8 +94,9 @@ def _window_slice(i: int, j: int, stride: tuple[int, int],
             slice(j, j + stride[1] * (out_hw[1] - 1) + 1, stride[1]))
 
 
-def _offsets(kernel: tuple[int, int]) -> list[tuple[int, int]]:
-    return [(i, j) for i in range(kernel[0]) for j in range(kernel[1])]
+def _offsets(kernel: tuple[int, int], dilation: tuple[int, int] = (1, 1)) -> list[tuple[int, int]]:
+    """The row-major window offsets (i·dh, j·dw)."""
+    return [(i * dilation[0], j * dilation[1]) for i in range(kernel[0]) for j in range(kernel[1])]
 
 
 def _tiles(x: np.ndarray, kernel: tuple[int, int], out_hw: tuple[int, int]) -> np.ndarray:
@@ -86,7 +108,7 @@ def _tiles(x: np.ndarray, kernel: tuple[int, int], out_hw: tuple[int, int]) -> n
 
 
 class MaxPool2d(Function):
-    """y[n,c,h,w] = max_{i,j<k} x_pad[n, c, h·sh + i, w·sw + j]  (padding is −∞).
+    """y[n,c,h,w] = max_{i,j<k} x_pad[n, c, h·sh + i·dh, w·sw + j·dw]  (padding is −∞).
 
     dL/dx: each window's gradient goes to ONE element — its first maximum in row-major order,
     PyTorch's rule, so ties (common after ReLU: all-zero windows) route as in torch; the other
@@ -95,18 +117,21 @@ class MaxPool2d(Function):
     """
 
     def forward(self, x: np.ndarray, kernel: tuple[int, int] = (2, 2),
-                stride: tuple[int, int] = (2, 2), padding: tuple[int, int] = (0, 0)) -> np.ndarray:
-        out_hw = _pool_geometry(x, kernel, stride, padding, "max_pool2d")
+                stride: tuple[int, int] = (2, 2), padding: tuple[int, int] = (0, 0),
+                dilation: tuple[int, int] = (1, 1), ceil_mode: bool = False,
+                indices: dict[str, Any] | None = None) -> np.ndarray:
+        out_hw = _pool_geometry(x, kernel, stride, padding, "max_pool2d", dilation, ceil_mode)
         low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-        xp = _pad(x, padding, low)
+        xp = _pad(x, padding, low, _extent(x.shape, kernel, stride, padding, dilation, out_hw))
         self.x_shape, self.padded_shape, self.padding = x.shape, xp.shape, padding
         self.kernel, self.stride, self.out_hw = kernel, stride, out_hw
+        self.dilation = dilation
         self.channels_last = channels_last = xp.transpose(0, 2, 3, 1).flags.c_contiguous
         count = kernel[0] * kernel[1]
         # Non-overlapping windows are copied into one contiguous block per window offset, so
         # every later step is a contiguous operation (strided views of channels-last memory
         # run ~6× slower in NumPy: their inner loops hold only C values).
-        self.blocked = blocked = stride == kernel
+        self.blocked = blocked = stride == kernel and dilation == (1, 1)
         out_shape = (*x.shape[:2], *out_hw)
         y = _nchw(out_shape, channels_last, x.dtype)
         # Which element of its window each output came from: for 2×2 windows three booleans
@@ -125,7 +150,8 @@ class MaxPool2d(Function):
                 views.reshape(*kernel, *views.shape[1:])[...] = (
                     _tiles(part, kernel, out_hw).transpose(3, 5, 0, 1, 2, 4))
             else:
-                views = [part[_window_slice(i, j, stride, out_hw)] for i, j in _offsets(kernel)]
+                views = [part[_window_slice(i, j, stride, out_hw)]
+                         for i, j in _offsets(kernel, dilation)]
             if pairwise:  # a tournament; strict ">" keeps the earlier element on a tie
                 top, bottom = np.maximum(views[0], views[1]), np.maximum(views[2], views[3])
                 np.greater(views[1], views[0], out=choice[0])
@@ -143,7 +169,22 @@ class MaxPool2d(Function):
                 np.maximum(choice, np.multiply(greater, choice.dtype.type(t)), out=choice)
 
         over_batch(chunk, x.shape[0], xp[:1].nbytes)
+        if indices is not None:
+            indices["indices"] = self._indices()
         return y
+
+    def _indices(self) -> np.ndarray:
+        """Each output's source as a flat index h·W + w into its (unpadded) input plane."""
+        if self.pairwise:
+            right_top, right_bottom, bottom = self.choice
+            t = np.where(bottom, 2 + right_bottom.astype(np.int64), right_top.astype(np.int64))
+        else:
+            t = self.choice.astype(np.int64)
+        kw = self.kernel[1]
+        rows = (np.arange(self.out_hw[0]) * self.stride[0] - self.padding[0])[:, None]
+        cols = np.arange(self.out_hw[1]) * self.stride[1] - self.padding[1]
+        return ((rows + t // kw * self.dilation[0]) * self.x_shape[3]
+                + cols + t % kw * self.dilation[1])
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         kernel, stride, out_hw = self.kernel, self.stride, self.out_hw
@@ -177,7 +218,7 @@ class MaxPool2d(Function):
                 _tiles(target, kernel, out_hw)[...] = (
                     blocks.reshape(*kernel, *blocks.shape[1:]).transpose(2, 3, 4, 0, 5, 1))
             else:
-                for (i, j), mask in zip(_offsets(kernel), masks):
+                for (i, j), mask in zip(_offsets(kernel, self.dilation), masks):
                     target[_window_slice(i, j, stride, out_hw)] += g * mask
 
         over_batch(chunk, grad.shape[0], grad[:1].nbytes)
@@ -187,15 +228,18 @@ class MaxPool2d(Function):
 class AvgPool2d(Function):
     """y[n,c,h,w] = (1/D) Σ_{i,j<k} x_pad[n, c, h·sh + i, w·sw + j],  dL/dx_pad += g/D per window.
 
-    D = k·k (zero padding counted, ``count_include_pad=True``) or the number of real pixels in
-    the window (``count_include_pad=False``).
+    D = the window's size clipped to the padded input (``count_include_pad=True``; k·k except
+    where a ceil_mode window runs past the padding), the number of real pixels in the window
+    (``count_include_pad=False``), or ``divisor_override``.
     """
 
     def forward(self, x: np.ndarray, kernel: tuple[int, int] = (2, 2),
                 stride: tuple[int, int] = (2, 2), padding: tuple[int, int] = (0, 0),
-                count_include_pad: bool = True) -> np.ndarray:
-        out_hw = _pool_geometry(x, kernel, stride, padding, "avg_pool2d")
-        xp = _pad(x, padding, 0)
+                count_include_pad: bool = True, ceil_mode: bool = False,
+                divisor_override: int | None = None) -> np.ndarray:
+        out_hw = _pool_geometry(x, kernel, stride, padding, "avg_pool2d", ceil_mode=ceil_mode)
+        extra = _extent(x.shape, kernel, stride, padding, (1, 1), out_hw)
+        xp = _pad(x, padding, 0, extra)
         self.padded_shape = xp.shape
         self.x_shape, self.padding, self.kernel, self.stride, self.out_hw = (
             x.shape, padding, kernel, stride, out_hw)
@@ -204,14 +248,20 @@ class AvgPool2d(Function):
         total = views[0].astype(np.result_type(x, np.float32), order="K", copy=True)
         for view in views[1:]:
             total += view
-        if count_include_pad or padding == (0, 0):
-            self.divisor: Any = total.dtype.type(kernel[0] * kernel[1])
+        if divisor_override is not None:
+            self.divisor: Any = total.dtype.type(divisor_override)
+        elif extra == (0, 0) and (count_include_pad or padding == (0, 0)):
+            self.divisor = total.dtype.type(kernel[0] * kernel[1])
         else:
-            # Real pixels per window: (rows inside the image) × (columns inside the image).
-            rows, cols = (np.clip(np.arange(o) * s - p + k, None, size)
-                          - np.clip(np.arange(o) * s - p, 0, None)
-                          for o, s, p, k, size in zip(out_hw, stride, padding, kernel, x.shape[2:]))
-            self.divisor = np.outer(rows, cols).astype(total.dtype)
+            # Pixels per window: (rows counted) × (columns counted) — inside the padded input
+            # with count_include_pad, else inside the image.
+            counts = []
+            for o, s, p, k, size in zip(out_hw, stride, padding, kernel, x.shape[2:]):
+                start = np.arange(o) * s - p
+                end = np.minimum(start + k, size + p)
+                counts.append(end - start if count_include_pad
+                              else np.minimum(end, size) - np.maximum(start, 0))
+            self.divisor = np.outer(*counts).astype(total.dtype)
         total /= self.divisor
         if x.dtype.kind in "iu":  # int64: PyTorch's integer division, truncated toward zero
             return np.trunc(total).astype(x.dtype)
@@ -279,40 +329,78 @@ def _check_dtype(op: str, input: Any, allowed: tuple[np.dtype, ...]) -> None:  #
         f"dtype {dtype}; convert it with .float()")
 
 
+def _returning_indices(fn: Any, x: Any, return_indices: bool, **options: Any) -> Any:
+    """``fn.apply(x, **options)``, with the int64 indices tensor beside it if asked."""
+    if not return_indices:
+        return fn.apply(x, **options)
+    holder: dict[str, Any] = {}
+    y = fn.apply(x, indices=holder, **options)
+    return y, Tensor(holder["indices"])
+
+
+def _batched_pair(input: Any, op: Any) -> Any:  # noqa: A002
+    """``_batched`` for an op that may return (output, indices)."""
+    if np.ndim(to_array(input)) != 3:
+        return op(input)
+    x = input.reshape(1, *input.shape) if isinstance(input, Tensor) else to_array(input)[None]
+    out = op(x)
+    if isinstance(out, tuple):
+        return tuple(o.reshape(o.shape[1:]) for o in out)
+    return out.reshape(out.shape[1:])
+
+
 @register(method=False)
 def max_pool2d(input: Any, kernel_size: Any, stride: Any = None,  # noqa: A002
-               padding: Any = 0) -> Tensor:
+               padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Any:
     """Max over k×k windows (``torch.nn.functional.max_pool2d``); stride defaults to kernel.
-    Float and integer inputs (not bool, as PyTorch)."""
+    Float and integer inputs (not bool, as PyTorch). With ``return_indices`` also the int64
+    flat index (h·W + w) of each maximum in its input plane, as ``max_unpool2d`` takes."""
     kernel = _pair(kernel_size, "kernel_size", "max_pool2d", 1)
-    stride = kernel if stride is None else _pair(stride, "stride", "max_pool2d", 1)
+    stride = kernel if stride is None or stride == [] else _pair(stride, "stride",
+                                                                  "max_pool2d", 1)
     padding = _pair(padding, "padding", "max_pool2d", 0)
+    dilation = _pair(dilation, "dilation", "max_pool2d", 1)
     _check_dtype("max_pool2d", input, (dtypes.uint8, dtypes.int8, dtypes.int16, dtypes.int32,
                                        dtypes.int64))
-    return _batched(input, lambda x: MaxPool2d.apply(x, kernel=kernel, stride=stride,
-                                                     padding=padding))
+    return _batched_pair(input, lambda x: _returning_indices(
+        MaxPool2d, x, return_indices, kernel=kernel, stride=stride, padding=padding,
+        dilation=dilation, ceil_mode=bool(ceil_mode)))
 
 
 @register(method=False)
 def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None,  # noqa: A002
-               padding: Any = 0, count_include_pad: bool = True) -> Tensor:
+               padding: Any = 0, count_include_pad: bool = True, *, ceil_mode: bool = False,
+               divisor_override: int | None = None) -> Tensor:
     """Mean over k×k windows (``torch.nn.functional.avg_pool2d``); stride defaults to kernel.
-    The output keeps the input's dtype: float, or int64 with the mean truncated (PyTorch)."""
+    The output keeps the input's dtype: float, or int64 with the mean truncated (PyTorch).
+
+    NOTE: ``count_include_pad`` is still the 5th positional argument here (torch's 5th is
+    ``ceil_mode``); pass the three of them by keyword to be portable."""
     kernel = _pair(kernel_size, "kernel_size", "avg_pool2d", 1)
-    stride = kernel if stride is None else _pair(stride, "stride", "avg_pool2d", 1)
+    stride = kernel if stride is None or stride == [] else _pair(stride, "stride",
+                                                                  "avg_pool2d", 1)
     padding = _pair(padding, "padding", "avg_pool2d", 0)
+    if divisor_override is not None:
+        if isinstance(divisor_override, bool) or not isinstance(divisor_override,
+                                                                (int, np.integer)):
+            raise TypeError(f"avg_pool2d: divisor_override must be an int, got "
+                            f"{divisor_override!r}")
+        if divisor_override == 0:
+            raise ArgumentError("avg_pool2d: divisor must be not zero")
     _check_dtype("avg_pool2d", input, (dtypes.int64,))
     return _batched(input, lambda x: AvgPool2d.apply(
         x, kernel=kernel, stride=stride, padding=padding,
-        count_include_pad=bool(count_include_pad)))
+        count_include_pad=bool(count_include_pad), ceil_mode=bool(ceil_mode),
+        divisor_override=None if divisor_override is None else int(divisor_override)))
 
 
-def _output_size(output_size: Any) -> tuple[Any, Any]:
+def _output_size(output_size: Any, op: str = "adaptive_avg_pool2d") -> tuple[Any, Any]:
     pair = (output_size, output_size) if not isinstance(output_size, (tuple, list)) else tuple(
         output_size)
     if len(pair) != 2 or not all(v is None or isinstance(v, (int, np.integer))
                                  and not isinstance(v, bool) and v >= 1 for v in pair):
-        raise ArgumentError(f"adaptive_avg_pool2d: output_size must be a positive int or a pair "
+        raise ArgumentError(f"{op}: output_size must be a positive int or a pair "
                             f"of positive ints (or None), got {output_size!r}")
     return pair[0], pair[1]
 
@@ -327,3 +415,144 @@ def adaptive_avg_pool2d(input: Any, output_size: Any) -> Tensor:  # noqa: A002
         raise DTypeError(f"adaptive_avg_pool2d: mean(): could not infer output dtype: the input "
                          f"must be floating, got {dtype}; convert it with .float()")
     return _batched(input, lambda x: AdaptiveAvgPool2d.apply(x, output_size=size))
+
+
+# ------------------------------------------------------------------------ max unpooling
+
+
+class MaxUnpool2d(Function):
+    """y[n, c].flat[idx[n,c,h,w]] = x[n,c,h,w], 0 elsewhere (the inverse of max_pool2d's
+    routing).   dL/dx[n,c,h,w] = g[n, c].flat[idx[n,c,h,w]]."""
+
+    def forward(self, x: np.ndarray, indices: np.ndarray | None = None,
+                size: tuple[int, int] = (1, 1)) -> np.ndarray:
+        assert indices is not None
+        n, c = x.shape[:2]
+        plane = size[0] * size[1]
+        flat = indices.reshape(n, c, -1).astype(np.intp, copy=False)
+        if flat.size and (flat.min() < 0 or flat.max() >= plane):
+            bad = flat.max() if flat.max() >= plane else flat.min()
+            raise ArgumentError(f"max_unpool2d: Found an invalid max index: {bad} (output "
+                                f"volumes are of size {size[0]}x{size[1]})")
+        self.flat, self.x_shape = flat, x.shape
+        y = np.zeros((n, c, plane), dtype=x.dtype)
+        np.put_along_axis(y, flat, x.reshape(n, c, -1), axis=2)
+        return y.reshape(n, c, *size)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        n, c = self.x_shape[:2]
+        grad = np.take_along_axis(grad_out.reshape(n, c, -1), self.flat, axis=2)
+        return grad.reshape(self.x_shape)
+
+
+@register(method=False)
+def max_unpool2d(input: Any, indices: Any, kernel_size: Any, stride: Any = None,  # noqa: A002
+                 padding: Any = 0, output_size: Any = None) -> Tensor:
+    """Place each value at its ``indices`` (from ``max_pool2d(..., return_indices=True)``) in a
+    zero plane of (H−1)·s − 2p + k (or ``output_size``) — ``torch.nn.functional.max_unpool2d``.
+    """
+    kernel = _pair(kernel_size, "kernel_size", "max_unpool2d", 1)
+    stride = kernel if stride is None or stride == [] else _pair(stride, "stride",
+                                                                  "max_unpool2d", 1)
+    padding = _pair(padding, "padding", "max_unpool2d", 0)
+    x = to_array(input)
+    index = to_array(indices)
+    if np.ndim(x) not in (3, 4):
+        raise ShapeError(f"max_unpool2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, "
+                         f"got shape {np.shape(x)}")
+    if np.shape(index) != np.shape(x):
+        raise ShapeError(f"max_unpool2d: Expected shape of indices to be same as that of the "
+                         f"input tensor ({np.shape(x)}) but got indices tensor with shape: "
+                         f"{np.shape(index)}")
+    if np.asarray(index).dtype != np.int64:
+        raise DTypeError(f"max_unpool2d: elements in indices should be type int64 but got: "
+                         f"{np.asarray(index).dtype}")
+    default = tuple((size - 1) * s - 2 * p + k
+                    for size, s, p, k in zip(np.shape(x)[-2:], stride, padding, kernel))
+    if output_size is None:
+        size = default
+    else:
+        given = tuple(int(v) for v in output_size)
+        if len(given) == np.ndim(x):
+            given = given[2:] if np.ndim(x) == 4 else given[1:]
+        elif len(given) != 2:
+            raise ArgumentError(f"max_unpool2d: output_size should be a sequence containing 2 "
+                                f"or {np.ndim(x)} elements, but it has a length of {len(given)}")
+        for v, d, s in zip(given, default, stride):
+            if not d - s < v < d + s:
+                raise ArgumentError(f"max_unpool2d: invalid output_size {given} (dim must be "
+                                    f"between {tuple(a - b for a, b in zip(default, stride))} "
+                                    f"and {tuple(a + b for a, b in zip(default, stride))})")
+        size = given
+    if np.ndim(x) == 3:
+        x4 = input.reshape(1, *input.shape) if isinstance(input, Tensor) else np.asarray(x)[None]
+        out = MaxUnpool2d.apply(x4, indices=np.asarray(index)[None], size=size)
+        return out.reshape(out.shape[1:])
+    return MaxUnpool2d.apply(input, indices=np.asarray(index), size=size)
+
+
+# ----------------------------------------------------------------------- adaptive max pooling
+
+
+def _adaptive_windows(size_in: int, size_out: int) -> np.ndarray:
+    """(size_out, K) positions of PyTorch's adaptive windows [⌊i·in/out⌋, ⌈(i+1)·in/out⌉),
+    K the longest window's length; a shorter window repeats its last position (which never
+    changes a maximum nor which element is its first)."""
+    i = np.arange(size_out)
+    start, end = (i * size_in) // size_out, -(-((i + 1) * size_in) // size_out)
+    k = int((end - start).max())
+    return np.minimum(start[:, None] + np.arange(k), end[:, None] - 1)
+
+
+class AdaptiveMaxPool2d(Function):
+    """y[n,c,i,j] = max over PyTorch's adaptive window (i, j); dL/dx: each g goes to its
+    window's first maximum in row-major order (overlapping windows add)."""
+
+    def forward(self, x: np.ndarray, output_size: tuple[Any, Any] = (1, 1),
+                indices: dict[str, Any] | None = None) -> np.ndarray:
+        if x.ndim != 4:
+            raise ShapeError(f"adaptive_max_pool2d: expected a 3-D (C, H, W) or 4-D (N, C, H, "
+                             f"W) input, got shape {x.shape}")
+        n, c, h, w = x.shape
+        if min(h, w) < 1:
+            raise ShapeError(f"adaptive_max_pool2d: input of shape {x.shape} is empty")
+        oh, ow = (h if output_size[0] is None else output_size[0],
+                  w if output_size[1] is None else output_size[1])
+        rows, cols = _adaptive_windows(h, oh), _adaptive_windows(w, ow)
+        kh, kw = rows.shape[1], cols.shape[1]
+        # (N, C, OH, KH, OW, KW) -> (N, C, OH, OW, KH·KW): every window's elements in a row.
+        windows = x[:, :, rows[:, :, None, None], cols[None, None]].reshape(n, c, oh, kh, ow, kw)
+        windows = windows.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, oh, ow, kh * kw)
+        t = windows.argmax(axis=-1)[..., None]
+        y = np.take_along_axis(windows, t, axis=-1)[..., 0]
+        t = t[..., 0]
+        flat = (rows[np.arange(oh)[:, None], t // kw] * w
+                + cols[np.arange(ow), t % kw])
+        self.flat, self.x_shape = flat, x.shape
+        if indices is not None:
+            indices["indices"] = flat.astype(np.int64, copy=False)
+        return y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        n, c, h, w = self.x_shape
+        plane = h * w
+        where = (self.flat.reshape(n * c, -1) + np.arange(n * c)[:, None] * plane).ravel()
+        grad = np.bincount(where, weights=grad_out.reshape(-1).astype(np.float64, copy=False),
+                           minlength=n * c * plane)
+        return grad.astype(grad_out.dtype, copy=False).reshape(self.x_shape)
+
+
+@register(method=False)
+def adaptive_max_pool2d(input: Any, output_size: Any,  # noqa: A002
+                        return_indices: bool = False) -> Any:
+    """Max into an output of ``output_size`` (``torch.nn.functional.adaptive_max_pool2d``);
+    floating inputs only, as in PyTorch; with ``return_indices`` also each maximum's flat
+    int64 index in its input plane."""
+    size = _output_size(output_size, "adaptive_max_pool2d")
+    dtype = np.asarray(to_array(input)).dtype
+    if dtype.kind != "f":
+        raise UnsupportedDTypeError(f"adaptive_max_pool2d: \"adaptive_max_pool2d\" not "
+                                    f"implemented for '{dtypes.torch_name(dtype)}'; convert it "
+                                    f"with .float()")
+    return _batched_pair(input, lambda x: _returning_indices(
+        AdaptiveMaxPool2d, x, return_indices, output_size=size))
