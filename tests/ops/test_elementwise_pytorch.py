@@ -138,3 +138,86 @@ def test_erf_special_values_and_float32() -> None:
     y32 = nl.erf(nl.tensor(x32))
     assert y32.dtype == nl.float32
     np.testing.assert_allclose(y32.numpy(), torch.erf(torch.tensor(x32)).numpy(), rtol=2.5e-7)
+
+
+# ------------------------------------------------------------------------- binary functions
+def _raises_like_torch(nl_call, torch_call) -> None:  # noqa: ANN001
+    with pytest.raises(Exception) as torch_error:
+        torch_call()
+    with pytest.raises(type(torch_error.value)):
+        nl_call()
+
+
+def test_div_rounding_mode_errors_match_torch() -> None:
+    a, b = nl.tensor([1.0, 2.0]), nl.tensor([1, 0])
+    ta, tb = torch.tensor([1.0, 2.0]), torch.tensor([1, 0])
+    _raises_like_torch(lambda: nl.div(a, 2, rounding_mode="round"),
+                       lambda: torch.div(ta, 2, rounding_mode="round"))
+    with pytest.raises(RuntimeError, match="rounding_mode"):
+        nl.div(a, 2, rounding_mode="round")
+    _raises_like_torch(lambda: nl.div(b, b, rounding_mode="floor"),
+                       lambda: torch.div(tb, tb, rounding_mode="floor"))
+    _raises_like_torch(lambda: nl.fmod(b, b), lambda: torch.fmod(tb, tb))
+    bools = nl.tensor([True, False])
+    _raises_like_torch(lambda: nl.div(bools, bools, rounding_mode="trunc"),
+                       lambda: torch.div(torch.tensor([True, False]), torch.tensor([True, False]),
+                                         rounding_mode="trunc"))
+
+
+def test_div_rounding_gradient_is_zero_as_torch() -> None:
+    for mode in ("trunc", "floor"):
+        a = nl.tensor([1.5, -2.5, 3.0], requires_grad=True)
+        b = nl.tensor([0.7, 0.3, -2.0], requires_grad=True)
+        y = nl.div(a, b, rounding_mode=mode)
+        assert y.grad_fn.name() == "DivBackward2"
+        y.sum().backward()
+        assert a.grad.tolist() == [0.0, 0.0, 0.0] and b.grad.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_float_division_by_zero_and_inplace_forms() -> None:
+    x = np.array([5.0, -5.0, 0.0, 7.5])
+    for mode in ("trunc", "floor"):
+        y = nl.div(nl.tensor(x), 0.0, rounding_mode=mode)
+        np.testing.assert_array_equal(
+            y.numpy(), torch.div(torch.tensor(x), 0.0, rounding_mode=mode).numpy())
+        t = nl.tensor(x.copy())
+        t.div_(2.0, rounding_mode=mode)
+        np.testing.assert_array_equal(
+            t.numpy(), torch.tensor(x).div_(2.0, rounding_mode=mode).numpy())
+    y = nl.fmod(nl.tensor(x), 0.0)
+    np.testing.assert_array_equal(y.numpy(), torch.fmod(torch.tensor(x), 0.0).numpy())
+    for name, arg in (("fmod", 2.0), ("clamp_min", 0.5), ("clamp_max", 0.5), ("atan2", 2.0)):
+        t = nl.tensor(x.copy())
+        getattr(t, name + "_")(nl.tensor(arg) if name == "atan2" else arg)
+        expected = getattr(torch.tensor(x), name + "_")(
+            torch.tensor(arg) if name == "atan2" else arg)
+        np.testing.assert_allclose(t.numpy(), expected.numpy(), rtol=1e-15, atol=0)
+    t = nl.tensor(x.copy())
+    t.lerp_(nl.tensor(np.ones(4)), 0.25)
+    np.testing.assert_array_equal(
+        t.numpy(), torch.tensor(x).lerp_(torch.ones(4, dtype=torch.float64), 0.25).numpy())
+
+
+def test_dtype_rules_and_errors_of_binary_functions() -> None:
+    ints = nl.tensor([1, 2, 3])
+    t_ints = torch.tensor([1, 2, 3])
+    assert nl.atan2(ints, ints).dtype == nl.float32
+    assert str(torch.atan2(t_ints, t_ints).dtype) == "torch.float32"
+    _raises_like_torch(lambda: nl.logaddexp(ints, ints), lambda: torch.logaddexp(t_ints, t_ints))
+    _raises_like_torch(lambda: nl.lerp(nl.tensor([1.0]), nl.tensor([1.0], dtype=nl.float64), 0.5),
+                       lambda: torch.lerp(torch.tensor([1.0]), torch.tensor([1.0],
+                                          dtype=torch.float64), 0.5))
+    with pytest.raises(TypeError, match="expected dtype float for `end`"):
+        nl.lerp(nl.tensor([1.0]), nl.tensor([1.0], dtype=nl.float64), 0.5)
+    _raises_like_torch(lambda: nl.lerp(ints, ints, 0.5), lambda: torch.lerp(t_ints, t_ints, 0.5))
+    assert nl.clamp_min(ints, 1.5).dtype == nl.float32
+    assert nl.fmod(ints, 2).dtype == nl.int64
+
+
+def test_logaddexp_infinities_match_torch() -> None:
+    a = np.array([-np.inf, np.inf, -np.inf, 1.0, np.nan])
+    b = np.array([-np.inf, np.inf, 2.0, np.inf, 1.0])
+    with np.errstate(invalid="ignore"):
+        y = nl.logaddexp(nl.tensor(a), nl.tensor(b))
+    np.testing.assert_array_equal(y.numpy(), torch.logaddexp(torch.tensor(a),
+                                                             torch.tensor(b)).numpy())

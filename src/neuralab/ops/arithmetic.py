@@ -75,6 +75,57 @@ class Div(Function):
         return (grad_a if need_a else None, -grad_a * self.y if need_b else None)
 
 
+class DivRounded(Function):
+    """y = trunc(a / b) or ⌊a / b⌋ (``div(rounding_mode=...)``); integers stay integers.
+    dy/da = dy/db = 0: PyTorch defines the gradient of a rounded division as zeros (its
+    ``DivBackward2`` returns them), a step function being flat between its jumps."""
+
+    promotes = True
+
+    def forward(self, a: np.ndarray, b: np.ndarray, rounding_mode: str = "trunc") -> np.ndarray:
+        if a.dtype.kind in "iu":
+            if np.any(b == 0):
+                raise RuntimeError("ZeroDivisionError: integer division by zero in div("
+                                   f"rounding_mode={rounding_mode!r})")
+            floor = np.floor_divide(a, b)
+            if rounding_mode == "floor":
+                return floor
+            # toward zero: one more than the floor where the division is inexact and negative
+            return floor + ((np.remainder(a, b) != 0) & ((a < 0) != (b < 0)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # the floor of float operands as Python's // (and torch) compute it: exact, from
+            # fmod, not the rounded quotient
+            return np.floor_divide(a, b) if rounding_mode == "floor" else np.trunc(a / b)
+
+    def backward(self, grad_out: np.ndarray) -> tuple:
+        need_a, need_b = self.needs_input_grad
+        return (np.zeros_like(grad_out) if need_a else None,
+                np.zeros_like(grad_out) if need_b else None)
+
+    def name(self) -> str:
+        return "DivBackward2"
+
+
+class Fmod(Function):
+    """y = a − b·trunc(a / b) (C's fmod: the sign of a, exact).   dy/da = 1,
+    dy/db = −trunc(a / b) (PyTorch's formula; a and b away from the jumps at a/b ∈ ℤ)."""
+
+    promotes = True
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if a.dtype.kind in "iub" and np.any(b == 0):
+            raise RuntimeError("ZeroDivisionError: integer division by zero in fmod")
+        if self.needs_input_grad[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                self.quotient = np.trunc(a / b)
+        with np.errstate(invalid="ignore"):  # fmod(x, 0) and fmod(inf, y) are NaN
+            return np.fmod(a, b)
+
+    def backward(self, grad_out: np.ndarray) -> tuple:
+        need_a, need_b = self.needs_input_grad
+        return (grad_out if need_a else None, -grad_out * self.quotient if need_b else None)
+
+
 class Pow(Function):
     """y = a ** b.   dy/da = b·a^(b-1) (0 where b == 0),  dy/db = y·ln(a) (only if b needs it).
 
@@ -234,11 +285,17 @@ def mul(a: Any, b: Any) -> Tensor:
 
 @register()
 def div(a: Any, b: Any, *, rounding_mode: str | None = None) -> Tensor:
-    """a / b (true division: integers give the default float dtype)."""
-    if rounding_mode is not None:
-        raise NotImplementedError(f"div(rounding_mode={rounding_mode!r}) is not supported yet; "
-                                  f"use floor() or trunc() of a / b")
-    return Div.apply(a, b)
+    """a / b: true division (integers give the default float dtype), or with
+    ``rounding_mode`` 'trunc' (toward zero) or 'floor' the rounded quotient, in the operands'
+    promoted dtype (integers stay integers), with a zero gradient as in PyTorch."""
+    if rounding_mode is None:
+        return Div.apply(a, b)
+    if rounding_mode not in ("trunc", "floor"):
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                           f"but found '{rounding_mode}'")
+    if dtypes.result_type(a, b) == np.bool_:
+        raise UnsupportedDTypeError(f"\"div_{rounding_mode}_cpu\" not implemented for 'Bool'")
+    return DivRounded.apply(a, b, rounding_mode=rounding_mode)
 
 
 @register()
@@ -279,6 +336,12 @@ def floor_divide(a: Any, b: Any) -> Tensor:
 def remainder(a: Any, b: Any) -> Tensor:
     """a mod b with the sign of b (``a % b``, Python's convention, as torch.remainder)."""
     return Remainder.apply(a, b, number_first=_is_number(a), number_second=_is_number(b))
+
+
+@register()
+def fmod(a: Any, b: Any) -> Tensor:
+    """a − b·trunc(a / b): the remainder with the sign of a (C's fmod, ``torch.fmod``)."""
+    return Fmod.apply(a, b)
 
 
 @register()

@@ -786,3 +786,127 @@ class Erf(Function):
 
 
 erf = _unary("erf", Erf, "The error function 2/√π ∫₀ˣ e^(−t²) dt, element-wise.")
+
+
+# ------------------------------------------------------------------------ binary functions
+class Atan2(Function):
+    """y = atan2(a, b), the angle of the point (b, a).   dy/da = b/(a² + b²),
+    dy/db = −a/(a² + b²)."""
+
+    promotes = True
+
+    @staticmethod
+    def compute_dtype(common: np.dtype) -> np.dtype:
+        return common if common.kind == "f" else dtypes.get_default_dtype()
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        self.a, self.b = a, b
+        return np.arctan2(a, b)
+
+    def backward(self, grad_out: np.ndarray) -> tuple:
+        need_a, need_b = self.needs_input_grad
+        scaled = grad_out / (self.a * self.a + self.b * self.b)
+        return (scaled * self.b if need_a else None, scaled * -self.a if need_b else None)
+
+
+class LogAddExp(Function):
+    """y = ln(eᵃ + eᵇ), computed as max + ln(1 + e^(−|a − b|)).   dy/da = 1/(1 + e^(b − a)),
+    dy/db = 1/(1 + e^(a − b)) (PyTorch's formulas)."""
+
+    promotes = True
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        self.a, self.b = a, b
+        return np.logaddexp(a, b)
+
+    def backward(self, grad_out: np.ndarray) -> tuple:
+        need_a, need_b = self.needs_input_grad
+        with np.errstate(over="ignore"):  # e^(large) = inf gives the limit 0
+            return (grad_out / (1 + np.exp(self.b - self.a)) if need_a else None,
+                    grad_out / (1 + np.exp(self.a - self.b)) if need_b else None)
+
+
+class ClampBound(Function):
+    """y = max(x, m) (``clamp_min``) or min(x, m) (``clamp_max``), NaN if either is.
+    dy/dx = 1 where x >= m (x <= m for clamp_max), the bound included, else 0;
+    dy/dm = 1 where x < m (x > m), else 0 (PyTorch's formulas)."""
+
+    promotes = True
+
+    def forward(self, x: np.ndarray, bound: np.ndarray, upper: bool = False) -> np.ndarray:
+        if any(self.needs_input_grad):
+            self.x_wins = x <= bound if upper else x >= bound
+            self.bound_wins = x > bound if upper else x < bound
+        return np.minimum(x, bound) if upper else np.maximum(x, bound)
+
+    def backward(self, grad_out: np.ndarray) -> tuple:
+        need_x, need_bound = self.needs_input_grad
+        return (np.where(self.x_wins, grad_out, 0) if need_x else None,
+                np.where(self.bound_wins, grad_out, 0) if need_bound else None)
+
+
+class Lerp(Function):
+    """y = s + w·(e − s), as PyTorch computes it: e − (e − s)·(1 − w) where |w| >= ½.
+    dy/ds = 1 − w,  dy/de = w,  dy/dw = e − s."""
+
+    def forward(self, start: np.ndarray, end: np.ndarray, *weight: np.ndarray,
+                scalar: Any = None) -> np.ndarray:
+        w = weight[0] if weight else scalar
+        self.w = w
+        if weight and self.needs_input_grad[2]:
+            self.start, self.end = start, end
+        diff = end - start
+        return np.where(np.abs(w) < 0.5, start + w * diff, end - diff * (1 - w))
+
+    def backward(self, grad_out: np.ndarray) -> tuple:
+        need = self.needs_input_grad
+        w = self.w
+        grads = (grad_out * (1 - w) if need[0] else None, grad_out * w if need[1] else None)
+        if len(need) == 3:
+            grads += ((grad_out * (self.end - self.start) if need[2] else None),)
+        return grads
+
+
+@register()
+def atan2(input: Any, other: Any) -> Tensor:  # noqa: A002 - PyTorch's name
+    """The angle of (other, input) in (−π, π], element-wise (``torch.atan2``)."""
+    return Atan2.apply(input, other)
+
+
+@register()
+def logaddexp(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """ln(eᵃ + eᵇ) without overflow, element-wise (floating tensors only)."""
+    if dtypes.result_type(input, other).kind != "f":
+        raise UnsupportedDTypeError(
+            f"\"logaddexp_cpu\" not implemented for "
+            f"'{_TORCH_NAMES.get(dtypes.result_type(input, other), 'Long')}'")
+    return LogAddExp.apply(input, other)
+
+
+@register()
+def clamp_min(input: Any, min: Any) -> Tensor:  # noqa: A002
+    """max(input, min) element-wise; ``min`` a number or a tensor (``torch.clamp_min``)."""
+    return ClampBound.apply(input, min, upper=False)
+
+
+@register()
+def clamp_max(input: Any, max: Any) -> Tensor:  # noqa: A002
+    """min(input, max) element-wise; ``max`` a number or a tensor (``torch.clamp_max``)."""
+    return ClampBound.apply(input, max, upper=True)
+
+
+@register()
+def lerp(input: Any, end: Any, weight: Any) -> Tensor:  # noqa: A002
+    """input + weight·(end − input) (``torch.lerp``): ``weight`` a number or a tensor; the
+    tensors must share one floating dtype, as in PyTorch (it does not promote here)."""
+    input = input if isinstance(input, Tensor) else Tensor(input)  # noqa: A001
+    if input.dtype.kind != "f":
+        raise UnsupportedDTypeError(f"\"lerp_kernel_scalar\" not implemented for "
+                                    f"'{_TORCH_NAMES.get(input.dtype, str(input.dtype))}'")
+    for label, t in (("end", end), ("weight", weight)):
+        if isinstance(t, Tensor) and t.dtype != input.dtype:
+            raise DTypeError(f"expected dtype {dtypes.torch_name(input.dtype).lower()} for "
+                             f"`{label}` but got dtype {dtypes.torch_name(t.dtype).lower()}")
+    if isinstance(weight, Tensor):
+        return Lerp.apply(input, end, weight)
+    return Lerp.apply(input, end, scalar=weight)
