@@ -28,6 +28,9 @@ LAYERS = [
                        count_include_pad=False, divisor_override=7)),
     (P.AdaptiveMaxPool2d, dict(output_size=(3, None), return_indices=True)),
     (P.AdaptiveMaxPool2d, dict(output_size=2)),
+    (P.Upsample, dict(scale_factor=(1.5, 2), mode="bilinear", align_corners=True)),
+    (P.Upsample, dict(size=(5, 4), recompute_scale_factor=False)),
+    (P.Upsample, dict(scale_factor=2.5, mode="bilinear", recompute_scale_factor=True)),
 ]
 
 
@@ -84,6 +87,8 @@ def test_older_pool_files_load_with_torch_defaults(tmp_path):
     (P.MaxPool2d, "dilation", [0, 1]), (P.MaxPool2d, "ceil_mode", 1),
     (P.AvgPool2d, "divisor_override", 0), (P.AvgPool2d, "divisor_override", 2.5),
     (P.AdaptiveMaxPool2d, "output_size", [0, 2]),
+    (P.Upsample, "mode", "bicubic"), (P.Upsample, "scale_factor", 2.0),
+    (P.Upsample, "size", [3, 0]), (P.Upsample, "align_corners", True),
 ])
 def test_bad_settings_are_refused(tmp_path, cls, key, value):
     path = tmp_path / "m.safetensors"

@@ -168,3 +168,62 @@ def test_reprs():
     assert repr(P.MaxPool2d(3, 2, 1, 2, ceil_mode=True)) == (
         "MaxPool2d(kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), dilation=(2, 2), "
         "ceil_mode=True)")
+
+
+UPSAMPLES = [
+    dict(scale_factor=2),
+    dict(size=(7, 5)),
+    dict(scale_factor=(1.5, 0.5), mode="bilinear"),
+    dict(size=9, mode="bilinear", align_corners=True),
+    dict(scale_factor=2, mode="bilinear", align_corners=False),
+    dict(scale_factor=1.3, mode="bilinear", recompute_scale_factor=True),
+]
+
+
+@pytest.mark.parametrize("kwargs", UPSAMPLES, ids=str)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_upsample_matches_torch(kwargs, dtype):
+    x = np.random.default_rng(0).standard_normal((2, 3, 6, 4)).astype(dtype)
+    ours, theirs = P.Upsample(**kwargs), torch.nn.Upsample(**kwargs)
+    assert repr(ours) == repr(theirs)
+    y, yt, grad, grad_t = run_both(ours, theirs, x)
+    assert y.dtype == dtype and grad.dtype == dtype
+    # a value is λ0·a + λ1·b per axis: 4 terms; a gradient element gathers at most
+    # ⌈out/in⌉ + 1 outputs per axis
+    assert_normwise_close(y.detach().numpy(), yt.detach().numpy(), terms=4)
+    assert_normwise_close(grad, grad_t, terms=16)
+
+
+def test_upsample_attributes_like_torch():
+    for kwargs in UPSAMPLES:
+        ours, theirs = P.Upsample(**kwargs), torch.nn.Upsample(**kwargs)
+        for key in ("size", "scale_factor", "mode", "align_corners", "recompute_scale_factor"):
+            assert getattr(ours, key) == getattr(theirs, key), key
+        assert dict(ours.state_dict()) == {}
+
+
+def test_interpolate_channels_last_and_bilinear_half_pixel_edges():
+    x = np.random.default_rng(2).standard_normal((2, 4, 5, 6)).astype(np.float32)
+    x = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    ours = F.interpolate(nl.tensor(x), size=(11, 3), mode="bilinear")
+    theirs = torch.nn.functional.interpolate(torch.tensor(x), size=(11, 3), mode="bilinear")
+    assert_normwise_close(ours.numpy(), theirs.numpy(), terms=4)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (dict(), ValueError, "either size or scale_factor should be defined"),
+    (dict(size=2, scale_factor=2), ValueError, "only one of size or scale_factor"),
+    (dict(scale_factor=2, align_corners=True), ValueError, "align_corners option can only"),
+    (dict(size=(2, 2, 2)), ValueError, "same number of spatial dimensions"),
+    (dict(size=2, mode="bilinear", unbatched=True), NotImplementedError,
+     "Got 3D input, but bilinear mode needs 4D input"),
+])
+def test_interpolate_errors_match_torch(call, error, message):
+    call = dict(call)
+    x = np.ones((1, 1, 4, 4))
+    if call.pop("unbatched", False):
+        x = x[0]
+    with pytest.raises(error, match=message):
+        torch.nn.functional.interpolate(torch.tensor(x), **call)
+    with pytest.raises(error, match=message):
+        F.interpolate(nl.tensor(x), **call)

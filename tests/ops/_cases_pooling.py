@@ -72,6 +72,28 @@ CASES = [
     case("adaptive_max_pool2d_unbatched", "adaptive_max_pool2d",
          lambda x: F.adaptive_max_pool2d(x, 2), lambda x: TF.adaptive_max_pool2d(x, 2),
          distinct(3, 5, 7), scale=routing),
+    # interpolate: every output is a copy (nearest) or λ0·a + λ1·b with λ ≥ 0 (bilinear)
+    case("interpolate_nearest_size", "interpolate",
+         lambda x: F.interpolate(x, size=(7, 11)), lambda x: TF.interpolate(x, size=(7, 11)),
+         normal(2, 3, 4, 5)),
+    case("interpolate_nearest_scale_factor", "interpolate",
+         lambda x: F.interpolate(x, scale_factor=(2, 0.6)),
+         lambda x: TF.interpolate(x, scale_factor=(2, 0.6)), normal(2, 3, 4, 5)),
+    case("interpolate_bilinear_up", "interpolate",
+         lambda x: F.interpolate(x, scale_factor=2.5, mode="bilinear"),
+         lambda x: TF.interpolate(x, scale_factor=2.5, mode="bilinear"), normal(2, 3, 4, 5)),
+    case("interpolate_bilinear_down", "interpolate",
+         lambda x: F.interpolate(x, size=(3, 2), mode="bilinear"),
+         lambda x: TF.interpolate(x, size=(3, 2), mode="bilinear"), normal(2, 3, 7, 6)),
+    case("interpolate_bilinear_align_corners", "interpolate",
+         lambda x: F.interpolate(x, size=(9, 4), mode="bilinear", align_corners=True),
+         lambda x: TF.interpolate(x, size=(9, 4), mode="bilinear", align_corners=True),
+         normal(2, 3, 4, 7)),
+    case("interpolate_bilinear_recompute_scale", "interpolate",
+         lambda x: F.interpolate(x, scale_factor=1.7, mode="bilinear",
+                                 recompute_scale_factor=True),
+         lambda x: TF.interpolate(x, scale_factor=1.7, mode="bilinear",
+                                  recompute_scale_factor=True), normal(2, 3, 5, 6)),
 ]
 
 EXACT_CASES = [

@@ -556,3 +556,8 @@ def adaptive_max_pool2d(input: Any, output_size: Any,  # noqa: A002
                                     f"with .float()")
     return _batched_pair(input, lambda x: _returning_indices(
         AdaptiveMaxPool2d, x, return_indices, output_size=size))
+
+
+# Resizing (F.interpolate) lives in ops/resize.py; importing it here registers it whenever the
+# ops package loads (ops/__init__.py imports this module).
+from . import resize  # noqa: E402, F401
