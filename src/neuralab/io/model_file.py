@@ -535,9 +535,19 @@ def _conv2d_from_config(cfg: ModuleConfig) -> Conv2d:
     bias, dtype = cfg.get_bool("bias"), cfg.get_dtype("dtype")
     if padding == "same" and stride != (1, 1):  # as torch.nn.Conv2d refuses it
         raise cfg.error(f"padding 'same' needs stride [1, 1], got {list(stride)}")
-    cfg.reserve(out_channels * in_channels * kernel[0] * kernel[1] + (out_channels if bias else 0))
+    # Written only when not the default, so files from before groups and padding modes read.
+    groups = cfg.get_int("groups", 1, minimum=1, maximum=in_channels)
+    if in_channels % groups or out_channels % groups:
+        raise cfg.error(f"groups {groups} must divide in_channels {in_channels} and "
+                        f"out_channels {out_channels}")
+    padding_mode = cfg._get("padding_mode", "zeros",
+                            "one of 'zeros', 'reflect', 'replicate', 'circular'",
+                            lambda v: v in ("zeros", "reflect", "replicate", "circular"))
+    cfg.reserve(out_channels * in_channels // groups * kernel[0] * kernel[1]
+                + (out_channels if bias else 0))
     return Conv2d(in_channels, out_channels, kernel, stride=stride, padding=padding,
-                  dilation=dilation, bias=bias, dtype=dtype)
+                  dilation=dilation, groups=groups, bias=bias, padding_mode=padding_mode,
+                  dtype=dtype)
 
 
 register_module(Conv2d, lambda m: {
@@ -545,6 +555,8 @@ register_module(Conv2d, lambda m: {
     "kernel_size": list(m.kernel_size), "stride": list(m.stride),
     "padding": m.padding if isinstance(m.padding, str) else list(m.padding),
     "dilation": list(m.dilation), "bias": m.bias is not None, "dtype": m.weight.dtype.name,
+    **({"groups": int(m.groups)} if m.groups != 1 else {}),
+    **({"padding_mode": m.padding_mode} if m.padding_mode != "zeros" else {}),
 }, _conv2d_from_config)
 
 
