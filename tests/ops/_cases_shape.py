@@ -112,7 +112,76 @@ REDUCTIONS = [
          normal(2, 1, 3), normal(2, 3, 2)),
 ]
 
-CASES = [*REDUCTIONS]
+
+
+def _weighted_cat(pieces: tuple, dim: int, cat: Any) -> Any:
+    """The pieces of a split joined back in reverse order, piece i times i + 1: each piece's
+    own gradient is distinguishable from the others'."""
+    return cat([p * (i + 1) for i, p in enumerate(pieces)][::-1], dim)
+
+
+def _index(values: Any) -> Any:
+    return const(np.array(values, dtype=np.int64))
+
+
+MOVES = [
+    case("repeat", "repeat", lambda x: x.repeat(2, 3), lambda x: x.repeat(2, 3), normal(2, 3)),
+    case("repeat_new_dims", "repeat", lambda x: x.repeat((2, 1, 1, 2)),
+         lambda x: x.repeat((2, 1, 1, 2)), normal(3, 1, 2)),
+    case("repeat_0d", "repeat", lambda x: x.repeat(3), lambda x: x.repeat(3), normal()),
+    case("repeat_interleave_flat", "repeat_interleave", lambda x: x.repeat_interleave(2),
+         lambda x: x.repeat_interleave(2), normal(2, 3)),
+    case("repeat_interleave_dim", "repeat_interleave",
+         lambda x: nl.repeat_interleave(x, 3, dim=-1),
+         lambda x: torch.repeat_interleave(x, 3, dim=-1), normal(2, 2, 3)),
+    case("repeat_interleave_tensor", "repeat_interleave",
+         lambda x, r: x.repeat_interleave(nl.tensor(r), dim=0),
+         lambda x, r: x.repeat_interleave(r, dim=0), normal(3, 2), _index([2, 0, 3])),
+    case("index_select", "index_select", lambda x, i: x.index_select(1, nl.tensor(i)),
+         lambda x, i: x.index_select(1, i), normal(3, 4), _index([3, 0, 3, 1, 3])),
+    case("index_select_neg_dim", "index_select",
+         lambda x, i: nl.index_select(x, -3, nl.tensor(i)),
+         lambda x, i: torch.index_select(x, -3, i), normal(4, 2, 3), _index([2, 2, 0])),
+    case("index_select_int32_0d", "index_select",
+         lambda x, i: x.index_select(0, nl.tensor(i)), lambda x, i: x.index_select(0, i),
+         normal(4, 2), const(np.array(1, dtype=np.int32))),
+    case("split_size", "split", lambda x: _weighted_cat(x.split(2, 1), 1, nl.cat),
+         lambda x: _weighted_cat(x.split(2, 1), 1, torch.cat), normal(3, 5)),
+    case("split_sections", "split",
+         lambda x: _weighted_cat(nl.split(x, [1, 0, 3], dim=-1), -1, nl.cat),
+         lambda x: _weighted_cat(torch.split(x, [1, 0, 3], dim=-1), -1, torch.cat),
+         normal(2, 3, 4)),
+    case("split_one_piece", "split", lambda x: x.split(2, 0)[1], lambda x: x.split(2, 0)[1],
+         normal(5, 2)),
+    case("chunk", "chunk", lambda x: _weighted_cat(x.chunk(3, 0), 0, nl.cat),
+         lambda x: _weighted_cat(x.chunk(3, 0), 0, torch.cat), normal(7, 2)),
+    case("chunk_fewer", "chunk", lambda x: _weighted_cat(nl.chunk(x, 4, -1), -1, nl.cat),
+         lambda x: _weighted_cat(torch.chunk(x, 4, -1), -1, torch.cat), normal(2, 6)),
+    case("roll_flat", "roll", lambda x: x.roll(4), lambda x: x.roll(4), normal(2, 3)),
+    case("roll_dims", "roll", lambda x: nl.roll(x, (1, -5), (0, -1)),
+         lambda x: torch.roll(x, (1, -5), (0, -1)), normal(3, 2, 4)),
+    case("roll_one_dim", "roll", lambda x: x.roll(shifts=2, dims=1),
+         lambda x: x.roll(shifts=2, dims=1), normal(2, 3)),
+    case("unflatten", "unflatten", lambda x: x.unflatten(1, (2, -1)),
+         lambda x: x.unflatten(1, (2, -1)), normal(3, 6)),
+    case("unflatten_neg", "unflatten", lambda x: nl.unflatten(x, -1, [2, 1, 2]),
+         lambda x: torch.unflatten(x, -1, [2, 1, 2]), normal(2, 4)),
+    case("tril", "tril", lambda x: x.tril(), lambda x: x.tril(), normal(4, 3)),
+    case("tril_batched_neg", "tril", lambda x: nl.tril(x, -1), lambda x: torch.tril(x, -1),
+         normal(2, 3, 4)),
+    case("triu", "triu", lambda x: x.triu(), lambda x: x.triu(), normal(3, 4)),
+    case("triu_batched_k", "triu", lambda x: nl.triu(x, diagonal=2),
+         lambda x: torch.triu(x, diagonal=2), normal(2, 4, 5)),
+    case("diagonal", "diagonal", lambda x: x.diagonal(), lambda x: x.diagonal(), normal(3, 4)),
+    case("diagonal_offset", "diagonal", lambda x: x.diagonal(1), lambda x: x.diagonal(1),
+         normal(4, 3)),
+    case("diagonal_dims", "diagonal", lambda x: nl.diagonal(x, -1, 2, 0),
+         lambda x: torch.diagonal(x, -1, 2, 0), normal(3, 2, 4)),
+    case("diagonal_neg_dims", "diagonal", lambda x: x.diagonal(0, -1, -2),
+         lambda x: x.diagonal(0, -1, -2), normal(2, 3, 3)),
+]
+
+CASES = [*REDUCTIONS, *MOVES]
 
 EXACT_CASES = [
     case("prod_int32", "prod", lambda x: x.prod(), lambda x: x.prod(),
@@ -121,6 +190,12 @@ EXACT_CASES = [
          const(np.array([[True, False], [True, True]]))),
     case("cumsum_bool", "cumsum", lambda x: x.cumsum(0), lambda x: x.cumsum(0),
          const(np.array([True, False, True]))),
+    case("repeat_interleave_counts", "repeat_interleave", nl.repeat_interleave,
+         torch.repeat_interleave, const(np.array([2, 0, 1]))),
+    case("index_select_long", "index_select", lambda x, i: x.index_select(0, i),
+         lambda x, i: x.index_select(0, i), const(np.array([5, 6, 7])), _index([2, 0])),
+    case("tril_int", "tril", lambda x: x.tril(1), lambda x: x.tril(1),
+         const(np.arange(12).reshape(3, 4))),
     case("cumsum_int_dtype", "cumsum", lambda x: x.cumsum(1, dtype=nl.int32),
          lambda x: x.cumsum(1, dtype=torch.int32), const(np.array([[1, 2, 3], [4, 5, 6]]))),
 ]

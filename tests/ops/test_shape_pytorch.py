@@ -107,3 +107,107 @@ def test_bmm_errors() -> None:
     a, b = np.ones((2, 3, 4)), np.ones((2, 4, 5))
     _same_error(lambda: nl.bmm(nl.tensor(a), nl.tensor(b, dtype=nl.float32)),
                 lambda: torch.bmm(torch.tensor(a), torch.tensor(b, dtype=torch.float32)))
+
+
+# ------------------------------------------------- repeat, index_select, split, roll, ...
+
+@pytest.mark.parametrize("call", [
+    lambda m, x: x.repeat(2), lambda m, x: x.repeat(-1, 1), lambda m, x: x.repeat(),
+    lambda m, x: x.repeat_interleave(-1), lambda m, x: x.repeat_interleave(2, 5),
+    lambda m, x: x.repeat_interleave(m.tensor([1, 2]), dim=1),
+    lambda m, x: x.repeat_interleave(m.tensor([1, -2]), 0),
+    lambda m, x: x.repeat_interleave(m.tensor([[2]]), 0),
+    lambda m, x: x.repeat_interleave(m.tensor([2.0]), 0),
+    lambda m, x: m.repeat_interleave(m.tensor([[1, 2]])),
+    lambda m, x: x.index_select(1, m.tensor([3])), lambda m, x: x.index_select(1, m.tensor([-1])),
+    lambda m, x: x.index_select(1, m.tensor([[0]])), lambda m, x: x.index_select(1, [1]),
+    lambda m, x: x.index_select(1, m.tensor([0.0])), lambda m, x: x.index_select(2, m.tensor([0])),
+    lambda m, x: m.tensor(1.0).index_select(0, m.tensor([0, 0])),
+    lambda m, x: x.split([1, 1], 1), lambda m, x: x.split([-1, 4], 1),
+    lambda m, x: x.split(0, 1), lambda m, x: x.split(-1, 1), lambda m, x: x.split(2.0),
+    lambda m, x: m.tensor(1.0).split(1), lambda m, x: x.split(1, 2),
+    lambda m, x: x.chunk(0), lambda m, x: x.chunk(2.5), lambda m, x: m.tensor(1.0).chunk(1),
+    lambda m, x: x.roll((1, 2), (0,)), lambda m, x: m.roll(x, (1, 2)),
+    lambda m, x: m.roll(x, 1, (0, 1)), lambda m, x: x.roll(1, 3), lambda m, x: x.roll((), ()),
+    lambda m, x: m.tensor(1.0).roll(1, 0),
+    lambda m, x: x.unflatten(1, (2, 2)), lambda m, x: x.unflatten(1, ()),
+    lambda m, x: x.unflatten(-1, (-1, -1)), lambda m, x: x.unflatten(1, 3),
+    lambda m, x: x.unflatten(1, (0, -1)), lambda m, x: x.unflatten(2, (3,)),
+    lambda m, x: m.ones(3).tril(), lambda m, x: m.ones(3).triu(1),
+    lambda m, x: x.diagonal(0, 0, 0), lambda m, x: x.diagonal(0, 0, 2),
+    lambda m, x: m.ones(3).diagonal(),
+])
+def test_move_errors(call: Any) -> None:
+    a, b = _pair()
+    _same_error(lambda: call(nl, a), lambda: call(torch, b))
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: x.split(2, 1), lambda x: x.split([0, 3], 1), lambda x: x.split(5, 1),
+    lambda x: x.split([1, 1, 0, 0], 0), lambda x: x.chunk(2, 1), lambda x: x.chunk(5, 0),
+    lambda x: x[:, :0].chunk(3, 1), lambda x: x[:, :0].split(2, 1),
+    lambda x: x[:, :0].split(0, 1),
+])
+def test_split_and_chunk_give_tuples_of_views(call: Any) -> None:
+    a, b = _pair(grad=True)
+    pieces, expected = call(a), call(b)
+    assert type(pieces) is tuple and len(pieces) == len(expected)
+    for piece, want in zip(pieces, expected):
+        assert piece.shape == tuple(want.shape)
+        np.testing.assert_array_equal(piece.detach().numpy(), want.detach().numpy())
+        if piece.numel():
+            assert np.shares_memory(piece.detach().numpy(), a.detach().numpy())
+
+
+def test_split_gradients_from_several_pieces_add_up() -> None:
+    a, b = _pair(grad=True)
+    for x in (a, b):
+        first, second = x.split([1, 2], 1)
+        (first.sum() * 3 + (second * second).sum() + x.chunk(2, 0)[1].sum()).backward()
+    np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
+
+
+def test_repeat_interleave_forms_match_torch() -> None:
+    a, b = _pair()
+    for fn in (lambda m, x: x.repeat_interleave(2, 0, output_size=4),
+               lambda m, x: x.repeat_interleave(m.tensor([2]), 0),
+               lambda m, x: x.repeat_interleave(m.tensor(2), 1),
+               lambda m, x: x.repeat_interleave(m.tensor([1, 2], dtype=m.int32), 0),
+               lambda m, x: m.tensor(1.0).repeat_interleave(3),
+               lambda m, x: m.repeat_interleave(m.tensor([1, 0, 2]))):
+        y, expected = fn(nl, a), fn(torch, b)
+        assert y.dtype == expected.numpy().dtype
+        np.testing.assert_array_equal(y.numpy(), expected.numpy())
+
+
+def test_index_select_forms_match_torch() -> None:
+    a, b = _pair()
+    for fn in (lambda m, x: m.tensor(1.0).index_select(0, m.tensor([0])),
+               lambda m, x: x.index_select(0, m.tensor([], dtype=m.long)),
+               lambda m, x: x.index_select(-1, m.tensor([2, 2], dtype=m.int32))):
+        y, expected = fn(nl, a), fn(torch, b)
+        assert y.shape == tuple(expected.shape)
+        np.testing.assert_array_equal(y.numpy(), expected.numpy())
+
+
+def test_roll_unflatten_triangles_diagonal_forms() -> None:
+    a, b = _pair(np.arange(24.0).reshape(2, 3, 4))
+    for fn in (lambda m, x: x.roll(-7, 0), lambda m, x: m.tensor(1.0).roll(1),
+               lambda m, x: x.roll((1, 1), (1, 1)), lambda m, x: x.unflatten(0, [1, 2]),
+               lambda m, x: x.unflatten(1, (3,)), lambda m, x: x.tril(5), lambda m, x: x.triu(-9),
+               lambda m, x: x.diagonal(-5), lambda m, x: x.diagonal(2, 2, 1),
+               lambda m, x: m.tril(x[0], diagonal=-1)):
+        y, expected = fn(nl, a), fn(torch, b)
+        assert y.shape == tuple(expected.shape)
+        np.testing.assert_array_equal(y.numpy(), expected.numpy())
+    assert np.shares_memory(a.diagonal().numpy(), a.numpy())
+
+
+def test_node_names_match_torch() -> None:
+    a, b = _pair(grad=True)
+    for fn in (lambda m, x: x.repeat(2, 1), lambda m, x: x.index_select(1, m.tensor([0])),
+               lambda m, x: x.repeat_interleave(m.tensor([1, 2]), 0), lambda m, x: x.roll(1, 0),
+               lambda m, x: x.tril(), lambda m, x: x.triu(), lambda m, x: x.diagonal(),
+               lambda m, x: m.logsumexp(x, 1), lambda m, x: x.cumsum(0),
+               lambda m, x: x.prod(), lambda m, x: x.prod(0)):
+        assert fn(nl, a).grad_fn.name() == fn(torch, b).grad_fn.name()

@@ -630,3 +630,308 @@ def masked_fill(x: Any, mask: Any, value: Any) -> Tensor:
     fill = value.to(x_tensor.dtype) if isinstance(value, Tensor) else \
         np.asarray(value).astype(x_tensor.dtype)
     return Where.apply(fill, x_tensor, condition=mask)
+
+
+# ---------------------------------------------- repeat, index_select, split, roll, triangles
+
+
+def _int_arg(value: Any, name: str, arg: str, position: int) -> int:
+    if isinstance(value, (bool, np.bool_)) or not hasattr(value, "__index__"):
+        raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be int, not "
+                        f"{type(value).__name__}")
+    return operator.index(value)
+
+
+class Repeat(Function):
+    """y = x tiled ``sizes[i]`` times along each dim (extra sizes add leading dims), as
+    ``np.tile``.   dy/dx: the gradient summed over the copies."""
+
+    def forward(self, x: np.ndarray, sizes: tuple = ()) -> np.ndarray:
+        self.shape, self.sizes = x.shape, sizes
+        return np.tile(x.reshape((1,) * (len(sizes) - x.ndim) + x.shape), sizes)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        full = (1,) * (len(self.sizes) - len(self.shape)) + self.shape
+        split = [n for pair in zip(self.sizes, full) for n in pair]
+        copies = tuple(range(0, 2 * len(full), 2))
+        return grad_out.reshape(split).sum(axis=copies).reshape(self.shape)
+
+
+@register()
+def repeat(x: Tensor, *sizes: Any) -> Tensor:
+    """``x`` tiled ``sizes[i]`` times along dim i (``torch.Tensor.repeat``; a copy). There
+    must be at least as many sizes as dims; extra ones add leading dims."""
+    if not sizes:
+        raise TypeError("repeat() missing 1 required positional arguments: \"repeats\"")
+    sizes = _sizes(sizes, "repeat")
+    if len(sizes) < x.ndim:
+        raise ShapeError("Number of dimensions of repeat dims can not be smaller than number "
+                         "of dimensions of tensor")
+    shape = tuple(r * n for r, n in zip(sizes, (1,) * (len(sizes) - x.ndim) + x.shape))
+    for n in shape:
+        if n < 0:
+            raise ShapeError(f"Trying to create tensor with negative dimension {n}: "
+                             f"{list(shape)}")
+    return Repeat.apply(x, sizes=sizes)
+
+
+class IndexSelect(Function):
+    """y = x at positions ``index`` along ``axis`` (``index_select``, ``repeat_interleave``).
+    dy/dx: the gradient added back at those positions (repeated positions add up)."""
+
+    def forward(self, x: np.ndarray, index: Any = None, axis: int = 0) -> np.ndarray:
+        self.shape, self.index, self.axis = x.shape, index, axis
+        return np.take(x, index, axis=axis)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        grad = np.zeros(self.shape, dtype=grad_out.dtype)
+        np.add.at(np.moveaxis(grad, self.axis, 0), self.index,
+                  np.moveaxis(grad_out, self.axis, 0))
+        return grad
+
+
+@register()
+def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
+    """The entries of ``x`` at ``index`` (a 1-D or 0-d int64/int32 tensor) along ``dim``;
+    repeats are allowed and their gradients add up."""
+    axis = wrap_dim(dim, x.ndim, "index_select")
+    if not isinstance(index, Tensor):
+        raise TypeError(f"index_select(): argument 'index' (position 2) must be Tensor, not "
+                        f"{type(index).__name__}")
+    if index.dtype not in (np.int32, np.int64):
+        raise DTypeError("index_select(): Expected dtype int32 or int64 for index")
+    if index.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    positions = index._data.reshape(-1).astype(np.int64)
+    size = x.shape[axis] if x.ndim else 1
+    bad = (positions < 0) | (positions >= size)
+    if bad.any():
+        raise IndexBoundsError(f"index_select(): index {positions[bad][0]} is out of range "
+                               f"for dimension {axis} with size {size}")
+    if x.ndim == 0:
+        if positions.size != 1:
+            raise ShapeError(f"index_select(): Index to scalar can have only 1 value, got "
+                             f"{positions.size} value(s)")
+        return IndexSelect.apply(x.reshape(1), index=positions, axis=0).reshape(())
+    return IndexSelect.apply(x, index=positions, axis=axis)
+
+
+@register()
+def repeat_interleave(x: Tensor, repeats: Any = None, dim: int | None = None, *,
+                      output_size: int | None = None) -> Tensor:
+    """Each element repeated ``repeats`` times along ``dim`` (the flattened tensor when None);
+    ``repeats`` is an int or a 0-d/1-d integer tensor (one count per element, or one count for
+    all). ``repeat_interleave(counts)`` alone gives ``arange(len(counts))`` repeated."""
+    if repeats is None:  # torch.repeat_interleave(repeats): the indices
+        counts = x
+        if counts.ndim != 1:
+            raise ShapeError("repeat_interleave only accept 1D vector as repeat")
+        return repeat_interleave(Tensor(np.arange(counts.shape[0], dtype=np.int64)), counts, 0,
+                                 output_size=output_size)
+    if dim is None:
+        x, axis = x.reshape(-1), 0
+    else:
+        axis = wrap_dim(dim, x.ndim, "repeat_interleave")
+        if x.ndim == 0:
+            x = x.reshape(1)
+    size = x.shape[axis]
+    if isinstance(repeats, Tensor):
+        if repeats.dtype not in (np.int32, np.int64):
+            raise NotImplementedError(f"\"repeat_interleave_cpu\" not implemented for "
+                                      f"'{_type_name(repeats)[:-6]}'")
+        if repeats.ndim > 1:
+            raise ShapeError("repeats must be 0-dim or 1-dim tensor")
+        counts = repeats._data.reshape(-1).astype(np.int64)
+        if counts.size not in (1, size):
+            raise ShapeError(f"repeats must have the same size as input along dim, but got "
+                             f"repeats.size(0) = {counts.size} and input.size({axis}) = {size}")
+        if (counts < 0).any():
+            raise ShapeError("repeats can not be negative")
+    else:
+        counts = np.array([_int_arg(repeats, "repeat_interleave", "repeats", 1)])
+        if counts[0] < 0:
+            raise ShapeError("Repeats must be non-negative")
+    positions = np.repeat(np.arange(size), np.broadcast_to(counts, (size,)))
+    if output_size is not None and output_size != positions.size:
+        raise ShapeError(f"repeat_interleave: output_size {output_size} does not match the "
+                         f"total number of repeats {positions.size}")
+    return IndexSelect.apply(x, index=positions, axis=axis)
+
+
+def _piece(x: Tensor, axis: int, start: int, stop: int) -> Tensor:
+    return GetItem.apply(x, index=(slice(None),) * axis + (slice(start, stop),))
+
+
+@register()
+def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
+    """Views of ``x`` along ``dim``: pieces of ``split_size_or_sections`` entries (the last
+    one shorter), or of the listed sizes, which must add up to the dim's size. Gradients flow
+    back from every piece."""
+    if x.ndim == 0:
+        raise ShapeError("split expects at least a 1-dimensional tensor")
+    axis = wrap_dim(dim, x.ndim, "split")
+    n = x.shape[axis]
+    if isinstance(split_size_or_sections, (tuple, list)):
+        sections = _sizes((split_size_or_sections,), "split_with_sizes")
+        if builtins.any(s < 0 for s in sections):
+            raise ShapeError(f"split_with_sizes expects split_sizes have only non-negative "
+                             f"entries, but got split_sizes={list(sections)}")
+        if builtins.sum(sections) != n:
+            raise ShapeError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
+                             f"(input tensor's size at dimension {axis}), but got "
+                             f"split_sizes={list(sections)}")
+    else:
+        if isinstance(split_size_or_sections, (bool, np.bool_)) or \
+                not hasattr(split_size_or_sections, "__index__"):
+            raise TypeError(f"split_with_sizes(): argument 'split_sizes' (position 2) must be "
+                            f"tuple of ints, not {type(split_size_or_sections).__name__}")
+        size = operator.index(split_size_or_sections)
+        if size < 0:
+            raise ShapeError(f"split expects split_size be non-negative, but got "
+                             f"split_size={size}")
+        if size == 0 and n != 0:
+            raise ShapeError(f"split_size can only be 0 if dimension size is 0, but got "
+                             f"dimension size of {n}")
+        count = builtins.max(-(-n // size), 1) if size else 1
+        sections = tuple(builtins.min(size, n - i * size) for i in range(count))
+    starts = np.concatenate([[0], np.cumsum(sections)]).astype(int)
+    return tuple(_piece(x, axis, int(a), int(b)) for a, b in zip(starts[:-1], starts[1:]))
+
+
+@register()
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """``x`` split into ``chunks`` views of ``ceil(size / chunks)`` entries along ``dim``
+    (fewer when the size does not allow as many), as ``torch.chunk``."""
+    chunks = _int_arg(chunks, "chunk", "chunks", 1)
+    if x.ndim == 0:
+        raise ShapeError("chunk expects at least a 1-dimensional tensor")
+    if chunks <= 0:
+        raise ShapeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    axis = wrap_dim(dim, x.ndim, "chunk")
+    n = x.shape[axis]
+    if n == 0:
+        return tuple(_piece(x, axis, 0, 0) for _ in range(chunks))
+    return split(x, -(-n // chunks), axis)
+
+
+class Roll(Function):
+    """y = x shifted cyclically by ``shifts`` along ``axes``.   dy/dx: rolled back."""
+
+    def forward(self, x: np.ndarray, shifts: tuple = (), axes: tuple = ()) -> np.ndarray:
+        self.shifts, self.axes = shifts, axes
+        return np.roll(x, shifts, axes)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return np.roll(grad_out, tuple(-s for s in self.shifts), self.axes)
+
+
+@register()
+def roll(x: Tensor, shifts: Any, dims: Any = None) -> Tensor:
+    """``x`` shifted cyclically: by ``shifts[i]`` along ``dims[i]``, or the flattened tensor
+    by ``shifts`` when ``dims`` is None (then restored to its shape)."""
+    shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
+    shifts = tuple(_int_arg(s, "roll", "shifts", 2) for s in shifts)
+    dim_list = () if dims is None else tuple(dims) if isinstance(dims, (tuple, list)) \
+        else (dims,)
+    if not shifts:
+        raise ShapeError("`shifts` required")
+    if dims is None and len(shifts) == 1:
+        return Roll.apply(x.reshape(-1), shifts=shifts, axes=(0,)).reshape(x.shape)
+    if len(shifts) != len(dim_list):
+        raise ShapeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:"
+                         f"{len(dim_list)}")
+    if x.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim_list[0]} but tensor has no dimensions")
+    axes = tuple(wrap_dim(d, x.ndim, "roll") for d in dim_list)
+    return Roll.apply(x, shifts=shifts, axes=axes)
+
+
+@register()
+def unflatten(x: Tensor, dim: int, sizes: Any) -> Tensor:
+    """Dim ``dim`` split into several of ``sizes`` (one may be -1), as ``torch.unflatten``."""
+    if not isinstance(sizes, (tuple, list)):
+        raise TypeError(f"unflatten(): argument 'sizes' (position 2) must be tuple of ints, "
+                        f"not {type(sizes).__name__}")
+    sizes = _sizes((tuple(sizes),), "unflatten")
+    if x.ndim == 0:
+        raise ShapeError(f"unflatten got an unexpected error: Dimension specified as {dim} but "
+                         f"tensor has no dimensions")
+    axis = wrap_dim(dim, x.ndim, "unflatten")
+    if not sizes:
+        raise ShapeError("unflatten: sizes must be non-empty")
+    if list(sizes).count(-1) > 1:
+        raise ShapeError("unflatten got an unexpected error: only one dimension can be "
+                         "inferred")
+    n = x.shape[axis]
+    known = int(np.prod([s for s in sizes if s != -1]))
+    fits = (n % known == 0 if known else False) if -1 in sizes else known == n
+    if not fits:
+        raise ShapeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
+                         f"size of dim {axis} ({n}) in the input tensor")
+    if -1 in sizes:
+        sizes = tuple(n // known if s == -1 else s for s in sizes)
+    return reshape(x, x.shape[:axis] + sizes + x.shape[axis + 1:])
+
+
+class Triangle(Function):
+    """y = x with the entries above (``tril``) or below (``triu``) diagonal ``k`` of the last
+    two dims set to 0.   dy/dx: the same mask applied to the gradient."""
+
+    def forward(self, x: np.ndarray, k: int = 0, lower: bool = True) -> np.ndarray:
+        self.k, self.lower = k, lower
+        return (np.tril if lower else np.triu)(x, k)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return (np.tril if self.lower else np.triu)(grad_out, self.k)
+
+    def name(self) -> str:
+        return "TrilBackward0" if self.__dict__.get("lower", True) else "TriuBackward0"
+
+
+def _triangle(x: Tensor, diagonal: Any, lower: bool) -> Tensor:
+    name = "tril" if lower else "triu"
+    k = _int_arg(diagonal, name, "diagonal", 1)
+    if x.ndim < 2:
+        raise ShapeError(f"{name}: input tensor must have at least 2 dimensions")
+    return Triangle.apply(x, k=k, lower=lower)
+
+
+@register()
+def tril(x: Tensor, diagonal: int = 0) -> Tensor:
+    """The lower triangle of (each matrix of) ``x``: entries with column − row <= diagonal."""
+    return _triangle(x, diagonal, True)
+
+
+@register()
+def triu(x: Tensor, diagonal: int = 0) -> Tensor:
+    """The upper triangle of (each matrix of) ``x``: entries with column − row >= diagonal."""
+    return _triangle(x, diagonal, False)
+
+
+class Diagonal(Function):
+    """y = the entries x[..., i, i + offset] of dims ``axis1``, ``axis2`` (removed; the
+    diagonal becomes the last dim), a read-only view.   dy/dx: the gradient written on that
+    diagonal of zeros."""
+
+    def forward(self, x: np.ndarray, offset: int = 0, axis1: int = 0,
+                axis2: int = 1) -> np.ndarray:
+        self.shape, self.offset, self.axis1, self.axis2 = x.shape, offset, axis1, axis2
+        return np.diagonal(x, offset, axis1, axis2)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        grad = np.zeros(self.shape, dtype=grad_out.dtype)
+        moved = np.moveaxis(grad, (self.axis1, self.axis2), (-2, -1))
+        i = np.arange(grad_out.shape[-1])
+        moved[..., i + builtins.max(-self.offset, 0), i + builtins.max(self.offset, 0)] = grad_out
+        return grad
+
+
+@register()
+def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal ``offset`` (above the main one when > 0) of the matrices on dims ``dim1``
+    and ``dim2``, appended as the last dim (a view, as ``torch.diagonal``)."""
+    offset = _int_arg(offset, "diagonal", "offset", 1)
+    a, b = wrap_dim(dim1, x.ndim, "diagonal"), wrap_dim(dim2, x.ndim, "diagonal")
+    if a == b:
+        raise ShapeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return Diagonal.apply(x, offset=offset, axis1=a, axis2=b)
