@@ -176,3 +176,86 @@ def test_dropout2d_zeroes_whole_channels_seeded_by_neuralab(shape):
     np.testing.assert_array_equal(x.grad.numpy(), np.where(out != 0, 2.0, 0.0))
     layer.eval()
     assert layer(x) is x
+
+
+# ------------------------------------------------------------------------------------ losses
+X, T = RNG.standard_normal((6, 4)) * 2, RNG.standard_normal((6, 4))
+LOG_P = np.log(RNG.dirichlet(np.ones(4), 6))
+Q = RNG.dirichlet(np.ones(4), 6)
+COS_T = np.array([1, -1, 1, 1, -1, -1])
+
+LOSS_MODULES = [
+    ("L1Loss", {}, (X, T)),
+    ("L1Loss", {"reduction": "sum"}, (X, T)),
+    ("SmoothL1Loss", {"beta": 0.5}, (X, T)),
+    ("SmoothL1Loss", {"beta": 0.0, "reduction": "none"}, (X, T)),
+    ("HuberLoss", {"delta": 0.8, "reduction": "sum"}, (X, T)),
+    ("HuberLoss", {}, (X, T)),
+    ("KLDivLoss", {"reduction": "batchmean"}, (LOG_P, Q)),
+    ("KLDivLoss", {"reduction": "none", "log_target": True}, (LOG_P, np.log(Q))),
+    ("CosineEmbeddingLoss", {"margin": 0.1}, (X, T, COS_T)),
+    ("CosineEmbeddingLoss", {"reduction": "none"}, (X[0], T[0], np.array(-1))),
+    ("NLLLoss", {"reduction": "none"},
+     (RNG.standard_normal((2, 3, 4)), RNG.integers(0, 3, (2, 4)))),
+    ("CrossEntropyLoss", {}, (RNG.standard_normal((2, 3, 4, 2)), RNG.integers(0, 3, (2, 4, 2)))),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs", "args"), LOSS_MODULES)
+def test_loss_modules_match_torch(name, kwargs, args):
+    ours, theirs = getattr(nn.losses, name)(**kwargs), getattr(torch.nn, name)(**kwargs)
+    assert ours.reduction == theirs.reduction
+    floats = [a for a in args if a.dtype.kind == "f"]
+    leaves = [nl.tensor(a, requires_grad=True) for a in floats]
+    tleaves = [torch.tensor(a, requires_grad=True) for a in floats]
+    y = ours(*leaves, *[a for a in args if a.dtype.kind != "f"])
+    z = theirs(*tleaves, *[torch.from_numpy(a) for a in args if a.dtype.kind != "f"])
+    assert y.shape == tuple(z.shape) and y.dtype == np.float64
+    assert_normwise_close(y.detach().numpy(), z.detach().numpy(), terms=X.size)
+    g = RNG.standard_normal(y.shape)
+    y.backward(g)
+    z.backward(torch.from_numpy(g))
+    for a, b in zip(leaves, tleaves, strict=True):
+        assert_normwise_close(a.grad.numpy(), b.grad.numpy(), terms=X.size)
+
+
+def test_kl_div_mean_warns_as_torch_and_legacy_arguments_map_to_a_reduction():
+    with pytest.warns(UserWarning, match="batchmean"):
+        ours = F.kl_div(nl.tensor(LOG_P), Q)
+    with pytest.warns(UserWarning, match="batchmean"):
+        theirs = TF.kl_div(torch.tensor(LOG_P), torch.tensor(Q))
+    assert_normwise_close(ours.numpy(), theirs.numpy(), terms=Q.size)
+    for size_average, reduce in ((False, None), (None, False), (True, True)):
+        with pytest.warns(UserWarning, match="deprecated"):
+            ours = nn.losses.SmoothL1Loss(size_average, reduce)
+        with pytest.warns(UserWarning):
+            theirs = torch.nn.SmoothL1Loss(size_average, reduce)
+        assert ours.reduction == theirs.reduction
+        with pytest.warns(UserWarning):
+            a = F.smooth_l1_loss(nl.tensor(X), T, size_average, reduce)
+        with pytest.warns(UserWarning):
+            b = TF.smooth_l1_loss(torch.tensor(X), torch.tensor(T), size_average, reduce)
+        assert_normwise_close(a.numpy(), b.numpy(), terms=X.size)
+
+
+def test_cosine_similarity_clamps_each_norm_at_eps():
+    a, b = np.zeros((2, 3)), RNG.standard_normal((2, 3))
+    ours = F.cosine_similarity(nl.tensor(a), nl.tensor(b), eps=1e-3)
+    theirs = TF.cosine_similarity(torch.tensor(a), torch.tensor(b), eps=1e-3)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize(("ours", "theirs"), [
+    (lambda: F.smooth_l1_loss(nl.ones(2), nl.ones(2), beta=-1.0),
+     lambda: TF.smooth_l1_loss(torch.ones(2), torch.ones(2), beta=-1.0)),
+    (lambda: F.huber_loss(nl.ones(2), nl.ones(2), delta=0.0),
+     lambda: TF.huber_loss(torch.ones(2), torch.ones(2), delta=0.0)),
+    (lambda: F.kl_div(nl.ones(2), nl.ones(2), reduction="x"),
+     lambda: TF.kl_div(torch.ones(2), torch.ones(2), reduction="x")),
+    (lambda: F.cosine_embedding_loss(nl.ones(2, 3), nl.ones(2, 4), nl.ones(2)),
+     lambda: TF.cosine_embedding_loss(torch.ones(2, 3), torch.ones(2, 4), torch.ones(2))),
+    (lambda: F.nll_loss(nl.ones(2, 3, 4), np.ones((2, 5), np.int64)),
+     lambda: TF.nll_loss(torch.ones(2, 3, 4), torch.ones(2, 5).long())),
+])
+def test_loss_errors_are_torchs(ours, theirs):
+    _same_error(ours, theirs)

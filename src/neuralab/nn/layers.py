@@ -13,7 +13,6 @@ from .. import dtypes
 from ..device import check_device
 from ..errors import ShapeError
 from ..ops.linalg import linear
-from ..ops.registry import register
 from ..random import default_generator
 from ..tensor import Tensor, get_default_dtype
 from . import init
@@ -213,7 +212,6 @@ class Dropout(Module):
         return f"p={self.p}, inplace={self.inplace}"
 
 
-@register(method=False)
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
               inplace: bool = False, *, generator: np.random.Generator | None = None) -> Tensor:
     """Channel dropout of (N, C, H, W) (or (N, C, L), as torch reads a 3-D input): each whole

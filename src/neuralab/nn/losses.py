@@ -75,3 +75,69 @@ class BCEWithLogitsLoss(_Loss):
     def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
         return L.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction,
                                                   self.pos_weight)
+
+
+class L1Loss(_Loss):
+    """Mean over all elements of |input − target|."""
+
+    def __init__(self, size_average: Any = None, reduce: Any = None,
+                 reduction: str = "mean") -> None:
+        reduction = L._legacy_reduction("L1Loss", size_average, reduce, reduction)
+        super().__init__(reduction)
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+        return L.l1_loss(input, target, self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    """0.5·d²/β where |d| < β, else |d| − 0.5·β (d = input − target)."""
+
+    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
+                 beta: float = 1.0) -> None:
+        reduction = L._legacy_reduction("SmoothL1Loss", size_average, reduce, reduction)
+        super().__init__(reduction)
+        self.beta = beta
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+        return L.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    """0.5·d² where |d| ≤ δ, else δ·(|d| − 0.5·δ) (d = input − target)."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.delta = delta
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+        return L.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class KLDivLoss(_Loss):
+    """KL divergence of log-probability inputs from targets (probabilities, or log-probabilities
+    with ``log_target``); ``reduction='batchmean'`` gives the divergence proper."""
+
+    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
+                 log_target: bool = False) -> None:
+        reduction = L._legacy_reduction("KLDivLoss", size_average, reduce, reduction)
+        Module.__init__(self)
+        if reduction not in (*L._REDUCTIONS, "batchmean"):
+            raise ValueError(f"KLDivLoss: {reduction} is not a valid value for reduction")
+        self.reduction, self.log_target = reduction, log_target
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+        return L.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+class CosineEmbeddingLoss(_Loss):
+    """1 − cos(x1, x2) for target 1, max(0, cos(x1, x2) − margin) for target −1."""
+
+    def __init__(self, margin: float = 0.0, size_average: Any = None, reduce: Any = None,
+                 reduction: str = "mean") -> None:
+        reduction = L._legacy_reduction("CosineEmbeddingLoss", size_average, reduce, reduction)
+        super().__init__(reduction)
+        self.margin = margin
+
+    def forward(self, input1: Tensor, input2: Tensor, target: Any) -> Tensor:
+        return L.cosine_embedding_loss(input1, input2, target, self.margin,
+                                       reduction=self.reduction)

@@ -15,6 +15,7 @@ weight that is not a Tensor is a constant, converted to the dtype it is used in.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -291,12 +292,24 @@ def _class_weight(weight: Any, classes: int, dtype: np.dtype, name: str) -> np.n
 @register(method=False)
 def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,  # noqa: A002
              reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood of class indices, given log-probabilities of shape (N, C)."""
+    """Negative log-likelihood of class indices, given log-probabilities of shape (N, C), (C,)
+    (one example, a 0-d target) or (N, C, d1, ...) (a target of shape (N, d1, ...), one class
+    per position; 'none' gives losses of the target's shape)."""
     _check_reduction("nll_loss", reduction)
-    if input.ndim != 2:
-        raise ShapeError(f"nll_loss: expected log-probabilities of shape (N, C), got "
-                         f"{input.shape}")
+    if input.ndim == 0:
+        raise ShapeError("nll_loss: input must have a class axis, got a scalar")
     _check_floating("nll_loss", "nll_loss", input)
+    if input.ndim != 2:
+        target = _as_target(target)
+        expected = () if input.ndim == 1 else input.shape[:1] + input.shape[2:]
+        if tuple(target.shape) != expected:
+            raise ShapeError(f"nll_loss: Expected target size {list(expected)}, got "
+                             f"{list(target.shape)} (input of shape {list(input.shape)})")
+        classes = input.shape[0] if input.ndim == 1 else input.shape[1]
+        rows = (input.reshape(1, -1) if input.ndim == 1 else
+                input.permute(0, *range(2, input.ndim), 1).reshape(-1, classes))
+        loss = nll_loss(rows, target.reshape(-1), weight, ignore_index, reduction)
+        return loss.reshape(*expected) if reduction == "none" else loss
     n, classes = input.shape
     target = _as_target(target)._data
     _check_index_target("nll_loss", target, n, classes, ignore_index)
@@ -458,4 +471,123 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = N
     losses = BinaryCrossEntropyWithLogits.apply(input, target, pos_weight=pw)
     if weight is not None:
         losses = losses * _elementwise_weight(name, "weight", weight, input.shape, target.dtype)
+    return _reduce(losses, reduction)
+
+
+@register(method=False)
+def smooth_l1_loss(input: Tensor, target: Any, size_average: Any = None,  # noqa: A002
+                   reduce: Any = None, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """Smooth L1: with d = input − target, 0.5·d²/β where |d| < β, else |d| − 0.5·β (β = 0:
+    the L1 loss). d/dd = d/β inside, sign(d) outside (continuous at |d| = β)."""
+    reduction = _legacy_reduction("smooth_l1_loss", size_average, reduce, reduction)
+    if beta < 0:
+        raise ArgumentError(f"smooth_l1_loss: smooth_l1_loss does not support negative values "
+                            f"for beta, got {beta}")
+    diff = _pointwise_loss("smooth_l1_loss", "smooth_l1", input, target, reduction)
+    size = diff.abs()
+    if beta == 0:
+        return _reduce(size, reduction)
+    return _reduce(_where(size < beta, diff * diff * (0.5 / beta), size - 0.5 * beta),
+                   reduction)
+
+
+@register(method=False)
+def huber_loss(input: Tensor, target: Any, reduction: str = "mean",  # noqa: A002
+               delta: float = 1.0, weight: Any = None) -> Tensor:
+    """Huber: with d = input − target, 0.5·d² where |d| ≤ δ, else δ·(|d| − 0.5·δ).
+    d/dd = d inside, δ·sign(d) outside. ``weight`` (broadcast to the input) multiplies each
+    element's loss before the reduction."""
+    if delta <= 0:
+        raise ArgumentError(f"huber_loss: huber_loss does not support non-positive values for "
+                            f"delta, got {delta}")
+    diff = _pointwise_loss("huber_loss", "huber", input, target, reduction)
+    size = diff.abs()
+    losses = _where(size <= delta, diff * diff * 0.5, (size - 0.5 * delta) * delta)
+    if weight is not None:
+        losses = losses * _elementwise_weight("huber_loss", "weight", weight, input.shape,
+                                              losses.dtype)
+    return _reduce(losses, reduction)
+
+
+@register(method=False)
+def kl_div(input: Tensor, target: Any, size_average: Any = None, reduce: Any = None,  # noqa: A002
+           reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """Kullback-Leibler divergence, ``input`` being log-probabilities: t·(ln t − x) per element
+    (0 where t = 0), or e^t·(t − x) with ``log_target``. Reductions: 'mean' (over every
+    element), 'batchmean' (the sum ÷ the batch size: the KL divergence proper), 'sum', 'none'.
+    d/dx = −t (resp. −e^t); d/dt = ln t + 1 − x (resp. e^t·(t − x + 1))."""
+    reduction = _legacy_reduction("kl_div", size_average, reduce, reduction)
+    if reduction not in (*_REDUCTIONS, "batchmean"):
+        raise ValueError(f"kl_div: {reduction} is not a valid value for reduction")
+    target = _as_target(target)
+    _check_floating("kl_div", "kl_div", input)
+    if log_target:
+        losses = target.exp() * (target - input)
+    else:
+        positive = target > 0
+        safe = _where(positive, target, target * 0 + 1)  # ln 1 = 0 where t = 0: xlogy's rule
+        losses = target * safe.log() - target * input
+    if reduction == "mean":
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support "
+            "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
+            "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
+            "major release.", UserWarning, stacklevel=2)
+    if reduction == "batchmean":
+        return losses.sum() / (input.shape[0] if input.ndim else 1)
+    return _reduce(losses, reduction)
+
+
+def _where(condition: Any, a: Tensor, b: Tensor) -> Tensor:
+    from .shape import where
+    return where(condition, a, b)
+
+
+def _legacy_reduction(name: str, size_average: Any, reduce: Any, reduction: str) -> str:
+    """torch's deprecated ``size_average``/``reduce`` (either given): a reduction of 'mean'
+    (both true or unset), 'sum' (reduce only) or 'none' (reduce=False), with torch's
+    warning; otherwise ``reduction`` as given."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    reduction = ("mean" if size_average else "sum") if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                  f"reduction='{reduction}' instead.", UserWarning, stacklevel=3)
+    return reduction
+
+
+@register(method=False)
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """cos = Σ (x1/‖x1‖)·(x2/‖x2‖) along ``dim`` (the inputs broadcast), each norm clamped below
+    at ``eps``, as torch computes it."""
+    _check_floating("cosine_similarity", "cosine_similarity", x1, x2)
+    n1 = (x1 * x1).sum(axis=dim, keepdims=True).sqrt().clamp(min=eps)
+    n2 = (x2 * x2).sum(axis=dim, keepdims=True).sqrt().clamp(min=eps)
+    return ((x1 / n1) * (x2 / n2)).sum(axis=dim)
+
+
+@register(method=False)
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Any,
+                          margin: float = 0.0, size_average: Any = None, reduce: Any = None,
+                          reduction: str = "mean") -> Tensor:
+    """1 − cos(x1, x2) where the target is 1, max(0, cos(x1, x2) − margin) where it is −1,
+    cos = x1·x2 / √((‖x1‖² + 1e-12)(‖x2‖² + 1e-12)) along the last axis of (N, D) or (D,)
+    (torch's formula)."""
+    reduction = _legacy_reduction("cosine_embedding_loss", size_average, reduce, reduction)
+    _check_reduction("cosine_embedding_loss", reduction)
+    target = _as_target(target)
+    if input1.ndim not in (1, 2) or tuple(input1.shape) != tuple(input2.shape) \
+            or tuple(target.shape) != tuple(input1.shape[:-1]):
+        raise ShapeError(f"cosine_embedding_loss: expected inputs of one shape (N, D) or (D,) and "
+                         f"a target of shape (N,) or (), got {list(input1.shape)}, "
+                         f"{list(input2.shape)} and {list(target.shape)}")
+    axis = input1.ndim - 1
+    product = (input1 * input2).sum(axis=axis)
+    squares1 = (input1 * input1).sum(axis=axis) + 1e-12
+    squares2 = (input2 * input2).sum(axis=axis) + 1e-12
+    cos = product / (squares1 * squares2).sqrt()
+    zeros = cos * 0
+    t = target._data
+    losses = _where(t == 1, 1 - cos, zeros) + _where(t == -1, (cos - margin).clamp(min=0), zeros)
     return _reduce(losses, reduction)
