@@ -14,6 +14,7 @@ import copy
 import numpy as np
 import pytest
 import torch
+from test_optimizer_state_hostile import HOWS, assert_unchanged, mutate, snapshot, stepped
 
 import neuralab as nl
 from neuralab import optim
@@ -355,3 +356,29 @@ def test_lbfgs_bad_arguments_and_bad_state() -> None:
     after = opt.state_dict()
     assert after["state"][0]["n_iter"] == good["state"][0]["n_iter"]
     np.testing.assert_array_equal(after["state"][0]["d"], good["state"][0]["d"])
+
+
+NEW_FACTORIES = {
+    "adamax": lambda p: optim.Adamax(p, lr=0.01),
+    "nadam": lambda p: optim.NAdam(p, lr=0.01),
+    "radam": lambda p: optim.RAdam(p, lr=0.01),
+    "adadelta": lambda p: optim.Adadelta(p),
+}
+
+
+@pytest.mark.parametrize(("kind", "how"), [(k, h) for k in NEW_FACTORIES for h in HOWS])
+def test_bad_state_raises_naming_the_culprit_and_changes_nothing(kind, how) -> None:
+    """The same hostile state dicts as the first optimizers' (test_optimizer_state_hostile)."""
+    _, opt = stepped(NEW_FACTORIES[kind])
+    if kind == "nadam" and how in ("shape", "string", "object"):  # its first entry is a number
+        bad = copy.deepcopy(opt.state_dict())
+        bad["state"][3]["mu_product"] = {"shape": np.zeros(7), "string": "x",
+                                         "object": np.array([None], dtype=object)}[how]
+        pattern = r"parameter 3: 'mu_product' must be a finite number"
+    else:
+        bad, pattern = mutate(opt.state_dict(), how)
+    _, fresh = stepped(NEW_FACTORIES[kind], steps=3)
+    before = snapshot(fresh)
+    with pytest.raises((TypeError, ValueError), match=pattern):
+        fresh.load_state_dict(bad)
+    assert_unchanged(fresh, before)
