@@ -382,3 +382,32 @@ def test_bad_state_raises_naming_the_culprit_and_changes_nothing(kind, how) -> N
     with pytest.raises((TypeError, ValueError), match=pattern):
         fresh.load_state_dict(bad)
     assert_unchanged(fresh, before)
+
+
+@pytest.mark.filterwarnings("ignore:Converting a tensor with requires_grad")  # torch's own
+def test_lbfgs_with_an_autograd_closure_on_a_layer_matches_torch() -> None:
+    nl.manual_seed(0)
+    layer = nl.nn.Linear(3, 2, dtype=np.float64)
+    tlayer = torch.nn.Linear(3, 2)
+    tlayer.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in layer.state_dict().items()})
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal((8, 3)), rng.standard_normal((8, 2))
+    opt = optim.LBFGS(layer.parameters(), line_search_fn="strong_wolfe")
+    topt = torch.optim.LBFGS(tlayer.parameters(), line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = nl.nn.functional.mse_loss(layer(nl.Tensor(x)), nl.Tensor(y))
+        loss.backward()
+        return loss
+
+    def tclosure():
+        topt.zero_grad()
+        loss = torch.nn.functional.mse_loss(tlayer(torch.from_numpy(x)), torch.from_numpy(y))
+        loss.backward()
+        return loss
+
+    for step in range(3):
+        loss, tloss = opt.step(closure), topt.step(tclosure)
+        assert float(loss) == pytest.approx(float(tloss), rel=RTOL)
+        assert_weights_close(list(layer.parameters()), list(tlayer.parameters()), f"step {step}")
