@@ -211,9 +211,9 @@ class Conv2d(Function):
             padded = np.zeros((hi - lo, *self.padded_hw, part.shape[3]), dtype=part.dtype)
             padded[:, top:top + h, left:left + w] = part
             return padded
-        rows = _source_index(h, top, bottom, self.padding_mode)
-        columns = _source_index(w, left, right, self.padding_mode)
-        return part[:, rows[:, None], columns]  # one gather: (images, Hp, Wp, C)
+        # NumPy's names for PyTorch's modes (the same definitions; see _source_index)
+        mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[self.padding_mode]
+        return np.pad(part, ((0, 0), (top, bottom), (left, right), (0, 0)), mode=mode)
 
     def _unpad(self, grad: np.ndarray) -> np.ndarray:
         """The gradient w.r.t. the unpadded input from that w.r.t. the padded one (images, Hp,
@@ -275,14 +275,17 @@ class Conv2d(Function):
         b = None if bias is None else bias.reshape(c, m)
 
         def chunk(lo: int, hi: int) -> None:
-            part = self._padded(lo, hi)[..., None]
-            out = y[lo:hi]
+            part, out = self._padded(lo, hi), y[lo:hi]
             out[...] = 0 if b is None else b
+            if m == 1:  # no trailing axis of length 1 (NumPy's inner loops would be 1 long)
+                out, weights = out[..., 0], w[:, 0]
+            else:
+                part, weights = part[..., None], w
             tmp = np.empty_like(out)
             for i in range(kh):
                 for j in range(kw):
                     np.multiply(part[_offset_slice(i, j, self.stride, self.dilation,
-                                                   self.out_hw)], w[:, :, i, j], out=tmp)
+                                                   self.out_hw)], weights[..., i, j], out=tmp)
                     out += tmp
 
         over_batch(chunk, n, (kh * kw + 2) * y[:1].nbytes, COLUMN_CHUNK_BYTES)
@@ -303,23 +306,31 @@ class Conv2d(Function):
                    for i in range(kh) for j in range(kw)]
 
         def chunk(lo: int, hi: int) -> tuple:
-            g = grad_out[lo:hi].transpose(0, 2, 3, 1).reshape(hi - lo, *self.out_hw, c, m)
+            # channels last and contiguous (a copy unless grad_out came from a channels-last op)
+            g = np.ascontiguousarray(grad_out[lo:hi].transpose(0, 2, 3, 1)).reshape(
+                hi - lo, *self.out_hw, c, m)
+            flat = g[..., 0] if m == 1 else None  # (images, OH, OW, C): no axis of length 1
             gw = gb = None
             if need_w:
                 part = self._padded(lo, hi)
                 gw = np.empty((c, m, kh, kw), dtype)
                 for i, j, where in offsets:
-                    gw[:, :, i, j] = np.einsum("nhwc,nhwcm->cm", part[where], g)
+                    if m == 1:
+                        gw[:, 0, i, j] = np.einsum("nhwc,nhwc->c", part[where], flat)
+                    else:
+                        gw[:, :, i, j] = np.einsum("nhwc,nhwcm->cm", part[where], g)
             if need_b:
                 gb = g.sum(axis=(0, 1, 2))
             if need_x:
                 grad[lo:hi] = 0
                 target = grad[lo:hi]
+                tmp = np.empty((hi - lo, *self.out_hw, c), dtype)
                 for i, j, where in offsets:
                     if m == 1:
-                        target[where] += g[..., 0] * w[:, 0, i, j]
+                        np.multiply(flat, w[:, 0, i, j], out=tmp)
                     else:
-                        target[where] += np.einsum("nhwcm,cm->nhwc", g, w[:, :, i, j])
+                        np.einsum("nhwcm,cm->nhwc", g, w[:, :, i, j], out=tmp)
+                    target[where] += tmp
             return gw, gb
 
         parts = over_batch(chunk, n, (kh * kw + 2) * grad_out[:1].nbytes, COLUMN_CHUNK_BYTES)
