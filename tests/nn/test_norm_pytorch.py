@@ -259,3 +259,27 @@ def test_cosine_similarity_clamps_each_norm_at_eps():
 ])
 def test_loss_errors_are_torchs(ours, theirs):
     _same_error(ours, theirs)
+
+
+def test_huber_loss_weight_multiplies_each_element_as_torch():
+    w = RNG.random(X.shape)
+    _same_error(lambda: F.huber_loss(nl.tensor(X), T, weight=w[:1]),
+                lambda: TF.huber_loss(torch.tensor(X), torch.tensor(T),
+                                      weight=torch.tensor(w[:1])))
+    a, b = nl.tensor(X, requires_grad=True), torch.tensor(X, requires_grad=True)
+    for reduction in ("mean", "sum", "none"):
+        y = F.huber_loss(a, T, reduction, 0.5, weight=w)
+        z = TF.huber_loss(b, torch.tensor(T), reduction, 0.5, weight=torch.tensor(w))
+        assert_normwise_close(y.detach().numpy(), z.detach().numpy(), terms=X.size)
+        y.sum().backward()
+        z.sum().backward()
+        assert_normwise_close(a.grad.numpy(), b.grad.numpy(), terms=X.size)
+        a.grad, b.grad = None, None
+
+
+def test_embedding_keeps_the_table_dtype():
+    ours = Embedding(4, 2, dtype=nl.float32)
+    out = ours(np.array([[1, 3]]))
+    assert out.dtype == np.float32 and out.shape == (1, 2, 2)
+    out.sum().backward()
+    assert ours.weight.grad.dtype == np.float32

@@ -495,8 +495,8 @@ def smooth_l1_loss(input: Tensor, target: Any, size_average: Any = None,  # noqa
 def huber_loss(input: Tensor, target: Any, reduction: str = "mean",  # noqa: A002
                delta: float = 1.0, weight: Any = None) -> Tensor:
     """Huber: with d = input − target, 0.5·d² where |d| ≤ δ, else δ·(|d| − 0.5·δ).
-    d/dd = d inside, δ·sign(d) outside. ``weight`` (broadcast to the input) multiplies each
-    element's loss before the reduction."""
+    d/dd = d inside, δ·sign(d) outside. ``weight`` (the input's shape) multiplies each
+    element's loss before the reduction ('mean' still divides by the number of elements)."""
     if delta <= 0:
         raise ArgumentError(f"huber_loss: huber_loss does not support non-positive values for "
                             f"delta, got {delta}")
@@ -504,6 +504,10 @@ def huber_loss(input: Tensor, target: Any, reduction: str = "mean",  # noqa: A00
     size = diff.abs()
     losses = _where(size <= delta, diff * diff * 0.5, (size - 0.5 * delta) * delta)
     if weight is not None:
+        if np.shape(to_array(weight)) != tuple(input.shape):
+            raise ValueError(f"huber_loss: Weights and input must have the same size: weight "
+                             f"of shape {list(np.shape(to_array(weight)))}, input of shape "
+                             f"{list(input.shape)}")
         losses = losses * _elementwise_weight("huber_loss", "weight", weight, input.shape,
                                               losses.dtype)
     return _reduce(losses, reduction)
