@@ -153,17 +153,17 @@ class Cast(Function):
 
 @register()
 def exp(x: Any) -> Tensor:
-    return Exp.apply(x)
+    return Exp.apply(_floating(x))
 
 
 @register()
 def log(x: Any) -> Tensor:
-    return Log.apply(x)
+    return Log.apply(_floating(x))
 
 
 @register()
 def sqrt(x: Any) -> Tensor:
-    return Sqrt.apply(x)
+    return Sqrt.apply(_floating(x))
 
 
 @register()
@@ -181,12 +181,12 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
 
 @register()
 def sin(x: Any) -> Tensor:
-    return Sin.apply(x)
+    return Sin.apply(_floating(x))
 
 
 @register()
 def cos(x: Any) -> Tensor:
-    return Cos.apply(x)
+    return Cos.apply(_floating(x))
 
 
 @register()
