@@ -5,7 +5,7 @@ new op appears here without editing this file.
 """
 
 from ..ops import OPS as _OPS
-from .layers import dropout  # noqa: F401 - re-exported as F.dropout
+from .layers import dropout, dropout2d  # noqa: F401 - re-exported as F.dropout, F.dropout2d
 
 globals().update(_OPS)
-__all__ = sorted([*_OPS, "dropout"])  # noqa: PLE0605
+__all__ = sorted([*_OPS, "dropout", "dropout2d"])  # noqa: PLE0605
