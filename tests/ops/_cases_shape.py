@@ -181,7 +181,30 @@ MOVES = [
          lambda x: x.diagonal(0, -1, -2), normal(2, 3, 3)),
 ]
 
-CASES = [*REDUCTIONS, *MOVES]
+PADS = [
+    case("pad_constant", "pad", lambda x: F.pad(x, (1, 2)), lambda x: TF.pad(x, (1, 2)),
+         normal(2, 3)),
+    case("pad_constant_value_2d", "pad", lambda x: F.pad(x, [2, 0, 1, 3], value=-1.5),
+         lambda x: TF.pad(x, [2, 0, 1, 3], value=-1.5), normal(2, 3, 4)),
+    case("pad_constant_negative", "pad", lambda x: F.pad(x, (-1, 2, 1, -2, 0, 1)),
+         lambda x: TF.pad(x, (-1, 2, 1, -2, 0, 1)), normal(2, 4, 3)),
+    case("pad_reflect", "pad", lambda x: F.pad(x, (2, 1), mode="reflect"),
+         lambda x: TF.pad(x, (2, 1), mode="reflect"), normal(2, 3, 4)),
+    case("pad_reflect_2d", "pad", lambda x: F.pad(x, (1, 2, 2, 1), "reflect"),
+         lambda x: TF.pad(x, (1, 2, 2, 1), "reflect"), normal(2, 2, 3, 4)),
+    case("pad_reflect_3d_unbatched", "pad", lambda x: F.pad(x, (1, 0, 0, 1, 1, 1), "reflect"),
+         lambda x: TF.pad(x, (1, 0, 0, 1, 1, 1), "reflect"), normal(2, 2, 3, 3)),
+    case("pad_replicate", "pad", lambda x: F.pad(x, (4, 1), mode="replicate"),
+         lambda x: TF.pad(x, (4, 1), mode="replicate"), normal(3, 2)),
+    case("pad_replicate_3d", "pad", lambda x: F.pad(x, (1, 2, 0, 1, 2, 0), "replicate"),
+         lambda x: TF.pad(x, (1, 2, 0, 1, 2, 0), "replicate"), normal(1, 2, 2, 3, 2)),
+    case("pad_circular", "pad", lambda x: F.pad(x, (3, 2), mode="circular"),
+         lambda x: TF.pad(x, (3, 2), mode="circular"), normal(2, 2, 3)),
+    case("pad_circular_2d_negative", "pad", lambda x: F.pad(x, (2, -1, -1, 2), "circular"),
+         lambda x: TF.pad(x, (2, -1, -1, 2), "circular"), normal(1, 2, 3, 4)),
+]
+
+CASES = [*REDUCTIONS, *MOVES, *PADS]
 
 EXACT_CASES = [
     case("prod_int32", "prod", lambda x: x.prod(), lambda x: x.prod(),
@@ -196,6 +219,13 @@ EXACT_CASES = [
          lambda x, i: x.index_select(0, i), const(np.array([5, 6, 7])), _index([2, 0])),
     case("tril_int", "tril", lambda x: x.tril(1), lambda x: x.tril(1),
          const(np.arange(12).reshape(3, 4))),
+    case("pad_int_value", "pad", lambda x: F.pad(x, (1, 1), value=2.5),
+         lambda x: TF.pad(x, (1, 1), value=2.5), const(np.array([[1, 2], [3, 4]]))),
+    case("one_hot", "one_hot", F.one_hot, TF.one_hot, const(np.array([[0, 3], [2, 2]]))),
+    case("one_hot_classes", "one_hot", lambda x: F.one_hot(x, 5),
+         lambda x: TF.one_hot(x, 5), const(np.array([1, 0, 4]))),
+    case("one_hot_0d", "one_hot", lambda x: F.one_hot(x, 3), lambda x: TF.one_hot(x, 3),
+         const(np.array(1))),
     case("cumsum_int_dtype", "cumsum", lambda x: x.cumsum(1, dtype=nl.int32),
          lambda x: x.cumsum(1, dtype=torch.int32), const(np.array([[1, 2, 3], [4, 5, 6]]))),
 ]

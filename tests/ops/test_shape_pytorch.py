@@ -211,3 +211,47 @@ def test_node_names_match_torch() -> None:
                lambda m, x: m.logsumexp(x, 1), lambda m, x: x.cumsum(0),
                lambda m, x: x.prod(), lambda m, x: x.prod(0)):
         assert fn(nl, a).grad_fn.name() == fn(torch, b).grad_fn.name()
+
+
+# ---------------------------------------------------------------------- pad, one_hot
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, f: f.pad(m.ones(2, 3), (1,)), lambda m, f: f.pad(m.ones(2, 3), (1, 2, 3, 4, 5, 6)),
+    lambda m, f: f.pad(m.ones(2, 3), (-2, -2)), lambda m, f: f.pad(m.ones(2, 3), (1.5, 1)),
+    lambda m, f: f.pad(m.ones(2, 3), (3, 1), mode="reflect"),
+    lambda m, f: f.pad(m.ones(2, 3), (2, 2, 1, 1), mode="reflect"),
+    lambda m, f: f.pad(m.ones(1, 2, 3), (1, 1), mode="reflect", value=1.0),
+    lambda m, f: f.pad(m.ones(1, 2, 3), (4, 1), mode="circular"),
+    lambda m, f: f.pad(m.ones(1, 2, 3), (1, 1), mode="foo"),
+    lambda m, f: f.pad(m.ones(3), (1, 1), mode="reflect"),
+    lambda m, f: f.pad(m.ones(1, 1, 2, 3, 4), (1, 1), mode="circular"),
+    lambda m, f: f.pad(m.ones(1, 2, 3, 4), (1, 1), mode="replicate"),
+    lambda m, f: f.pad(m.zeros(1, 0, 2), (1, 1), mode="reflect"),
+    lambda m, f: f.pad(m.zeros(1, 2, 0), (1, 1), mode="replicate"),
+    lambda m, f: f.one_hot(m.tensor([0, 2]), 2), lambda m, f: f.one_hot(m.tensor([-1])),
+    lambda m, f: f.one_hot(m.tensor([1.0])),
+    lambda m, f: f.one_hot(m.tensor([1], dtype=m.int32)),
+    lambda m, f: f.one_hot(m.tensor([], dtype=m.long)),
+    lambda m, f: f.one_hot(m.tensor([1]), -2), lambda m, f: f.one_hot(m.tensor([1]), 0),
+])
+def test_pad_and_one_hot_errors(call: Any) -> None:
+    _same_error(lambda: call(nl, F), lambda: call(torch, TF))
+
+
+def test_pad_forms_match_torch() -> None:
+    a, b = _pair(np.arange(24.0).reshape(1, 2, 3, 4))
+    for fn in (lambda f, x: f.pad(x[0], (1, 1), mode="reflect", value=0.0),
+               lambda f, x: f.pad(x, (-1, -1, 1, 1), mode="replicate"),
+               lambda f, x: f.pad(x, [0, 0, 0, 0, 1, 0, 0, 2]),
+               lambda f, x: f.pad(x, (-4, 0)), lambda f, x: f.pad(x[0, 0, :0], (2, 1))):
+        y, expected = fn(F, a), fn(TF, b)
+        assert y.shape == tuple(expected.shape)
+        np.testing.assert_array_equal(y.numpy(), expected.numpy())
+    assert not hasattr(nl.Tensor, "pad") and not hasattr(nl.Tensor, "one_hot")
+
+
+def test_one_hot_has_no_gradient_and_int64() -> None:
+    y = F.one_hot(nl.tensor([], dtype=nl.long), 3)
+    assert y.shape == (0, 3) and y.dtype == nl.int64
+    assert not y.requires_grad and y.grad_fn is None

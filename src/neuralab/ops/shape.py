@@ -935,3 +935,148 @@ def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor
     if a == b:
         raise ShapeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     return Diagonal.apply(x, offset=offset, axis1=a, axis2=b)
+
+
+# ------------------------------------------------------------------------ pad, one_hot
+
+
+class Pad(Function):
+    """y = x padded dim by dim: along each padded dim, output position j holds input position
+    ``index[j]``, or ``value`` where ``index[j]`` is −1 (constant mode; reflect, replicate
+    and circular name input positions everywhere; negative pads crop).
+    dy/dx: the gradient added back at the positions each output position came from."""
+
+    def forward(self, x: np.ndarray, plan: tuple = (), value: Any = 0) -> np.ndarray:
+        self.plan, self.shapes = plan, []
+        y = x
+        for axis, index in plan:
+            self.shapes.append(y.shape)
+            shape = list(y.shape)
+            shape[axis] = index.size
+            out = np.empty(shape, dtype=x.dtype)
+            moved, source = np.moveaxis(out, axis, 0), np.moveaxis(y, axis, 0)
+            kept = index >= 0
+            moved[~kept] = value
+            moved[kept] = source[index[kept]]
+            y = out
+        return y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        grad = grad_out
+        for (axis, index), shape in zip(reversed(self.plan), reversed(self.shapes)):
+            back = np.zeros(shape, dtype=grad_out.dtype)
+            kept = index >= 0
+            np.add.at(np.moveaxis(back, axis, 0), index[kept],
+                      np.moveaxis(grad, axis, 0)[kept])
+            grad = back
+        return grad
+
+    def name(self) -> str:
+        return "PadBackward0"
+
+
+_NP_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def _pad_index(n: int, before: int, after: int, mode: str) -> np.ndarray:
+    """For one dim of size ``n``: the input position of each output position (−1: the
+    constant value); positive pads extend, negative pads crop, as torch."""
+    positions = np.arange(builtins.max(-before, 0), n - builtins.max(-after, 0))  # cropped
+    grow = (builtins.max(before, 0), builtins.max(after, 0))
+    if mode == "constant":
+        return np.concatenate([np.full(grow[0], -1), positions, np.full(grow[1], -1)])
+    return np.pad(positions, grow, mode=_NP_PAD_MODES[mode])  # from the cropped dim, as torch
+
+
+def _check_non_constant_pad(x: Tensor, pads: list, mode: str) -> None:
+    """torch's rules for reflect/replicate/circular: 1, 2 or 3 padded dims on an input with
+    one or two more dims (channels, and optionally the batch), none of them empty but the
+    batch; reflect pads below the size, circular pads at most the size."""
+    k = len(pads)
+    if k not in (1, 2, 3) or x.ndim not in (k + 1, k + 2):
+        raise NotImplementedError(
+            f"Padding size {2 * k} is not supported for {x.ndim}D input tensor.\nSupported "
+            f"combinations for non-constant padding:\n  - 2D or 3D input: padding size = 2 "
+            f"(pads last dimension)\n  - 3D or 4D input: padding size = 4 (pads last 2 "
+            f"dimensions)\n  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+    first = 1 if x.ndim == k + 2 else 0
+    if builtins.any(n == 0 for n in x.shape[first:]):
+        raise ShapeError(f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly 0 "
+                         f"batch size and other non-zero dimensions for input, but got: "
+                         f"{list(x.shape)}")
+    for i, (before, after) in enumerate(pads):
+        axis = x.ndim - 1 - i
+        n = x.shape[axis]
+        if mode == "reflect" and (before >= n or after >= n):
+            raise ShapeError(f"Argument #4: Padding size should be less than the corresponding "
+                             f"input dimension, but got: padding ({before}, {after}) at "
+                             f"dimension {axis} of input {list(x.shape)}")
+        if mode == "circular" and (before > n or after > n):
+            raise ShapeError("Padding value causes wrapping around more than once.")
+
+
+@register(method=False)
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",  # noqa: A002
+        value: float | None = None) -> Tensor:
+    """``F.pad``: ``pad`` lists (before, after) pairs from the last dim backwards —
+    ``(left, right, top, bottom, ...)``; negative values crop. ``mode``: 'constant' (with
+    ``value``, 0 by default), 'reflect', 'replicate' or 'circular' (on the last 1–3 dims of a
+    batched or unbatched input, as torch)."""
+    x = input
+    if not isinstance(pad, (tuple, list)):
+        raise TypeError(f"pad(): argument 'pad' (position 2) must be tuple of ints, not "
+                        f"{type(pad).__name__}")
+    for i, p in enumerate(pad):
+        if isinstance(p, (bool, np.bool_)) or not hasattr(p, "__index__"):
+            raise TypeError(f"pad(): argument 'pad' (position 2) must be tuple of ints, but "
+                            f"found element of type {type(p).__name__} at pos {i}")
+    flat = [operator.index(p) for p in pad]
+    if len(flat) % 2:
+        raise ShapeError("Padding length must be divisible by 2")
+    if len(flat) // 2 > x.ndim:
+        raise ShapeError(f"Padding length should be less than or equal to two times the input "
+                         f"dimension but got padding length {len(flat)} and input of dimension "
+                         f"{x.ndim}")
+    pairs = [(flat[2 * i], flat[2 * i + 1]) for i in range(len(flat) // 2)]
+    if mode not in ("constant", *_NP_PAD_MODES):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if mode != "constant":
+        if value is not None and value != 0:
+            raise ShapeError(f"Padding mode \"{mode}\" doesn't take in value argument")
+        _check_non_constant_pad(x, pairs, mode)
+    plan = []
+    for i, (before, after) in enumerate(pairs):
+        axis = x.ndim - 1 - i
+        n = x.shape[axis]
+        if n + before + after < 0:
+            raise ShapeError(f"The input size {n}, plus negative padding {before} and {after} "
+                             f"resulted in a negative output size, which is invalid. Check "
+                             f"dimension {axis} of your input. (narrow(): length must be "
+                             f"non-negative.)")
+        if before or after:
+            plan.append((axis, _pad_index(n, before, after, mode)))
+    fill = np.asarray(0 if value is None else value).astype(x.dtype)
+    return Pad.apply(x, plan=tuple(plan), value=fill)
+
+
+@register(method=False)
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """``F.one_hot``: int64 indicators of shape ``tensor.shape + (num_classes,)``
+    (``num_classes = max + 1`` when −1); no gradient."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"one_hot(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(tensor).__name__}")
+    if tensor.dtype != np.int64:
+        raise DTypeError("one_hot is only applicable to index tensor of type LongTensor.")
+    classes = tensor._data
+    num_classes = _int_arg(num_classes, "one_hot", "num_classes", 2)
+    if num_classes == -1:
+        if classes.size == 0:
+            raise ShapeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(classes.max()) + 1
+    if classes.size and classes.min() < 0:
+        raise ShapeError("Class values must be non-negative.")
+    if classes.size and classes.max() >= num_classes or num_classes < 0:
+        raise ShapeError("Class values must be smaller than num_classes.")
+    out = (classes[..., None] == np.arange(num_classes)).astype(np.int64)
+    return Tensor._from_op(out, False)
