@@ -28,11 +28,31 @@ from .activations import (
 )
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .conv import Conv2d
-from .layers import Dropout, Flatten, Identity, Linear, Sequential
-from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .layers import Dropout, Dropout2d, Flatten, Identity, Linear, Sequential
+from .losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from .module import Module
+from .normalization import GroupNorm, LayerNorm
 from .parameter import Parameter
-from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from .pooling import (
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
+    AvgPool2d,
+    MaxPool2d,
+    MaxUnpool2d,
+    Upsample,
+)
+from .sparse import Embedding
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d",
@@ -41,4 +61,6 @@ __all__ = [
     "BatchNorm2d", "Conv2d", "CrossEntropyLoss", "Dropout", "Flatten", "Identity", "LeakyReLU",
     "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "NLLLoss", "Parameter", "ReLU",
     "Sequential", "Sigmoid", "Softmax", "Step", "Tanh", "functional", "init", "utils",
+    "AdaptiveMaxPool2d", "CosineEmbeddingLoss", "Dropout2d", "Embedding", "GroupNorm",
+    "HuberLoss", "KLDivLoss", "L1Loss", "LayerNorm", "MaxUnpool2d", "SmoothL1Loss", "Upsample",
 ]
