@@ -204,7 +204,33 @@ PADS = [
          lambda x: TF.pad(x, (2, -1, -1, 2), "circular"), normal(1, 2, 3, 4)),
 ]
 
-CASES = [*REDUCTIONS, *MOVES, *PADS]
+EINSUMS = [
+    case("einsum_matmul", "einsum", lambda a, b: nl.einsum("ij,jk->ik", a, b),
+         lambda a, b: torch.einsum("ij,jk->ik", a, b), normal(2, 3), normal(3, 4)),
+    case("einsum_implicit_transpose", "einsum", lambda a: nl.einsum("ba", a),
+         lambda a: torch.einsum("ba", a), normal(2, 3)),
+    case("einsum_dot_implicit", "einsum", lambda a, b: nl.einsum("i,i", a, b),
+         lambda a, b: torch.einsum("i,i", a, b), normal(5), normal(5)),
+    case("einsum_outer_list", "einsum", lambda a, b: nl.einsum("i,j->ij", [a, b]),
+         lambda a, b: torch.einsum("i,j->ij", [a, b]), normal(3), normal(2)),
+    case("einsum_sum_only_label", "einsum", lambda a: nl.einsum("ijk->j", a),
+         lambda a: torch.einsum("ijk->j", a), normal(2, 3, 4)),
+    case("einsum_batch_ellipsis_broadcast", "einsum",
+         lambda a, b: nl.einsum("...ij,...jk->...ik", a, b),
+         lambda a, b: torch.einsum("...ij,...jk->...ik", a, b), normal(2, 1, 2, 3),
+         normal(3, 3, 4)),
+    case("einsum_three_operands", "einsum",
+         lambda a, b, c: nl.einsum("bij, bjk, bkl -> bli", a, b, c),
+         lambda a, b, c: torch.einsum("bij, bjk, bkl -> bli", a, b, c), normal(2, 2, 3),
+         normal(2, 3, 4), normal(2, 4, 2)),
+    case("einsum_size1_broadcast", "einsum", lambda a, b: nl.einsum("ij,ij->j", a, b),
+         lambda a, b: torch.einsum("ij,ij->j", a, b), normal(1, 3), normal(4, 3)),
+    # a diagonal of an operand without gradient (a constant) is fine
+    case("einsum_const_diagonal", "einsum", lambda a, m: nl.einsum("ii,i->i", nl.tensor(m), a),
+         lambda a, m: torch.einsum("ii,i->i", m, a), normal(3), const(normal(3, 3))),
+]
+
+CASES = [*REDUCTIONS, *MOVES, *PADS, *EINSUMS]
 
 EXACT_CASES = [
     case("prod_int32", "prod", lambda x: x.prod(), lambda x: x.prod(),

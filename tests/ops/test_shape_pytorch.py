@@ -255,3 +255,36 @@ def test_one_hot_has_no_gradient_and_int64() -> None:
     y = F.one_hot(nl.tensor([], dtype=nl.long), 3)
     assert y.shape == (0, 3) and y.dtype == nl.int64
     assert not y.requires_grad and y.grad_fn is None
+
+
+# ------------------------------------------------------------------------------ einsum
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, a, b: m.einsum("ij,jk->ik", a, a), lambda m, a, b: m.einsum("ij->ik", a),
+    lambda m, a, b: m.einsum("ij", b), lambda m, a, b: m.einsum("ij,jk->ik", a),
+    lambda m, a, b: m.einsum("ij->ii", a), lambda m, a, b: m.einsum("ij,jk->ik", a, b.double()),
+    lambda m, a, b: m.einsum("i1", a), lambda m, a, b: m.einsum("i->i", a, b),
+])
+def test_einsum_errors(call: Any) -> None:
+    a, b = np.ones((2, 3), np.float32), np.ones(2, np.float32)
+    _same_error(lambda: call(nl, nl.tensor(a), nl.tensor(b)),
+                lambda: call(torch, torch.tensor(a), torch.tensor(b)))
+
+
+def test_einsum_integer_and_diagonal_values() -> None:
+    a, b = _pair(np.arange(9).reshape(3, 3))
+    for equation in ("ij,jk->ik", "ii->i", "ii", "ij->"):
+        count = equation.count(",") + 1
+        y, expected = nl.einsum(equation, *[a] * count), torch.einsum(equation, *[b] * count)
+        assert y.dtype == expected.numpy().dtype
+        np.testing.assert_array_equal(y.numpy(), expected.numpy())
+
+
+def test_einsum_refuses_the_gradient_of_a_diagonal_clearly() -> None:
+    x = nl.ones(3, 3, requires_grad=True)
+    with pytest.raises(NotImplementedError, match="repeated subscript"):
+        nl.einsum("ii->i", x)
+    with nl.no_grad():
+        assert nl.einsum("ii", x).item() == 3.0
+    assert not hasattr(nl.Tensor, "einsum")

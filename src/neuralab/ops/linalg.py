@@ -176,3 +176,135 @@ def bmm(input: Any, mat2: Any) -> Tensor:  # noqa: A002 - PyTorch's name
         raise ShapeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                          f"[{b}, {m}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
     return matmul(input, mat2)
+
+
+class Einsum(Function):
+    """y = einsum(equation, *operands): products of the operands' entries, summed over the
+    labels missing from the output. For operand k (labels without repeats):
+    dL/dx_k = einsum(g and the other operands -> k's labels), broadcast along labels only k
+    has (summed away in y), then summed over dims that k broadcast from size 1."""
+
+    same_dtype = True
+
+    def forward(self, *arrays: np.ndarray, inputs: tuple = (), output: str = "",
+                sizes: Any = None) -> np.ndarray:
+        for k, labels in enumerate(inputs):
+            if self.needs_input_grad[k] and len(set(labels)) != len(labels):
+                raise NotImplementedError(
+                    f"einsum: the gradient of an operand with a repeated subscript "
+                    f"('{labels}', a diagonal) is not supported; take the diagonal first "
+                    f"(x.diagonal(0, -2, -1)) and einsum that")
+        full = [np.broadcast_to(a, tuple(sizes[c] for c in labels))
+                if len(set(labels)) == len(labels) else a
+                for a, labels in zip(arrays, inputs)]
+        self.full, self.inputs, self.output = full, inputs, output
+        self.shapes, self.sizes = [a.shape for a in arrays], sizes
+        equation = ",".join(inputs) + "->" + output
+        return np.asarray(np.einsum(equation, *full, optimize=len(full) > 2))
+
+    def backward(self, grad_out: np.ndarray) -> tuple:
+        grads = []
+        for k, labels in enumerate(self.inputs):
+            if not self.needs_input_grad[k]:
+                grads.append(None)
+                continue
+            others = [(a, lab) for j, (a, lab) in enumerate(zip(self.full, self.inputs))
+                      if j != k]
+            seen = set(self.output).union(*[set(lab) for _, lab in others])
+            kept = "".join(c for c in labels if c in seen)
+            equation = ",".join([self.output, *[lab for _, lab in others]]) + "->" + kept
+            grad = np.einsum(equation, grad_out, *[a for a, _ in others],
+                             optimize=len(others) > 1)
+            # labels only operand k has: its entries were summed, each with weight 1
+            grad = grad.reshape(tuple(self.sizes[c] if c in kept else 1 for c in labels))
+            grad = np.broadcast_to(grad, tuple(self.sizes[c] for c in labels))
+            shape = self.shapes[k]
+            widened = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+            grads.append(grad.sum(axis=widened, keepdims=True) if widened else grad)
+        return tuple(grads)
+
+
+_LABELS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def _einsum_plan(equation: str, operands: tuple) -> tuple[tuple, str, dict]:
+    """The equation with '...' spelled out as letters, the output labels (implicit form:
+    every label seen once, alphabetically, after the ellipsis) and every label's size;
+    torch's errors for mismatches."""
+    equation = equation.replace(" ", "")
+    lhs, arrow, rhs = equation.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(operands):
+        raise ShapeError("einsum(): more operands were provided than specified in the "
+                         "equation" if len(operands) > len(terms) else
+                         "einsum(): fewer operands were provided than specified in the equation")
+    for c in equation:
+        if c not in _LABELS and c not in ",->.":
+            raise ShapeError(f"einsum(): invalid subscript given at index "
+                             f"{equation.index(c)} in the equation string, subscripts must be "
+                             f"in [a-zA-Z]")
+    used = set(c for c in equation if c in _LABELS)
+    spare = [c for c in _LABELS if c not in used]
+    ellipsis_dims = 0
+    for term, x in zip(terms, operands):
+        explicit = len(term.replace("...", ""))
+        if "..." in term:
+            ellipsis_dims = max(ellipsis_dims, x.ndim - explicit)
+        elif explicit != x.ndim:
+            raise ShapeError(f"einsum(): the number of subscripts in the equation ({explicit}) "
+                             f"does not match the number of dimensions ({x.ndim}) for operand "
+                             f"{terms.index(term)} and no ellipsis was given")
+    batch = "".join(spare[:ellipsis_dims])
+    inputs = []
+    for term, x in zip(terms, operands):
+        if "..." in term:
+            own = x.ndim - len(term.replace("...", ""))
+            term = term.replace("...", batch[ellipsis_dims - own:] if own else "")
+        inputs.append(term)
+    if arrow:
+        output = rhs.replace("...", batch)
+        for c in output:
+            if output.count(c) > 1:
+                raise ShapeError(f"einsum(): output subscript {c} appears more than once in "
+                                 f"the output")
+            if not any(c in term for term in inputs):
+                raise ShapeError(f"einsum(): output subscript {c} does not appear in the "
+                                 f"equation for any input operand")
+    else:
+        counts = "".join(terms)
+        output = batch + "".join(sorted(c for c in set(counts) if c in _LABELS
+                                        and counts.count(c) == 1))
+    sizes: dict = {}
+    for k, (labels, x) in enumerate(zip(inputs, operands)):
+        for c, n in zip(labels, x.shape):
+            if sizes.get(c, 1) == 1:
+                sizes[c] = n
+            elif n not in (1, sizes[c]):
+                raise ShapeError(f"einsum(): subscript {c} has size {n} for operand {k} which "
+                                 f"does not broadcast with previously seen size {sizes[c]}")
+    return tuple(inputs), output, sizes
+
+
+@register(method=False)
+def einsum(equation: str, *operands: Any) -> Tensor:
+    """Einstein summation (``torch.einsum``): ``einsum('ij,jk->ik', a, b)`` is ``a @ b``;
+    operands may also come as one list. '...' and size-1 broadcasting are supported; the
+    gradient of an operand with a repeated subscript (a diagonal, 'ii->i') is not."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not isinstance(equation, str):
+        raise TypeError(f"einsum(): argument 'equation' must be str, not "
+                        f"{type(equation).__name__}")
+    if not operands:
+        raise ShapeError("einsum(): must provide at least one operand")
+    for x in operands:
+        if not isinstance(x, Tensor):
+            raise TypeError(f"einsum(): argument 'tensors' must be tuple of Tensors, not "
+                            f"{type(x).__name__}")
+    first = operands[0].dtype
+    for x in operands[1:]:
+        if x.dtype != first:
+            raise DTypeError(f"expected scalar type {torch_name(first)} but found "
+                             f"{torch_name(x.dtype)}")
+    inputs, output, sizes = _einsum_plan(equation, operands)
+    return Einsum.apply(*operands, inputs=inputs, output=output, sizes=sizes)
