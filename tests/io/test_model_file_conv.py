@@ -9,7 +9,7 @@ import pytest
 import neuralab as nl
 from neuralab.io import model_file
 from neuralab.io.model_file import ModelFileError
-from neuralab.nn.conv import Conv1d, Conv2d, ConvTranspose2d
+from neuralab.nn.conv import Conv1d, Conv2d, ConvTranspose2d, Fold, Unfold
 
 CASES = [
     (Conv2d, dict(in_channels=4, out_channels=6, kernel_size=3, padding=1, groups=2), (2, 4, 7, 7)),
@@ -38,9 +38,10 @@ def test_round_trip(tmp_path, case):
     loaded = nl.load(path)
     assert type(loaded) is cls and repr(loaded) == repr(module)
     for key in kwargs:
-        if key not in ("bias", "dtype"):
+        if key not in ("bias", "dtype"):  # ints stay ints, pairs stay pairs (as torch prints)
             assert getattr(loaded, key) == getattr(module, key), key
-    x = nl.tensor(np.random.default_rng(0).standard_normal(shape), dtype=module.weight.dtype)
+    dtype = module.weight.dtype if hasattr(module, "weight") else nl.float32
+    x = nl.tensor(np.random.default_rng(0).standard_normal(shape), dtype=dtype)
     np.testing.assert_array_equal(loaded(x).detach().numpy(), module(x).detach().numpy())
 
 
@@ -64,6 +65,8 @@ def test_old_conv2d_files_without_groups_still_load(tmp_path):
      {"output_padding": [1, 1]}, "output_padding"),
     (ConvTranspose2d, dict(in_channels=2, out_channels=2, kernel_size=3), {"groups": 0},
      "groups"),
+    (Unfold, dict(kernel_size=2), {"kernel_size": [2, 2, 2]}, "kernel_size"),
+    (Fold, dict(output_size=4, kernel_size=2), {"padding": -1}, "padding"),
 ])
 def test_invalid_settings_are_refused(cls, kwargs, edit, message):
     module = cls(**kwargs)

@@ -9,7 +9,7 @@ import torch
 
 import neuralab as nl
 from neuralab.nn import functional as F
-from neuralab.nn.conv import Conv1d, Conv2d, ConvTranspose2d
+from neuralab.nn.conv import Conv1d, Conv2d, ConvTranspose2d, Fold, Unfold
 
 TORCH = {Conv1d: torch.nn.Conv1d, Conv2d: torch.nn.Conv2d,
          ConvTranspose2d: torch.nn.ConvTranspose2d}
@@ -177,3 +177,48 @@ def test_float32_layers_stay_float32():
     y = layer(nl.zeros(1, 2, 4, 4))
     assert y.dtype == nl.float32
     assert Conv2d(4, 4, 3, groups=4)(nl.zeros(1, 4, 4, 4)).dtype == nl.float32
+
+
+@pytest.mark.parametrize(("ours", "theirs", "shape"), [
+    (Unfold((2, 3), dilation=2, padding=1, stride=(1, 2)),
+     torch.nn.Unfold((2, 3), dilation=2, padding=1, stride=(1, 2)), (2, 3, 6, 7)),
+    (Unfold(3), torch.nn.Unfold(3), (3, 5, 5)),
+    (Fold((4, 5), 2, stride=(2, 1)), torch.nn.Fold((4, 5), 2, stride=(2, 1)), (2, 8, 8)),
+    (Fold(4, (2, 3), padding=1), torch.nn.Fold(4, (2, 3), padding=1), (12, 20)),
+])
+def test_fold_and_unfold_layers_match_torch(ours, theirs, shape):
+    assert repr(ours) == repr(theirs)
+    x = np.random.default_rng(3).standard_normal(shape)
+    xn, xt = nl.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    yn, yt = ours(xn), theirs(xt)
+    g = np.random.default_rng(4).standard_normal(tuple(yt.shape))
+    yn.backward(nl.tensor(g))
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(yn.detach().numpy(), yt.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(xn.grad.numpy(), xt.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(("ours", "theirs"), [
+    (lambda: F.fold(nl.zeros(1, 5, 4), (3, 3), 2),
+     lambda: torch.nn.functional.fold(torch.zeros(1, 5, 4), (3, 3), 2)),
+    (lambda: F.fold(nl.zeros(1, 8, 5), (3, 3), 2),
+     lambda: torch.nn.functional.fold(torch.zeros(1, 8, 5), (3, 3), 2)),
+    (lambda: F.fold(nl.zeros(1, 1, 4, 4), (3, 3), 2),
+     lambda: torch.nn.functional.fold(torch.zeros(1, 1, 4, 4), (3, 3), 2)),
+    (lambda: F.unfold(nl.zeros(1, 1, 2, 2), 3),
+     lambda: torch.nn.functional.unfold(torch.zeros(1, 1, 2, 2), 3)),
+])
+def test_fold_and_unfold_errors_are_runtime_errors_as_in_torch(ours, theirs):
+    with pytest.raises(RuntimeError):
+        theirs()
+    with pytest.raises(RuntimeError):
+        ours()
+
+
+def test_fold_of_unfold_counts_each_pixel_once_per_block():
+    # fold(unfold(x)) = x · (number of blocks covering each pixel), as torch documents
+    x = nl.ones(1, 2, 5, 5)
+    counts = F.fold(F.unfold(x, 3), 5, 3).numpy()
+    expected = torch.nn.functional.fold(torch.nn.functional.unfold(torch.ones(1, 2, 5, 5), 3),
+                                        5, 3).numpy()
+    np.testing.assert_array_equal(counts, expected)

@@ -31,3 +31,14 @@ CASES = [
          lambda x, w, b: TF.conv_transpose2d(x, w, b, (2, 1), (1, 0), (1, 0), 2, (1, 2)),
          normal(2, 4, 3, 4), normal(4, 3, 2, 3), normal(6)),
 ]
+
+CASES += [
+    case("unfold", "unfold", lambda x: F.unfold(x, (2, 3), (1, 2), 1, (2, 1)),
+         lambda x: TF.unfold(x, (2, 3), (1, 2), 1, (2, 1)), normal(2, 3, 6, 7)),
+    case("unfold_unbatched", "unfold", lambda x: F.unfold(x, 2, stride=2),
+         lambda x: TF.unfold(x, 2, stride=2), normal(2, 4, 5)),
+    case("fold", "fold", lambda x: F.fold(x, (5, 6), (2, 3), (1, 2), 1, (2, 1)),
+         lambda x: TF.fold(x, (5, 6), (2, 3), (1, 2), 1, (2, 1)), normal(2, 12, 12)),
+    case("fold_overlapping_unbatched", "fold", lambda x: F.fold(x, 4, 2),
+         lambda x: TF.fold(x, 4, 2), normal(8, 9)),
+]

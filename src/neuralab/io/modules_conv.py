@@ -1,11 +1,11 @@
-"""Model-file entries of the convolution area: Conv1d and ConvTranspose2d (Conv2d is
-registered in model_file.py). Every field is checked before a layer is built."""
+"""Model-file entries of the convolution area: Conv1d, ConvTranspose2d, Unfold and Fold
+(Conv2d is registered in model_file.py). Every field is checked before a layer is built."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..nn.conv import Conv1d, ConvTranspose2d
+from ..nn.conv import Conv1d, ConvTranspose2d, Fold, Unfold
 from ..ops.conv import PADDING_MODES
 from .model_file import _MISSING, MAX_SPATIAL, ModuleConfig, register_module
 
@@ -86,3 +86,28 @@ register_module(ConvTranspose2d, lambda m: {
     "output_padding": list(m.output_padding), "dilation": list(m.dilation),
     "bias": m.bias is not None, "dtype": m.weight.dtype.name, **_optional(m),
 }, _conv_transpose2d_from_config)
+
+
+def _int_or_pair(cfg: ModuleConfig, key: str, minimum: int) -> Any:
+    """An int or a pair (a list of two ints), kept as written (Fold / Unfold print it so)."""
+    value = cfg._get(key, _MISSING, f"an integer or a pair of integers from {minimum} to "
+                     f"{MAX_SPATIAL}",
+                     lambda v: type(v) is int and minimum <= v <= MAX_SPATIAL
+                     or isinstance(v, list) and len(v) == 2
+                     and all(type(i) is int and minimum <= i <= MAX_SPATIAL for i in v))
+    return value if isinstance(value, int) else tuple(value)
+
+
+def _as_config(value: Any) -> Any:
+    return value if isinstance(value, int) else list(value)
+
+
+_BLOCK_KEYS = (("kernel_size", 1), ("dilation", 1), ("padding", 0), ("stride", 1))
+
+register_module(Unfold, lambda m: {key: _as_config(getattr(m, key)) for key, _ in _BLOCK_KEYS},
+                lambda cfg: Unfold(**{key: _int_or_pair(cfg, key, low)
+                                      for key, low in _BLOCK_KEYS}))
+register_module(Fold, lambda m: {key: _as_config(getattr(m, key))
+                                 for key in ("output_size", *dict(_BLOCK_KEYS))},
+                lambda cfg: Fold(**{key: _int_or_pair(cfg, key, low)
+                                    for key, low in (("output_size", 1), *_BLOCK_KEYS)}))

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..ops.conv import PADDING_MODES, _conv1d, _conv2d, _pair, conv_transpose2d
+from ..ops.conv import PADDING_MODES, _conv1d, _conv2d, _pair, conv_transpose2d, fold, unfold
 from ..tensor import Tensor, get_default_dtype
 from . import init
 from .module import Module, shape_of
@@ -199,4 +199,50 @@ class ConvTranspose2d(_ConvNd):
             raise self.input_error(error) from None
 
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose2d"]
+def _as_given(value: Any, name: str, op: str, minimum: int) -> Any:
+    """An int or a pair, checked and kept as given (PyTorch's Fold / Unfold print it so)."""
+    _pair(value, name, op, minimum)
+    return int(value) if isinstance(value, (int, np.integer)) else tuple(int(v) for v in value)
+
+
+class Unfold(Module):
+    """y = unfold(x): the sliding blocks of (N, C, H, W) as columns (N, C·kH·kW, L)."""
+
+    def __init__(self, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
+                 stride: Any = 1) -> None:
+        super().__init__()
+        self.kernel_size = _as_given(kernel_size, "kernel_size", "Unfold", 1)
+        self.dilation = _as_given(dilation, "dilation", "Unfold", 1)
+        self.padding = _as_given(padding, "padding", "Unfold", 0)
+        self.stride = _as_given(stride, "stride", "Unfold", 1)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, dilation={self.dilation}, "
+                f"padding={self.padding}, stride={self.stride}")
+
+
+class Fold(Module):
+    """y = fold(x): columns (N, C·kH·kW, L) summed back into (N, C, *output_size)."""
+
+    def __init__(self, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
+                 stride: Any = 1) -> None:
+        super().__init__()
+        self.output_size = _as_given(output_size, "output_size", "Fold", 1)
+        self.kernel_size = _as_given(kernel_size, "kernel_size", "Fold", 1)
+        self.dilation = _as_given(dilation, "dilation", "Fold", 1)
+        self.padding = _as_given(padding, "padding", "Fold", 0)
+        self.stride = _as_given(stride, "stride", "Fold", 1)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return fold(input, self.output_size, self.kernel_size, self.dilation, self.padding,
+                    self.stride)
+
+    def extra_repr(self) -> str:
+        return (f"output_size={self.output_size}, kernel_size={self.kernel_size}, "
+                f"dilation={self.dilation}, padding={self.padding}, stride={self.stride}")
+
+
+__all__ = ["Conv1d", "Conv2d", "ConvTranspose2d", "Fold", "Unfold"]

@@ -683,3 +683,146 @@ def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
     if bias is None:
         return ConvTranspose2d.apply(input, weight, **options)
     return ConvTranspose2d.apply(input, weight, bias, **options)
+
+
+def _blocks(size: tuple[int, int], kernel: tuple[int, int], dilation: tuple[int, int],
+            padding: tuple[int, int], stride: tuple[int, int]) -> tuple[int, int]:
+    """How many sliding blocks fit along each spatial dim."""
+    return tuple((s + 2 * p - d * (k - 1) - 1) // st + 1
+                 for s, k, d, p, st in zip(size, kernel, dilation, padding, stride))
+
+
+def _block_view(x: np.ndarray, kernel: tuple[int, int], dilation: tuple[int, int],
+                stride: tuple[int, int], blocks: tuple[int, int]) -> np.ndarray:
+    """The (N, C, kh, kw, BH, BW) view of a padded NCHW array: [n, c, i, j, h, w] is
+    x[n, c, h·sh + i·dh, w·sw + j·dw]."""
+    sn, sc, sh, sw = x.strides
+    return as_strided(x, (*x.shape[:2], *kernel, *blocks),
+                      (sn, sc, sh * dilation[0], sw * dilation[1], sh * stride[0],
+                       sw * stride[1]), writeable=False)
+
+
+def _fold_into(out: np.ndarray, cols: np.ndarray, kernel: tuple[int, int],
+               dilation: tuple[int, int], stride: tuple[int, int],
+               blocks: tuple[int, int]) -> None:
+    """out (N, C, Hp, Wp) += every block of cols (N, C, kh, kw, BH, BW) at its place: one
+    strided addition per kernel offset."""
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            top, left = i * dilation[0], j * dilation[1]
+            out[:, :, top:top + stride[0] * (blocks[0] - 1) + 1:stride[0],
+                left:left + stride[1] * (blocks[1] - 1) + 1:stride[1]] += cols[:, :, i, j]
+
+
+class Unfold(Function):
+    """im2col, PyTorch's layout: y[n, (c·kh + i)·kw + j, h·BW + w] =
+    x_pad[n, c, h·sh + i·dh, w·sw + j·dw].   dL/dx = fold(g): each pixel sums the gradient of
+    every block element that copied it."""
+
+    def forward(self, x: np.ndarray, kernel: tuple[int, int] = (1, 1),
+                dilation: tuple[int, int] = (1, 1), padding: tuple[int, int] = (0, 0),
+                stride: tuple[int, int] = (1, 1)) -> np.ndarray:
+        if x.ndim != 4:
+            raise ShapeError(f"unfold: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
+                             f"shape {x.shape}")
+        n, c, h, w = x.shape
+        blocks = _blocks((h, w), kernel, dilation, padding, stride)
+        if min(blocks) < 1:
+            raise ShapeError(f"unfold: input of spatial size ({h}, {w}) with kernel_size="
+                             f"{kernel}, dilation={dilation}, padding={padding} has no sliding "
+                             f"block (calculated {blocks})")
+        self.settings, self.x_shape = (kernel, dilation, padding, stride, blocks), x.shape
+        ph, pw = padding
+        if ph or pw:
+            padded = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
+            padded[:, :, ph:ph + h, pw:pw + w] = x
+            x = padded
+        view = _block_view(x, kernel, dilation, stride, blocks)
+        out = view.reshape(n, c * kernel[0] * kernel[1], blocks[0] * blocks[1])
+        return out if out.flags.writeable else out.copy()  # a new array, never a view of x
+
+    def backward(self, grad_out: np.ndarray) -> tuple:
+        kernel, dilation, padding, stride, blocks = self.settings
+        n, c, h, w = self.x_shape
+        grad = np.zeros((n, c, h + 2 * padding[0], w + 2 * padding[1]), dtype=grad_out.dtype)
+        _fold_into(grad, grad_out.reshape(n, c, *kernel, *blocks), kernel, dilation, stride,
+                   blocks)
+        return (grad[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + w],)
+
+
+class Fold(Function):
+    """col2im, the adjoint of unfold: y = Σ over blocks and kernel offsets of x[n, (c·kh + i)·kw
+    + j, l] placed at x_pad position (h·sh + i·dh, w·sw + j·dw) of block l = h·BW + w, then
+    cropped by the padding.   dL/dx = unfold(g)."""
+
+    def forward(self, x: np.ndarray, output_size: tuple[int, int] = (1, 1),
+                kernel: tuple[int, int] = (1, 1), dilation: tuple[int, int] = (1, 1),
+                padding: tuple[int, int] = (0, 0), stride: tuple[int, int] = (1, 1)
+                ) -> np.ndarray:
+        if x.ndim != 3:
+            raise ShapeError(f"fold: expected a 2-D (C·kH·kW, L) or 3-D (N, C·kH·kW, L) input, "
+                             f"got shape {x.shape}")
+        n, rows, length = x.shape
+        per = kernel[0] * kernel[1]
+        if rows % per:
+            raise ShapeError(f"fold: expected size of input's dimension 1 to be divisible by the "
+                             f"product of kernel_size, but got input.size(1)={rows} and "
+                             f"kernel_size={kernel}")
+        blocks = _blocks(output_size, kernel, dilation, padding, stride)
+        if min(blocks) < 1 or blocks[0] * blocks[1] != length:
+            raise ShapeError(f"fold: given output_size={output_size}, kernel_size={kernel}, "
+                             f"dilation={dilation}, padding={padding}, stride={stride}, expected "
+                             f"size of input's dimension 2 to match the calculated number of "
+                             f"sliding blocks {blocks[0]} * {blocks[1]} = "
+                             f"{blocks[0] * blocks[1]}, but got input.size(2)={length}")
+        c = rows // per
+        self.settings = (kernel, dilation, padding, stride, blocks)
+        h, w = output_size
+        out = np.zeros((n, c, h + 2 * padding[0], w + 2 * padding[1]), dtype=x.dtype)
+        _fold_into(out, x.reshape(n, c, *kernel, *blocks), kernel, dilation, stride, blocks)
+        return out[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + w]
+
+    def backward(self, grad_out: np.ndarray) -> tuple:
+        kernel, dilation, padding, stride, blocks = self.settings
+        n, c, h, w = grad_out.shape
+        ph, pw = padding
+        padded = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=grad_out.dtype)
+        padded[:, :, ph:ph + h, pw:pw + w] = grad_out
+        view = _block_view(padded, kernel, dilation, stride, blocks)
+        return (view.reshape(n, c * kernel[0] * kernel[1], blocks[0] * blocks[1]),)
+
+
+def _unbatched(input: Any, dims: int) -> tuple[Any, bool]:  # noqa: A002
+    """(input with a batch axis, whether one was added): unbatched inputs have ``dims`` axes."""
+    if np.ndim(to_array(input)) != dims:
+        return input, False
+    if isinstance(input, Tensor):
+        return input.reshape(1, *input.shape), True
+    return to_array(input)[None], True
+
+
+@register(method=False)
+def unfold(input: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,  # noqa: A002
+           stride: Any = 1) -> Tensor:
+    """Sliding blocks of an (N, C, H, W) input as columns (N, C·kH·kW, L)
+    (``torch.nn.functional.unfold``, im2col)."""
+    input, added = _unbatched(input, 3)
+    out = Unfold.apply(input, kernel=_pair(kernel_size, "kernel_size", "unfold", 1),
+                       dilation=_pair(dilation, "dilation", "unfold", 1),
+                       padding=_pair(padding, "padding", "unfold", 0),
+                       stride=_pair(stride, "stride", "unfold", 1))
+    return out.reshape(out.shape[1:]) if added else out
+
+
+@register(method=False)
+def fold(input: Any, output_size: Any, kernel_size: Any, dilation: Any = 1,  # noqa: A002
+         padding: Any = 0, stride: Any = 1) -> Tensor:
+    """Columns (N, C·kH·kW, L) summed back into an (N, C, H, W) image
+    (``torch.nn.functional.fold``, col2im; overlapping blocks add up)."""
+    input, added = _unbatched(input, 2)
+    out = Fold.apply(input, output_size=_pair(output_size, "output_size", "fold", 1),
+                     kernel=_pair(kernel_size, "kernel_size", "fold", 1),
+                     dilation=_pair(dilation, "dilation", "fold", 1),
+                     padding=_pair(padding, "padding", "fold", 0),
+                     stride=_pair(stride, "stride", "fold", 1))
+    return out.reshape(out.shape[1:]) if added else out
