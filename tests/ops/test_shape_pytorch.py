@@ -288,3 +288,11 @@ def test_einsum_refuses_the_gradient_of_a_diagonal_clearly() -> None:
     with nl.no_grad():
         assert nl.einsum("ii", x).item() == 3.0
     assert not hasattr(nl.Tensor, "einsum")
+
+
+def test_diagonal_is_a_writable_view_as_torch() -> None:
+    a, b = nl.zeros(2, 3, 4), torch.zeros(2, 3, 4)
+    for x in (a, b):
+        x.diagonal(1, 2, 1).fill_(1.0)
+        x.diagonal(0, 0, -1).fill_(2.0)
+    np.testing.assert_array_equal(a.numpy(), b.numpy())

@@ -916,7 +916,15 @@ class Diagonal(Function):
     def forward(self, x: np.ndarray, offset: int = 0, axis1: int = 0,
                 axis2: int = 1) -> np.ndarray:
         self.shape, self.offset, self.axis1, self.axis2 = x.shape, offset, axis1, axis2
-        return np.diagonal(x, offset, axis1, axis2)
+        diagonal = np.diagonal(x, offset, axis1, axis2)
+        # a writable view, as torch's (x.diagonal().fill_(0) writes into x): NumPy's is
+        # read-only, so the same elements are viewed again through strides
+        moved = np.moveaxis(x, (axis1, axis2), (-2, -1))
+        corner = moved[..., builtins.max(-offset, 0):, builtins.max(offset, 0):]
+        if diagonal.size == 0 or not x.flags.writeable:
+            return diagonal
+        return np.lib.stride_tricks.as_strided(
+            corner, diagonal.shape, corner.strides[:-2] + (sum(corner.strides[-2:]),))
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         grad = np.zeros(self.shape, dtype=grad_out.dtype)
