@@ -50,6 +50,18 @@ CASES = [
     (nn.Sigmoid, {}, (2, 3)),
     (nn.Tanh, {}, (2, 3)),
     (nn.Sequential, {}, (2, 3)),
+    # convolutions
+    (nn.Conv2d, dict(in_channels=4, out_channels=6, kernel_size=3, padding=1, groups=2,
+                     padding_mode="reflect"), (1, 4, 6, 6)),
+    (nn.Conv1d, dict(in_channels=4, out_channels=2, kernel_size=3, stride=2, padding=1,
+                     dilation=2, groups=2, bias=False, padding_mode="circular",
+                     dtype=nl.float64), (1, 4, 11)),
+    (nn.ConvTranspose2d, dict(in_channels=4, out_channels=6, kernel_size=3, stride=2, padding=1,
+                              output_padding=1, groups=2, bias=False, dilation=2,
+                              padding_mode="zeros", dtype=nl.float64), (1, 4, 5, 5)),
+    (nn.Unfold, dict(kernel_size=(2, 3), dilation=2, padding=1, stride=(1, 2)), (1, 3, 6, 7)),
+    (nn.Fold, dict(output_size=(4, 5), kernel_size=2, dilation=1, padding=1, stride=(2, 1)),
+     (1, 8, 18)),
     # pooling and resizing
     (nn.MaxPool2d, dict(kernel_size=3, stride=2, padding=1, dilation=2, return_indices=False,
                         ceil_mode=True), (1, 2, 9, 9)),
@@ -92,7 +104,6 @@ CASES = [
 NOT_SAVED = {
     "device": "only the CPU exists (check_device refuses anything else)",
     "generator": "draws the initial weights, which the file replaces",
-    "groups": "Conv2d supports only groups=1",
     "args": "Identity ignores its arguments, as torch",
     "kwargs": "Identity ignores its arguments, as torch",
     "modules": "Sequential's children are saved as children",

@@ -223,8 +223,9 @@ def test_unbatched_3d_inputs_match_torch(dtype_name: str) -> None:
      r"conv2d: padding must be an int, a pair, 'valid' or 'same'"),
     (lambda: F.conv2d(np.ones((1, 2, 5, 5)), np.ones((3, 2, 3, 3)), stride=2, padding="same"),
      r"padding='same' is not supported for strided convolutions"),
-    (lambda: F.conv2d(np.ones((1, 2, 5, 5)), np.ones((2, 1, 3, 3)), groups=2),
-     r"conv2d: groups=2 is not supported"),
+    (lambda: F.conv2d(np.ones((1, 4, 5, 5)), np.ones((2, 1, 3, 3)), groups=2),
+     r"conv2d: input of shape \(1, 4, 5, 5\) has 4 channels but the weight of shape "
+     r"\(2, 1, 3, 3\) expects 2 \(groups=2\)"),
 ])
 def test_conv2d_errors_name_the_op_and_the_shapes(call: Callable, message: str) -> None:
     with pytest.raises((ValueError, TypeError, NotImplementedError), match=message):

@@ -27,7 +27,7 @@ from .activations import (
     Tanh,
 )
 from .batchnorm import BatchNorm1d, BatchNorm2d
-from .conv import Conv2d
+from .conv import Conv1d, Conv2d, ConvTranspose2d, Fold, Unfold
 from .layers import Dropout, Dropout2d, Flatten, Identity, Linear, Sequential
 from .losses import (
     BCELoss,
@@ -63,4 +63,5 @@ __all__ = [
     "Sequential", "Sigmoid", "Softmax", "Step", "Tanh", "functional", "init", "utils",
     "AdaptiveMaxPool2d", "CosineEmbeddingLoss", "Dropout2d", "Embedding", "GroupNorm",
     "HuberLoss", "KLDivLoss", "L1Loss", "LayerNorm", "MaxUnpool2d", "SmoothL1Loss", "Upsample",
+    "Conv1d", "ConvTranspose2d", "Fold", "Unfold",
 ]
