@@ -53,7 +53,8 @@ def test_pooling_gradcheck(kernel: Any, stride: Any, padding: Any) -> None:
     x = leaf(distinct(rng, (2, 2, 7, 6)))
     assert nl.gradcheck(lambda x: F.max_pool2d(x, kernel, stride, padding), x)
     for include in (True, False):
-        assert nl.gradcheck(lambda x, c=include: F.avg_pool2d(x, kernel, stride, padding, c), x)
+        assert nl.gradcheck(lambda x, c=include: F.avg_pool2d(
+            x, kernel, stride, padding, count_include_pad=c), x)
 
 
 @pytest.mark.parametrize("output_size", [1, (3, 2), (4, 5), (None, 3)])

@@ -287,7 +287,8 @@ def test_avg_pool2d_matches_torch(config: tuple, dtype_name: str,
         return TF.avg_pool2d(x, kernel, stride, padding, count_include_pad=count_include_pad)
 
     # a window's sum and its division; an input's gradient sums at most kh·kw windows' shares
-    compare(lambda x: F.avg_pool2d(x, kernel, stride, padding, count_include_pad), theirs,
+    compare(lambda x: F.avg_pool2d(x, kernel, stride, padding,
+                                   count_include_pad=count_include_pad), theirs,
             [x], dtype_name, multilinear(theirs, int(np.prod(kernel)) + 1),
             layout=channels_last if count_include_pad else None)
 

@@ -797,7 +797,7 @@ CNN = [
          normal(4)),
     case("max_pool2d", "max_pool2d", lambda x: F.max_pool2d(x, 3, 2, 1),
          lambda x: TF.max_pool2d(x, 3, 2, 1), distinct(2, 3, 7, 6), scale=routing),
-    case("avg_pool2d", "avg_pool2d", lambda x: F.avg_pool2d(x, 3, 2, 1, False),
+    case("avg_pool2d", "avg_pool2d", lambda x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False),
          lambda x: TF.avg_pool2d(x, 3, 2, 1, count_include_pad=False), normal(2, 3, 7, 6)),
     case("adaptive_avg_pool2d", "adaptive_avg_pool2d", lambda x: F.adaptive_avg_pool2d(x, (3, 4)),
          lambda x: TF.adaptive_avg_pool2d(x, (3, 4)), normal(2, 3, 7, 6)),

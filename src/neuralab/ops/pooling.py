@@ -370,13 +370,11 @@ def max_pool2d(input: Any, kernel_size: Any, stride: Any = None,  # noqa: A002
 
 @register(method=False)
 def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None,  # noqa: A002
-               padding: Any = 0, count_include_pad: bool = True, *, ceil_mode: bool = False,
+               padding: Any = 0, ceil_mode: bool = False, count_include_pad: bool = True,
                divisor_override: int | None = None) -> Tensor:
-    """Mean over k×k windows (``torch.nn.functional.avg_pool2d``); stride defaults to kernel.
-    The output keeps the input's dtype: float, or int64 with the mean truncated (PyTorch).
-
-    NOTE: ``count_include_pad`` is still the 5th positional argument here (torch's 5th is
-    ``ceil_mode``); pass the three of them by keyword to be portable."""
+    """Mean over k×k windows (``torch.nn.functional.avg_pool2d``, its argument order); stride
+    defaults to kernel. The output keeps the input's dtype: float, or int64 with the mean
+    truncated (PyTorch)."""
     kernel = _pair(kernel_size, "kernel_size", "avg_pool2d", 1)
     stride = kernel if stride is None or stride == [] else _pair(stride, "stride",
                                                                   "avg_pool2d", 1)
