@@ -165,9 +165,10 @@ def test_state_dicts_are_empty_like_torch():
 def test_reprs():
     assert repr(P.MaxUnpool2d(2)) == repr(torch.nn.MaxUnpool2d(2))
     assert repr(P.AdaptiveMaxPool2d((2, None))) == repr(torch.nn.AdaptiveMaxPool2d((2, None)))
-    assert repr(P.MaxPool2d(3, 2, 1, 2, ceil_mode=True)) == (
-        "MaxPool2d(kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), dilation=(2, 2), "
-        "ceil_mode=True)")
+    for args, kwargs in (((3, 2, 1, 2), dict(ceil_mode=True)), (((2, 3),), {})):
+        assert repr(P.MaxPool2d(*args, **kwargs)) == repr(torch.nn.MaxPool2d(*args, **kwargs))
+    for args, kwargs in (((3, 2, 1), dict(ceil_mode=True, count_include_pad=False)), ((2,), {})):
+        assert repr(P.AvgPool2d(*args, **kwargs)) == repr(torch.nn.AvgPool2d(*args, **kwargs))
 
 
 UPSAMPLES = [

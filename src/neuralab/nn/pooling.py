@@ -43,8 +43,9 @@ class _Pool2d(Module):
         except ValueError as error:
             raise self.input_error(error) from None
 
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+    def extra_repr(self) -> str:  # as torch prints it (a square size as one number)
+        return (f"kernel_size={_shown(self.kernel_size)}, stride={_shown(self.stride)}, "
+                f"padding={_shown(self.padding)}")
 
 
 class MaxPool2d(_Pool2d):
@@ -63,9 +64,8 @@ class MaxPool2d(_Pool2d):
                           return_indices=self.return_indices)
 
     def extra_repr(self) -> str:
-        extra = "" if self.dilation == (1, 1) else f", dilation={self.dilation}"
-        extra += ", ceil_mode=True" if self.ceil_mode else ""
-        return super().extra_repr() + extra
+        return (f"{super().extra_repr()}, dilation={_shown(self.dilation)}, "
+                f"ceil_mode={self.ceil_mode}")
 
 
 class AvgPool2d(_Pool2d):
@@ -83,12 +83,7 @@ class AvgPool2d(_Pool2d):
         return self._call(avg_pool2d, input, count_include_pad=self.count_include_pad,
                           ceil_mode=self.ceil_mode, divisor_override=self.divisor_override)
 
-    def extra_repr(self) -> str:
-        extra = "" if self.count_include_pad else ", count_include_pad=False"
-        extra += ", ceil_mode=True" if self.ceil_mode else ""
-        if self.divisor_override is not None:
-            extra += f", divisor_override={self.divisor_override}"
-        return super().extra_repr() + extra
+    # (torch's repr shows kernel_size, stride and padding only)
 
 
 class MaxUnpool2d(Module):
@@ -106,7 +101,7 @@ class MaxUnpool2d(Module):
         return max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding,
                             output_size)
 
-    def extra_repr(self) -> str:
+    def extra_repr(self) -> str:  # torch prints MaxUnpool2d's settings as pairs
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
@@ -169,3 +164,8 @@ class Upsample(Module):
         else:
             info = "size=" + repr(self.size)
         return info + ", mode=" + repr(self.mode)
+
+
+def _shown(pair: Any) -> Any:
+    """A (h, w) setting as torch prints a square one: the single number."""
+    return pair[0] if isinstance(pair, tuple) and len(pair) == 2 and pair[0] == pair[1] else pair
