@@ -221,3 +221,12 @@ def test_shape_and_dtype_errors_keep_their_python_types() -> None:
     with pytest.raises(NotImplementedError):
         nl.nn.functional.softmax(nl.tensor([1, 2]), dim=0)
     assert issubclass(nl.errors.UnsupportedDTypeError, (TypeError, RuntimeError))
+
+
+@pytest.mark.parametrize("op", ["floor_divide", "remainder"])
+def test_integer_division_by_zero_is_torchs_runtime_error(op):
+    for lib in (nl, torch):
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            getattr(lib, op)(lib.tensor([1, 2]), 0)
+    with pytest.raises(ZeroDivisionError):  # and Python's own type still catches it
+        getattr(nl, op)(nl.tensor([1, 2]), 0)

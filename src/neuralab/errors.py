@@ -25,3 +25,7 @@ class UnsupportedDTypeError(DTypeError, NotImplementedError):
 class ArgumentError(ValueError, RuntimeError):
     """An argument value PyTorch rejects with RuntimeError (a probability outside [0, 1], an
     option that does not apply)."""
+
+
+class IntegerDivisionByZeroError(ZeroDivisionError, RuntimeError):
+    """Integer division or modulo by zero (PyTorch raises RuntimeError "ZeroDivisionError")."""

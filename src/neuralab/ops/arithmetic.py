@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd.function import Function
-from ..errors import DTypeError, UnsupportedDTypeError
+from ..errors import DTypeError, IntegerDivisionByZeroError, UnsupportedDTypeError
 from ..tensor import Tensor
 from .registry import register
 
@@ -181,7 +181,8 @@ class FloorDivide(Function):
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if a.dtype.kind in "iub" and np.any(b == 0):
-            raise ZeroDivisionError("floor_divide: integer division by zero")
+            raise IntegerDivisionByZeroError("ZeroDivisionError: integer division by zero in "
+                                        "floor_divide")
         return np.floor_divide(a, b)
 
     def backward(self, grad_out: np.ndarray) -> tuple:
@@ -201,7 +202,8 @@ class Remainder(Function):
     def forward(self, a: np.ndarray, b: np.ndarray, number_first: bool = False,
                 number_second: bool = False) -> np.ndarray:
         if a.dtype.kind in "iub" and np.any(b == 0):
-            raise ZeroDivisionError("remainder: integer division by zero")
+            raise IntegerDivisionByZeroError(
+                "ZeroDivisionError: integer modulo by zero in remainder")
         self.number_first, self.number_second = number_first, number_second
         self.quotient = np.floor_divide(a, b) if self.needs_input_grad[1] else None
         return np.remainder(a, b)
