@@ -73,8 +73,8 @@ def test_conv2d_default_init_is_torchs() -> None:
 @pytest.mark.parametrize(("layer", "shape", "message"), [
     (nn.Conv2d(3, 4, 3), (2, 2, 8, 8),
      r"Conv2d\(3, 4, kernel_size=\(3, 3\), stride=\(1, 1\)\): expected input of shape "
-     r"\(N, 3, H, W\), got \(2, 2, 8, 8\)"),
-    (nn.Conv2d(3, 4, 3), (3, 8, 8), r"Conv2d\(3, 4, .*\): expected input of shape \(N, 3, H, W\)"),
+     r"\(N, 3, H, W\) or \(3, H, W\), got \(2, 2, 8, 8\)"),
+    (nn.Conv2d(3, 4, 3), (2, 8, 8), r"Conv2d\(3, 4, .*\): expected input of shape \(N, 3, H, W\)"),
     (nn.Conv2d(3, 4, 5), (1, 3, 4, 8), r"Conv2d\(3, 4, kernel_size=\(5, 5\).*\): conv2d: input of "
                                        r"shape \(1, 3, 4, 8\) .* smaller than the kernel"),
     (nn.MaxPool2d(2), (4, 4), r"MaxPool2d\(kernel_size=2, .*\): expected a 4-D input"),
@@ -261,3 +261,22 @@ def test_a_few_training_steps_follow_torch() -> None:
     for key, value in theirs.state_dict().items():
         assert_normwise_close(ours.state_dict()[key], value.numpy(), terms=4 * 2 * CNN_TERMS,
                               err_msg=key)
+
+
+def test_conv_layers_take_one_unbatched_sample_as_torch():
+    rng = np.random.default_rng(0)
+    for ours, theirs, shape in ((nn.Conv2d(3, 4, 3), torch.nn.Conv2d(3, 4, 3), (3, 6, 5)),
+                                (nn.Conv1d(3, 2, 2), torch.nn.Conv1d(3, 2, 2), (3, 7))):
+        theirs.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in
+                                ours.state_dict().items()})
+        x = rng.standard_normal(shape).astype(np.float32)
+        got, expected = ours(nl.tensor(x)), theirs(torch.from_numpy(x))
+        assert got.shape == tuple(expected.shape)
+        with torch.no_grad():  # the same layer on magnitudes: each output's terms, summed
+            magnitudes = type(theirs)(**{k: getattr(theirs, k) for k in (
+                "in_channels", "out_channels", "kernel_size")})
+            magnitudes.weight.copy_(theirs.weight.abs())
+            magnitudes.bias.copy_(theirs.bias.abs())
+            scale = magnitudes(torch.from_numpy(np.abs(x))).numpy()
+        fan_in = ours.weight[0].numel() + 1
+        assert_close(got.detach().numpy(), expected.detach().numpy(), scale=scale, terms=fan_in)

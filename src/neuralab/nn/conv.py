@@ -90,10 +90,12 @@ class _ConvNd(Module):
     def _check_input(self, input: Any) -> None:  # noqa: A002
         shape = shape_of(input)
         spatial = ", ".join(("L",) if self._dims == 1 else ("H", "W"))
-        # Batched only (as this library's other layers; F.conv* also take one unbatched image).
-        if len(shape) != self._dims + 2 or shape[1] != self.in_channels:
-            raise self.input_error(f"expected input of shape (N, {self.in_channels}, {spatial}), "
-                                   f"got {shape}")
+        # Batched, or one unbatched sample (C, *spatial), as PyTorch's layers take both.
+        batched = len(shape) == self._dims + 2 and shape[1] == self.in_channels
+        single = len(shape) == self._dims + 1 and shape[0] == self.in_channels
+        if not (batched or single):
+            raise self.input_error(f"expected input of shape (N, {self.in_channels}, {spatial}) "
+                                   f"or ({self.in_channels}, {spatial}), got {shape}")
 
     def extra_repr(self) -> str:
         """PyTorch's: the settings that differ from their defaults, formatted as it does."""
