@@ -19,6 +19,7 @@ What a tensor holds:
 from __future__ import annotations
 
 import itertools
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -261,12 +262,17 @@ class Tensor:
         self._grad = value
 
     def _grad_accumulator(self) -> Any:
-        """The ``AccumulateGrad`` node of a leaf that requires grad (see next_functions)."""
-        if self._accumulator is None:
+        """The ``AccumulateGrad`` node of a leaf that requires grad (see next_functions).
+
+        The node holds the leaf; the leaf holds the node only weakly (as PyTorch), so no
+        reference cycle keeps a dropped leaf alive."""
+        node = self._accumulator() if self._accumulator is not None else None
+        if node is None:
             from .autograd.function import AccumulateGrad
 
-            self._accumulator = AccumulateGrad(self)
-        return self._accumulator
+            node = AccumulateGrad(self)
+            self._accumulator = weakref.ref(node)
+        return node
 
     def detach(self) -> Tensor:
         """The same values, cut from the graph; shares memory and version counter."""

@@ -224,3 +224,94 @@ def test_dtype_aliases_are_dtypes():
     assert nl.tensor([1.0], dtype=int).dtype == nl.int64
     with pytest.raises(TypeError, match="complex128"):
         nl.tensor([1.0], dtype=np.complex128)
+
+
+# ------------------------------------------------ gradient buffers are never shared (review)
+@pytest.mark.parametrize("lib", LIBS, ids=IDS)
+def test_retained_and_leaf_gradients_are_separate_buffers(lib):
+    x = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+    h = x + 1
+    h.retain_grad()
+    y = (h * 2).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    assert _values(h.grad).tolist() == _values(x.grad).tolist() == [4.0, 4.0, 4.0]
+    x.grad.zero_()
+    assert _values(h.grad).tolist() == [4.0, 4.0, 4.0]
+
+
+@pytest.mark.parametrize("lib", LIBS, ids=IDS)
+def test_what_a_hook_saw_or_returned_is_not_accumulated_into(lib):
+    x = lib.tensor([1.0, 1.0], dtype=lib.float64, requires_grad=True)
+    seen = []
+    x.register_hook(lambda g: seen.append(g))
+    (x * 3).sum().backward()
+    (x * 3).sum().backward()
+    assert _values(seen[0]).tolist() == [3.0, 3.0] and _values(x.grad).tolist() == [6.0, 6.0]
+    z = lib.tensor([1.0, 1.0], dtype=lib.float64, requires_grad=True)
+    replacement = lib.tensor([10.0, 10.0], dtype=lib.float64)
+    z.register_hook(lambda g: replacement)
+    (z * 3).sum().backward()
+    (z * 3).sum().backward()
+    assert _values(replacement).tolist() == [10.0, 10.0]
+
+
+@pytest.mark.parametrize("lib", LIBS, ids=IDS)
+def test_backward_inputs_never_share_or_keep_the_given_gradient(lib):
+    x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+    z = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+    y = (x + z) * 2
+    y.sum().backward(inputs=[x, z], retain_graph=True)
+    y.sum().backward(inputs=[x, z])
+    assert _values(x.grad).tolist() == _values(z.grad).tolist() == [4.0, 4.0]
+    g = lib.tensor([1.0, 1.0], dtype=lib.float64)
+    w = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+    out = w + 1
+    out.backward(g, inputs=[w], retain_graph=True)
+    out.backward(g, inputs=[w])
+    assert _values(g).tolist() == [1.0, 1.0] and _values(w.grad).tolist() == [2.0, 2.0]
+
+
+@pytest.mark.parametrize("lib", LIBS, ids=IDS)
+def test_assignment_and_fill_carry_gradients(lib):
+    x = lib.zeros(2, 3, dtype=lib.float64)
+    v = lib.tensor([[1.0, 2.0, 3.0]], dtype=lib.float64, requires_grad=True)
+    x[0] = v  # v's leading 1 is dropped by the assignment
+    weights = lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=lib.float64)
+    (x * weights).sum().backward()
+    assert _values(v.grad).tolist() == [[1.0, 2.0, 3.0]]
+    w = lib.tensor(2.0, dtype=lib.float64, requires_grad=True)
+    filled = lib.zeros(3, dtype=lib.float64)
+    filled.fill_(w * 1)
+    (filled * lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64)).sum().backward()
+    assert w.grad.item() == 6.0
+
+
+@pytest.mark.parametrize("lib", LIBS, ids=IDS)
+def test_autograd_grad_fills_retained_grads_and_a_saveless_graph_runs_twice(lib):
+    a = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+    h = a * 3
+    h.retain_grad()
+    lib.autograd.grad((h * h).sum(), [a])
+    assert _values(h.grad).tolist() == [6.0, 12.0]
+    x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+    y = (x + 1).sum()  # saves nothing: a second backward needs nothing freed
+    y.backward()
+    y.backward()
+    assert _values(x.grad).tolist() == [2.0, 2.0]
+
+
+def test_a_dropped_leaf_is_freed_without_the_garbage_collector():
+    import gc
+    import weakref
+
+    gc.disable()
+    try:
+        x = nl.tensor([1.0, 2.0], requires_grad=True)
+        nodes = (x * 2).grad_fn.next_functions  # makes the leaf's AccumulateGrad node
+        assert nodes[0][0].variable is x
+        ref = weakref.ref(x)
+        del x, nodes
+        assert ref() is None
+    finally:
+        gc.enable()

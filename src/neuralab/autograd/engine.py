@@ -137,7 +137,7 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False,
     if inputs is not None:
         for tensor, g in zip(inputs, results):
             if g is not None:
-                accumulate(tensor, g, set())
+                accumulate(tensor, g.copy(), set())  # never a buffer shared or given in
 
 
 def run(roots: list, grads: list, retain_graph: bool = False, create_graph: bool = False,
@@ -183,24 +183,27 @@ def run(roots: list, grads: list, retain_graph: bool = False, create_graph: bool
         grad_out = node_grads.pop(id(node), None)
         if grad_out is None:
             continue
-        if node._released:
-            raise RuntimeError(
-                f"Trying to backward through the graph a second time: the values saved by "
-                f"{node.name()} were freed after the first backward(). Call "
-                f"backward(retain_graph=True) the first time if you need to call it again."
-            )
         if node._hooks:
             grad_out = _run_hooks(node._hooks, grad_out, grad_out.shape, grad_out.dtype)
-        if wanted is not None:
-            if id(node) in wanted:
-                wanted[id(node)] = grad_out
-        elif node._retained is not None:
+        if wanted is not None and id(node) in wanted:
+            wanted[id(node)] = grad_out
+        if node._retained is not None:
             kept = node._retained()
-            if kept is not None and kept._ctx is node:
-                accumulate(kept, grad_out, set())
+            if kept is not None and kept._ctx is node:  # its own buffer: grad_out flows on
+                accumulate(kept, grad_out.copy(), set())
         if node._saved is not None:
             node.check_saved_versions()
-        input_grads = node._run_backward(grad_out)  # the local step of the chain rule
+        if node._released:  # as PyTorch: an error only if backward needs what was freed
+            try:
+                input_grads = node._run_backward(grad_out)
+            except AttributeError:
+                raise RuntimeError(
+                    f"Trying to backward through the graph a second time: the values saved "
+                    f"by {node.name()} were freed after the first backward(). Call "
+                    f"backward(retain_graph=True) the first time if you need to call it again."
+                ) from None
+        else:
+            input_grads = node._run_backward(grad_out)  # the local step of the chain rule
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
         edges = node._edges
@@ -241,8 +244,8 @@ def run(roots: list, grads: list, retain_graph: bool = False, create_graph: bool
     # copied, so an in-place update of one .grad (clipping, say) can never change another.
     handed_out = seed_owners
     for leaf, grad in leaf_grads.values():
-        if leaf._hooks:
-            grad = _run_hooks(leaf._hooks, grad, grad.shape, grad.dtype)
+        if leaf._hooks:  # a hook may keep what it saw or returned: .grad gets its own copy
+            grad = _run_hooks(leaf._hooks, grad, grad.shape, grad.dtype).copy()
         accumulate(leaf, grad, handed_out)
     return None
 

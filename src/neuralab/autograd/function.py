@@ -180,9 +180,15 @@ class Function:
         return self.backward(grad_out)
 
     def release(self) -> None:
-        """Drop every saved array so memory returns; the graph's links stay (next_functions)."""
-        self.__dict__.clear()
-        self._released = True
+        """Drop every saved array (and a custom Function's saved tensors) so memory returns;
+        the graph's links and the op's other settings stay. As in PyTorch, only a node that
+        freed something refuses a second backward."""
+        state = self.__dict__
+        freed = [key for key, value in state.items() if _holds_values(value)]
+        for key in freed:
+            del state[key]
+        if freed:
+            self._released = True
 
     # ---------------------------------------------------------------- the node as PyTorch's
     def name(self) -> str:
@@ -257,6 +263,15 @@ class AccumulateGrad:
 
     def __repr__(self) -> str:
         return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+def _holds_values(value: Any) -> bool:
+    """An array, a tensor, or a tuple/list holding one: what ``release`` frees."""
+    if type(value) is np.ndarray or isinstance(value, _tensor_type()):
+        return True
+    return isinstance(value, (tuple, list)) and any(
+        type(v) is np.ndarray or isinstance(v, _tensor_type()) or
+        (isinstance(v, tuple) and v and isinstance(v[0], _tensor_type())) for v in value)
 
 
 def edge_to(t: Tensor) -> Any:

@@ -62,7 +62,7 @@ class IndexPut(Function):
     """y = x with y[index] = v (``x[index] = v``).   dy/dx = 1 outside index, dy/dv = 1 inside."""
 
     def forward(self, x: np.ndarray, v: np.ndarray, index: Any = None) -> np.ndarray:
-        self.index = index
+        self.index, self.v_ndim = index, v.ndim
         y = x.copy()
         y[index] = v
         return y
@@ -73,7 +73,12 @@ class IndexPut(Function):
         if need_x:
             grad_x = grad_out.copy()
             grad_x[self.index] = 0
-        return grad_x, grad_out[self.index] if need_v else None
+        grad_v = None
+        if need_v:
+            grad_v = grad_out[self.index]
+            if grad_v.ndim < self.v_ndim:  # v had leading 1s that the assignment dropped
+                grad_v = grad_v.reshape((1,) * (self.v_ndim - grad_v.ndim) + grad_v.shape)
+        return grad_x, grad_v
 
 
 def _recording(self: Tensor, others: tuple) -> bool:
@@ -157,7 +162,13 @@ def zero_(self: Tensor) -> Tensor:
 
 
 def fill_(self: Tensor, value: Any) -> Tensor:
-    """Set every element to ``value``."""
+    """Set every element to ``value`` (a number, or a 0-d tensor that may carry a gradient)."""
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise InplaceError(f"fill_ only supports 0-dimension value tensor but got tensor "
+                               f"with {value.ndim} dimensions.")
+        return apply_inplace(self, "fill_", lambda x, v: Copy.apply(x, v), value,
+                             cast_check=False)
     return _fill(self, "fill_", to_array(value))
 
 
