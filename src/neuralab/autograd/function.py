@@ -184,7 +184,7 @@ class Function:
         the graph's links and the op's other settings stay. As in PyTorch, only a node that
         freed something refuses a second backward."""
         state = self.__dict__
-        freed = [key for key, value in state.items() if _holds_values(value)]
+        freed = [key for key, value in state.items() if not _is_setting(value)]
         for key in freed:
             del state[key]
         if freed:
@@ -265,13 +265,12 @@ class AccumulateGrad:
         return f"<AccumulateGrad object at {id(self):#x}>"
 
 
-def _holds_values(value: Any) -> bool:
-    """An array, a tensor, or a tuple/list holding one: what ``release`` frees."""
-    if type(value) is np.ndarray or isinstance(value, _tensor_type()):
+def _is_setting(value: Any) -> bool:
+    """A plain setting an op keeps (a number, a name, a shape, an axis), as opposed to saved
+    values (arrays, tensors, helper objects holding them), which ``release`` frees."""
+    if value is None or isinstance(value, (bool, int, float, str, slice, np.dtype, np.generic)):
         return True
-    return isinstance(value, (tuple, list)) and any(
-        type(v) is np.ndarray or isinstance(v, _tensor_type()) or
-        (isinstance(v, tuple) and v and isinstance(v[0], _tensor_type())) for v in value)
+    return isinstance(value, tuple) and all(_is_setting(v) for v in value)
 
 
 def edge_to(t: Tensor) -> Any:
