@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_flag, check_number
+from .optimizer import Optimizer, check_betas, check_flag, check_number
 
 
 class Adam(Optimizer):
@@ -33,13 +33,7 @@ class Adam(Optimizer):
         super()._check_group(group)
         check_number(self, group, "eps", "epsilon", minimum=0.0)
         check_number(self, group, "weight_decay", "weight_decay", minimum=0.0)
-        betas = group.get("betas")
-        if not isinstance(betas, tuple) or len(betas) != 2:
-            raise TypeError(f"{type(self).__name__}: betas must be a pair of numbers, got "
-                            f"{betas!r:.60}")
-        for i, beta in enumerate(betas):
-            check_number(self, {"b": beta}, "b", f"beta parameter at index {i}", minimum=0.0,
-                         below=1.0)
+        check_betas(self, group)
         check_flag(self, group, "amsgrad")
 
     def _state_names(self, group: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:

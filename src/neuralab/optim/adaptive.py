@@ -8,17 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_flag, check_number
-
-
-def _check_betas(owner: Optimizer, group: dict[str, Any]) -> None:
-    betas = group.get("betas")
-    if not isinstance(betas, tuple) or len(betas) != 2:
-        raise TypeError(f"{type(owner).__name__}: betas must be a pair of numbers, got "
-                        f"{betas!r:.60}")
-    for i, beta in enumerate(betas):
-        check_number(owner, {"b": beta}, "b", f"beta parameter at index {i}", minimum=0.0,
-                     below=1.0)
+from .optimizer import Optimizer, check_betas, check_flag, check_number
 
 
 def _betas(betas: Any) -> Any:
@@ -31,7 +21,7 @@ class _AdamFamily(Optimizer):
     def _check_group(self, group: dict[str, Any]) -> None:
         super()._check_group(group)
         check_number(self, group, "eps", "epsilon value", minimum=0.0)
-        _check_betas(self, group)
+        check_betas(self, group)
         check_number(self, group, "weight_decay", "weight_decay value", minimum=0.0)
 
 

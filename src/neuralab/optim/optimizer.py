@@ -331,6 +331,17 @@ def check_number(owner: Any, group: Mapping[str, Any], key: str, what: str,
     return value
 
 
+def check_betas(owner: Optimizer, group: dict[str, Any]) -> None:
+    """``betas``: a pair of numbers in [0, 1), checked as torch does (Adam and its family)."""
+    betas = group.get("betas")
+    if not isinstance(betas, tuple) or len(betas) != 2:
+        raise TypeError(f"{type(owner).__name__}: betas must be a pair of numbers, got "
+                        f"{betas!r:.60}")
+    for i, beta in enumerate(betas):
+        check_number(owner, {"b": beta}, "b", f"beta parameter at index {i}", minimum=0.0,
+                     below=1.0)
+
+
 def check_flag(owner: Any, group: Mapping[str, Any], key: str) -> bool:
     """The group's ``key`` as a bool (True/False, or 0/1 as PyTorch's truthiness allows)."""
     value = group.get(key)
