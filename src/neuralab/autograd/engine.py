@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .function import Function, memory_owner
+from .function import Function, memory_owner, second_backward_message
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -197,11 +197,7 @@ def run(roots: list, grads: list, retain_graph: bool = False, create_graph: bool
             try:
                 input_grads = node._run_backward(grad_out)
             except AttributeError:
-                raise RuntimeError(
-                    f"Trying to backward through the graph a second time: the values saved "
-                    f"by {node.name()} were freed after the first backward(). Call "
-                    f"backward(retain_graph=True) the first time if you need to call it again."
-                ) from None
+                raise RuntimeError(second_backward_message(node)) from None
         else:
             input_grads = node._run_backward(grad_out)  # the local step of the chain rule
         if type(input_grads) is not tuple:

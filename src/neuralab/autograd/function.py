@@ -53,7 +53,6 @@ class Function:
     """Base class of every differentiable op; ``Op.apply(*inputs, **options)`` runs it."""
 
     promotes: ClassVar[bool] = False  # element-wise: operands follow PyTorch's type promotion
-    same_dtype: ClassVar[bool] = False  # matmul-like: tensor operands must share one dtype
     _pytorch_style: ClassVar[bool] = False
 
     # The node's own attributes (slots); what an op's forward keeps goes into its __dict__,
@@ -82,12 +81,12 @@ class Function:
         tensor_type = _tensor_type()
         if cls._pytorch_style:
             return _apply_pytorch_style(cls, tensor_type, inputs, options)
-        for t in inputs:  # the common case: tensors only, nothing to convert or compare
+        for t in inputs:  # the common case: tensors only, nothing to convert or promote
             if not isinstance(t, tensor_type):
                 tensors, arrays = _operands(cls, tensor_type, inputs)
                 break
         else:
-            if cls.promotes or cls.same_dtype:
+            if cls.promotes:
                 tensors, arrays = _operands(cls, tensor_type, inputs)
             else:
                 tensors, arrays = inputs, [t._data for t in inputs]
@@ -113,7 +112,9 @@ class Function:
                     out._view_of(t)
                     break
         if recording:
+            fn._saved = None
             fn._join_graph(tensors, out)
+            fn._record_saved(tensors, out)
         return out
 
     @staticmethod
@@ -121,19 +122,16 @@ class Function:
         """The dtype a promoting op computes in, given its operands' promoted dtype."""
         return common
 
-    def _join_graph(self, tensors: tuple, out: Tensor) -> None:
-        edges, meta = [], []
-        for t in tensors:
-            # each input's edge: its node, itself if a leaf that requires grad, or None
-            node = t._ctx
-            edges.append(node if node is not None else t if t.requires_grad else None)
-            meta.append((t._data.shape, t._data.dtype))
-        self._edges, self._input_meta = tuple(edges), tuple(meta)
+    def _join_graph(self, inputs: tuple, out: Tensor) -> None:
+        """Make this op ``out``'s node, linked to the nodes of its ``inputs`` (tensors, or
+        ``None`` for a custom Function's non-tensor argument, which gets no edge)."""
+        self._edges = tuple([None if t is None else edge_to(t) for t in inputs])
+        self._input_meta = tuple([((), None) if t is None else (t._data.shape, t._data.dtype)
+                                  for t in inputs])
         self._seq = next(_node_counter)
-        self._saved = self._hooks = self._retained = None
+        self._hooks = self._retained = None
         self._released = False
         out.requires_grad, out._ctx = True, self
-        self._record_saved(tensors, out)
 
     def _record_saved(self, tensors: tuple, out: Tensor) -> None:
         """Note the version of every input or output whose memory ``forward`` kept."""
@@ -151,15 +149,15 @@ class Function:
                     owner = next((t for t in (*tensors, out)
                                   if memory_owner(t._data) == memory), None)
             if owner is not None:
-                box = owner._version_box
                 if saved is None:
                     saved = {}
-                saved[id(box)] = (box, box[0], owner._data.shape, owner._data.dtype)
+                saved[id(owner._version_box)] = _version_entry(owner)
         if saved:
             self._saved = list(saved.values())
 
     def check_saved_versions(self) -> None:
-        """Raise if a tensor this op saved was changed in place after the op ran."""
+        """Raise if a tensor this op saved (or ``save_for_backward`` got) was changed in place
+        after the op ran."""
         for box, seen, shape, dtype in self._saved or ():
             if box[0] != seen:
                 raise RuntimeError(
@@ -220,24 +218,16 @@ class Function:
 
     # ---------------------------------------------------------------- PyTorch's ctx API
     def save_for_backward(self, *tensors: Any) -> None:
-        self._saved_for_backward = tuple(
-            (t, t._version_box[0]) if t is not None else (None, 0) for t in tensors)
+        self._saved_for_backward = tensors
+        self._saved = [_version_entry(t) for t in tensors if t is not None]
 
     @property
     def saved_tensors(self) -> tuple:
         if self._released:
-            raise RuntimeError("Trying to backward through the graph a second time (or "
-                               "directly access saved tensors after they have already been "
-                               "freed); call backward(retain_graph=True) the first time")
-        saved = self.__dict__.get("_saved_for_backward", ())
-        for t, seen in saved:
-            if t is not None and t._version_box[0] != seen:
-                raise RuntimeError(
-                    f"one of the variables needed for gradient computation has been modified "
-                    f"by an inplace operation: a {t.dtype} tensor of shape {tuple(t.shape)} "
-                    f"saved by {self.name()} is at version {t._version_box[0]}; expected "
-                    f"version {seen} instead")
-        return tuple(t for t, _ in saved)
+            raise RuntimeError(second_backward_message(self))
+        if self._saved is not None:
+            self.check_saved_versions()
+        return self.__dict__.get("_saved_for_backward", ())
 
     def mark_non_differentiable(self, *tensors: Any) -> None:
         self._non_differentiable = {id(t) for t in tensors}
@@ -273,6 +263,18 @@ def _is_setting(value: Any) -> bool:
     return isinstance(value, tuple) and all(_is_setting(v) for v in value)
 
 
+def _version_entry(t: Tensor) -> tuple:
+    """What a node remembers of a tensor it saved: its version counter and the version seen."""
+    box = t._version_box
+    return box, box[0], t._data.shape, t._data.dtype
+
+
+def second_backward_message(node: Any) -> str:
+    return (f"Trying to backward through the graph a second time: the values saved by "
+            f"{node.name()} were freed after the first backward(). Call "
+            f"backward(retain_graph=True) the first time if you need to call it again.")
+
+
 def edge_to(t: Tensor) -> Any:
     """Where gradient for ``t`` goes: its node, the leaf itself, or nowhere (``None``)."""
     if t._ctx is not None:
@@ -299,14 +301,6 @@ def _operands(cls: type, tensor_type: type, inputs: tuple) -> tuple[tuple, list]
             like = next((t for t in inputs if isinstance(t, tensor_type)), None)
             tensors = tuple([_as_tensor_like(t, like) for t in inputs])
             break
-    if cls.same_dtype:
-        first = tensors[0]._data.dtype
-        for t in tensors[1:]:
-            if t._data.dtype != first:
-                raise RuntimeError(
-                    f"{cls.__name__.lower()}: expected all tensors to have the same dtype, but "
-                    f"got {first} and {t._data.dtype} (cast one with .to(dtype), .float() or "
-                    f".double(); PyTorch does not promote here either)")
     return tensors, [t._data for t in tensors]
 
 
@@ -330,8 +324,7 @@ def _apply_pytorch_style(cls: type, tensor_type: type, args: tuple, kwargs: dict
     ctx = cls()
     needs = tuple(isinstance(a, tensor_type) and a.requires_grad for a in args)
     ctx.needs_input_grad = needs
-    ctx._saved = ctx._hooks = ctx._retained = None
-    ctx._released = False
+    ctx._saved, ctx._released = None, False  # (save_for_backward fills _saved)
     with no_grad():
         result = cls.forward(ctx, *args, **kwargs)
     if isinstance(result, (tuple, list)):
@@ -344,13 +337,9 @@ def _apply_pytorch_style(cls: type, tensor_type: type, args: tuple, kwargs: dict
     if not (any(needs) and is_grad_enabled()) or \
             id(result) in ctx.__dict__.get("_non_differentiable", ()):
         return result
-    out = tensor_type._from_op(result._data, True)
+    out = tensor_type._from_op(result._data, False)
     out._version_box = result._version_box
-    out._ctx = ctx
-    ctx._edges = tuple(edge_to(a) if isinstance(a, tensor_type) else None for a in args)
-    ctx._input_meta = tuple((a._data.shape, a._data.dtype) if isinstance(a, tensor_type)
-                            else ((), None) for a in args)
-    ctx._seq = next(_node_counter)
+    ctx._join_graph(tuple([a if isinstance(a, tensor_type) else None for a in args]), out)
     return out
 
 

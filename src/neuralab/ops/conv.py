@@ -102,8 +102,6 @@ class Conv2d(Function):
     parallel (``neuralab.parallel``); dL/dW sums the chunks' partial products.
     """
 
-    same_dtype = True  # input, weight and bias share one dtype (PyTorch); see conv2d()
-
     def _setup(self, x_shape: tuple[int, ...], weight: np.ndarray, stride: tuple[int, int],
                padding: tuple[int, ...], dilation: tuple[int, int], groups: int,
                padding_mode: str) -> None:
@@ -597,8 +595,6 @@ class ConvTranspose2d(Function):
     dL/dx = conv2d(g, W), dL/dW = the conv's weight gradient with input g and output
     gradient x, dL/db = Σ_{n,h,w} g.
     """
-
-    same_dtype = True
 
     def forward(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None,
                 stride: tuple[int, int] = (1, 1), padding: tuple[int, int] = (0, 0),

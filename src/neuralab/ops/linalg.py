@@ -184,8 +184,6 @@ class Einsum(Function):
     dL/dx_k = einsum(g and the other operands -> k's labels), broadcast along labels only k
     has (summed away in y), then summed over dims that k broadcast from size 1."""
 
-    same_dtype = True
-
     def forward(self, *arrays: np.ndarray, inputs: tuple = (), output: str = "",
                 sizes: Any = None) -> np.ndarray:
         for k, labels in enumerate(inputs):
