@@ -128,9 +128,7 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False,
     """Accumulate d(root)/d(leaf) into ``leaf.grad`` for every leaf that requires grad
     (only for the tensors in ``inputs`` when given)."""
     if inputs is not None:
-        from ..tensor import Tensor
-
-        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        inputs = [inputs] if isinstance(inputs, _tensor_class()) else list(inputs)
         if not inputs:
             raise RuntimeError("backward(inputs=...): inputs must not be empty")
     results = run([root], [grad], retain_graph, create_graph, inputs)
@@ -221,11 +219,7 @@ def run(roots: list, grads: list, retain_graph: bool = False, create_graph: bool
             if grad_in.dtype != dtype:  # an input promoted to a wider dtype gets its own back
                 grad_in = grad_in.astype(dtype)
             if isinstance(parent, Tensor):
-                entry = leaf_grads.get(id(parent))
-                if entry is None:
-                    leaf_grads[id(parent)] = [parent, grad_in]
-                else:
-                    entry[1] = entry[1] + grad_in
+                _add_leaf(leaf_grads, parent, grad_in)
             else:
                 key = id(parent)
                 node_grads[key] = node_grads[key] + grad_in if key in node_grads else grad_in
