@@ -70,8 +70,6 @@ def _infer_array(data: Any) -> np.ndarray:
         return array.astype(np.int64)
     if array.dtype.kind == "b":
         return array
-    if array.dtype == object and array.size and all(isinstance(v, Tensor) for v in array.flat):
-        return _to_array(np.array([v._data for v in array.flat]).reshape(array.shape))
     raise TypeError(f"cannot make a Tensor from {type(data).__name__} with dtype {array.dtype}")
 
 
@@ -101,7 +99,7 @@ class Tensor:
     """
 
     __slots__ = ("_data", "_grad", "requires_grad", "_ctx", "_version_box", "_base", "_hooks",
-                 "_retains_grad", "_accumulator", "__weakref__")
+                 "_accumulator", "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
@@ -114,7 +112,7 @@ class Tensor:
         self._grad: Tensor | None = None
         self._ctx = None
         self._version_box = [0]
-        self._base = self._hooks = self._retains_grad = self._accumulator = None
+        self._base = self._hooks = self._accumulator = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -127,7 +125,7 @@ class Tensor:
         out = cls.__new__(cls)
         out._data, out._grad, out._ctx, out.requires_grad = data, None, None, requires_grad
         out._version_box = [0]
-        out._base = out._hooks = out._retains_grad = out._accumulator = None
+        out._base = out._hooks = out._accumulator = None
         return out
 
     def _view_of(self, base: Tensor) -> Tensor:
@@ -302,12 +300,12 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._ctx is not None:
-            self._retains_grad = True
             self._ctx._retain(self)
 
     @property
     def retains_grad(self) -> bool:
-        return bool(self._retains_grad) and self._ctx is not None
+        retained = self._ctx._retained if self._ctx is not None else None
+        return retained is not None and retained() is self
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
         """Call ``hook(grad)`` when dL/d(this tensor) is computed; a returned Tensor replaces
