@@ -105,7 +105,7 @@ def _recording(self: Tensor, others: tuple) -> bool:
     return True
 
 
-def _write(self: Tensor, values: np.ndarray) -> None:
+def _check_writable(self: Tensor) -> None:
     if not self._data.flags.writeable:
         if any(stride == 0 and n > 1 for stride, n in zip(self._data.strides, self.shape)):
             raise InplaceError("unsupported operation: more than one element of the written-to "
@@ -114,8 +114,27 @@ def _write(self: Tensor, values: np.ndarray) -> None:
         raise InplaceError(f"cannot change a tensor of shape {self.shape} in place: its memory "
                            f"is a read-only NumPy array (make it with neuralab.tensor(), "
                            f"which copies)")
+
+
+def _check_castable(name: str, result: Tensor, target: Tensor) -> None:
+    if not dtypes.can_cast(result.dtype, target.dtype):
+        raise InplaceError(
+            f"{name}: result type {dtypes.torch_name(result.dtype)} can't be cast to the "
+            f"desired output type {dtypes.torch_name(target.dtype)}")
+
+
+def _write(self: Tensor, values: np.ndarray) -> None:
+    _check_writable(self)
     np.copyto(self._data, values, casting="unsafe")
     self._bump_version()
+
+
+def _old_value(self: Tensor) -> Tensor:
+    """A copy of ``self``'s value that stands in the graph where ``self`` stood, so the op
+    about to overwrite ``self`` is differentiated from the value it read."""
+    old = Tensor._from_op(self._data.copy(), self.requires_grad)
+    old._ctx = self._ctx
+    return old
 
 
 def _rebase(self: Tensor, result: Tensor) -> Tensor:
@@ -132,16 +151,12 @@ def apply_inplace(self: Tensor, name: str, op: Callable[..., Tensor], *args: Any
                   cast_check: bool = True, **kwargs: Any) -> Tensor:
     """``self = op(self, *args)`` in ``self``'s memory, by PyTorch's in-place rules."""
     if _recording(self, args):
-        old = Tensor._from_op(self._data.copy(), self.requires_grad)
-        old._ctx = self._ctx
-        result = op(old, *args, **kwargs)
+        result = op(_old_value(self), *args, **kwargs)
     else:
         with no_grad():
             result = op(self, *args, **kwargs)
-    if cast_check and not dtypes.can_cast(result.dtype, self.dtype):
-        raise InplaceError(
-            f"{name}: result type {dtypes.torch_name(result.dtype)} can't be cast to the "
-            f"desired output type {dtypes.torch_name(self.dtype)}")
+    if cast_check:
+        _check_castable(name, result, self)
     if result.shape != self.shape:
         raise ShapeError(
             f"{name}: output with shape {list(self.shape)} doesn't match the broadcast shape "
@@ -197,12 +212,9 @@ def setitem(self: Tensor, index: Any, value: Any) -> None:
     """``self[index] = value``: item, slice, mask and integer-array assignment."""
     index = _shape.unwrap_index(index)
     if _recording(self, (value,)):
-        old = Tensor._from_op(self._data.copy(), self.requires_grad)
-        old._ctx = self._ctx
-        _rebase(self, IndexPut.apply(old, value, index=index))
+        _rebase(self, IndexPut.apply(_old_value(self), value, index=index))
         return
-    if not self._data.flags.writeable:
-        _write(self, self._data)  # raises the read-only error
+    _check_writable(self)
     self._data[index] = to_array(value)
     self._bump_version()
 
@@ -250,11 +262,8 @@ def _check_out(name: str, target: Tensor, value: Tensor) -> None:
     if is_grad_enabled() and (value.requires_grad or target.requires_grad):
         raise InplaceError(f"{name}(): functions with out=... arguments don't support automatic "
                            f"differentiation, but one of the arguments requires grad.")
-    if not dtypes.can_cast(value.dtype, target.dtype):
-        raise InplaceError(f"{name}: result type {dtypes.torch_name(value.dtype)} can't be cast "
-                           f"to the desired output type {dtypes.torch_name(target.dtype)}")
-    if not target._data.flags.writeable:
-        _write(target, target._data)  # raises the read-only error
+    _check_castable(name, value, target)
+    _check_writable(target)
 
 
 def _make_inplace(name: str) -> Callable[..., Tensor]:
