@@ -232,7 +232,7 @@ class LBFGS(Optimizer):
         for p in self._params:
             numel = p.numel()
             p._data += step_size * update[offset:offset + numel].reshape(p.shape)
-            p._version_box[0] += 1
+            p._bump_version()
             offset += numel
 
     def _clone_param(self) -> list[np.ndarray]:
@@ -241,7 +241,7 @@ class LBFGS(Optimizer):
     def _set_param(self, params_data: list[np.ndarray]) -> None:
         for p, data in zip(self._params, params_data):
             p._data[...] = data
-            p._version_box[0] += 1
+            p._bump_version()
 
     def _directional_evaluate(self, closure: Callable, x: list[np.ndarray], t: float,
                               d: np.ndarray) -> tuple[float, np.ndarray]:

@@ -139,7 +139,7 @@ class Optimizer:
                 grad = param._grad
                 if grad is not None:
                     self._update(param, grad._data, state, group)
-                    param._version_box[0] += 1  # changed in place: a saved copy is stale
+                    param._bump_version()  # changed in place: a saved copy of it is stale
 
     def _update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
