@@ -31,7 +31,6 @@ import numpy as np
 
 from ..nn.activations import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Step, Tanh
 from ..nn.batchnorm import BatchNorm1d, BatchNorm2d
-from ..nn.conv import Conv2d
 from ..nn.layers import Dropout, Flatten, Identity, Linear, Sequential
 from ..nn.module import Module
 from ..nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
@@ -522,42 +521,7 @@ def _spatial(cfg: ModuleConfig, key: str, minimum: int) -> tuple[int, int]:
     return cfg.get_pair(key, minimum=minimum, maximum=MAX_SPATIAL)
 
 
-def _conv2d_from_config(cfg: ModuleConfig) -> Conv2d:
-    in_channels = cfg.get_int("in_channels", minimum=1)
-    out_channels = cfg.get_int("out_channels", minimum=1)
-    kernel = _spatial(cfg, "kernel_size", 1)
-    padding: Any = cfg._get(
-        "padding", _MISSING, f"a pair of integers from 0 to {MAX_SPATIAL}, 'same' or 'valid'",
-        lambda v: v in ("same", "valid") or isinstance(v, list) and len(v) == 2
-        and all(type(i) is int and 0 <= i <= MAX_SPATIAL for i in v))
-    padding = padding if isinstance(padding, str) else tuple(padding)
-    stride, dilation = _spatial(cfg, "stride", 1), _spatial(cfg, "dilation", 1)
-    bias, dtype = cfg.get_bool("bias"), cfg.get_dtype("dtype")
-    if padding == "same" and stride != (1, 1):  # as torch.nn.Conv2d refuses it
-        raise cfg.error(f"padding 'same' needs stride [1, 1], got {list(stride)}")
-    # Written only when not the default, so files from before groups and padding modes read.
-    groups = cfg.get_int("groups", 1, minimum=1, maximum=in_channels)
-    if in_channels % groups or out_channels % groups:
-        raise cfg.error(f"groups {groups} must divide in_channels {in_channels} and "
-                        f"out_channels {out_channels}")
-    padding_mode = cfg._get("padding_mode", "zeros",
-                            "one of 'zeros', 'reflect', 'replicate', 'circular'",
-                            lambda v: v in ("zeros", "reflect", "replicate", "circular"))
-    cfg.reserve(out_channels * in_channels // groups * kernel[0] * kernel[1]
-                + (out_channels if bias else 0))
-    return Conv2d(in_channels, out_channels, kernel, stride=stride, padding=padding,
-                  dilation=dilation, groups=groups, bias=bias, padding_mode=padding_mode,
-                  dtype=dtype)
-
-
-register_module(Conv2d, lambda m: {
-    "in_channels": int(m.in_channels), "out_channels": int(m.out_channels),
-    "kernel_size": list(m.kernel_size), "stride": list(m.stride),
-    "padding": m.padding if isinstance(m.padding, str) else list(m.padding),
-    "dilation": list(m.dilation), "bias": m.bias is not None, "dtype": m.weight.dtype.name,
-    **({"groups": int(m.groups)} if m.groups != 1 else {}),
-    **({"padding_mode": m.padding_mode} if m.padding_mode != "zeros" else {}),
-}, _conv2d_from_config)
+# Conv2d registers with the other convolutions, in io/modules_conv.py.
 
 
 def _pool_config(m: Any) -> dict[str, Any]:
