@@ -19,6 +19,13 @@ from ..tensor import Tensor
 from .module import Module, shape_of
 
 
+def _window(name: str, kernel_size: Any, stride: Any, padding: Any) -> tuple:
+    """(kernel, stride, padding) as (h, w) pairs; the stride defaults to the kernel (torch)."""
+    kernel = _pair(kernel_size, "kernel_size", name, 1)
+    return (kernel, kernel if stride is None else _pair(stride, "stride", name, 1),
+            _pair(padding, "padding", name, 0))
+
+
 def _check_4d(layer: Module, input: Any) -> None:  # noqa: A002
     shape = shape_of(input)
     if len(shape) != 4:
@@ -29,9 +36,7 @@ class _Pool2d(Module):
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
         super().__init__()
         name = type(self).__name__
-        self.kernel_size = _pair(kernel_size, "kernel_size", name, 1)
-        self.stride = self.kernel_size if stride is None else _pair(stride, "stride", name, 1)
-        self.padding = _pair(padding, "padding", name, 0)
+        self.kernel_size, self.stride, self.padding = _window(name, kernel_size, stride, padding)
         if any(p > k // 2 for p, k in zip(self.padding, self.kernel_size)):
             raise ValueError(f"{name}: padding {self.padding} must be at most half of "
                              f"kernel_size {self.kernel_size}")
@@ -83,8 +88,6 @@ class AvgPool2d(_Pool2d):
         return self._call(avg_pool2d, input, count_include_pad=self.count_include_pad,
                           ceil_mode=self.ceil_mode, divisor_override=self.divisor_override)
 
-    # (torch's repr shows kernel_size, stride and padding only)
-
 
 class MaxUnpool2d(Module):
     """The partial inverse of ``MaxPool2d``: each value back at its index, zeros elsewhere."""
@@ -92,9 +95,7 @@ class MaxUnpool2d(Module):
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
         super().__init__()
         name = type(self).__name__
-        self.kernel_size = _pair(kernel_size, "kernel_size", name, 1)
-        self.stride = self.kernel_size if stride is None else _pair(stride, "stride", name, 1)
-        self.padding = _pair(padding, "padding", name, 0)
+        self.kernel_size, self.stride, self.padding = _window(name, kernel_size, stride, padding)
 
     def forward(self, input: Tensor, indices: Any,  # noqa: A002
                 output_size: Any = None) -> Tensor:
