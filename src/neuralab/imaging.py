@@ -22,24 +22,38 @@ WORK_SIDE = 1024
 
 
 def load_digit_image(path: str | os.PathLike, size: int = 28) -> np.ndarray:
-    """Read an image as MNIST prepares digits: grayscale, bright strokes on black, cropped to the
-    strokes, scaled so the longer side is 20/28 of ``size`` and centred by centre of mass in a
-    ``size``×``size`` frame, values in [0, 1]. Returns float32 of shape (1, size, size).
+    """Read an image as MNIST prepares digits (see ``prepare_digit``). Returns float32 of shape
+    (1, size, size) with values in [0, 1].
 
     Transparent pixels count as white paper; 16-bit images keep their full range; a
     multi-frame file (GIF, TIFF) gives its first frame. Raises ``FileNotFoundError`` for a
     missing file and ``ValueError`` naming the file for anything that is not a readable image
     of at most ``MAX_IMAGE_PIXELS`` pixels.
     """
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
-        raise ValueError(f"load_digit_image: size must be a positive integer, got {size!r}")
-    size = int(size)
-    try:
-        from PIL import Image
-    except ImportError:
-        raise ImportError('predicting from images needs Pillow: pip install "neuralab[plot]"') \
-            from None
-    gray = _read_gray(os.fspath(path))
+    size = _check_size("load_digit_image", size)
+    _require_pillow()
+    return prepare_digit(_read_gray(os.fspath(path)), size)
+
+
+def prepare_digit(gray: np.ndarray, size: int = 28) -> np.ndarray:
+    """A grayscale picture ``gray`` (H, W) in [0, 1] as MNIST prepares digits: bright strokes
+    on black (a picture whose border is mostly light, dark ink on paper, is inverted: g ← 1 − g),
+    the paper level b (median of the border) removed, g ← clip((g − b)/(1 − b), 0, 1), cropped
+    to the strokes (g > 0.1), scaled so the longer side is 20/28 of ``size`` and centred by
+    centre of mass in a ``size``×``size`` frame. Below 16 pixels a side the crop is padded to a
+    square and box-averaged to the whole frame instead, as scikit-learn's 8×8 digits were made.
+    Returns float32 of shape (1, size, size) with values in [0, 1].
+    """
+    size = _check_size("prepare_digit", size)
+    gray = np.asarray(gray)
+    if gray.ndim != 2 or 0 in gray.shape or gray.dtype.kind not in "biuf":
+        raise ValueError(f"prepare_digit: gray must be a non-empty 2-D array of numbers, got "
+                         f"shape {gray.shape} of dtype {gray.dtype}")
+    gray = gray.astype(np.float32)
+    if not np.isfinite(gray).all() or gray.min() < 0 or gray.max() > 1:
+        raise ValueError("prepare_digit: gray must hold values in [0, 1], got values outside "
+                         "that range (or NaN/inf)")
+    Image = _require_pillow()
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     if border.mean() > 0.5:  # dark ink on light paper: MNIST digits are light on black
         gray, border = 1.0 - gray, 1.0 - border
@@ -69,6 +83,21 @@ def load_digit_image(path: str | os.PathLike, size: int = 28) -> np.ndarray:
     left = int(np.clip(round(size / 2 - cx), 0, size - width))
     frame[top:top + height, left:left + width] = resized
     return frame[None]
+
+
+def _check_size(caller: str, size: object) -> int:
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+        raise ValueError(f"{caller}: size must be a positive integer, got {size!r}")
+    return int(size)
+
+
+def _require_pillow() -> Any:
+    try:
+        from PIL import Image
+    except ImportError:
+        raise ImportError('predicting from images needs Pillow: pip install "neuralab[plot]"') \
+            from None
+    return Image
 
 
 def _read_gray(path: str) -> np.ndarray:
