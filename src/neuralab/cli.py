@@ -197,6 +197,23 @@ def _cmd_tour(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_playground(args: argparse.Namespace) -> int:
+    from .playground.server import serve
+    from .train.job import UsageError
+
+    if args.model is not None and not Path(args.model).is_file():
+        raise UsageError(f"--model: no model file {args.model!r}")
+    try:
+        serve(host=args.host, port=args.port, lang=args.lang, model_path=args.model,
+              open_browser=not args.no_browser, max_sessions=args.max_sessions)
+    except OSError as error:
+        if error.errno in (98, 48, 10048):  # EADDRINUSE on Linux, macOS, Windows
+            return _error(f"port {args.port} on {args.host} is in use; pick another --port, "
+                          f"or leave --port out for a free one", 1)
+        raise
+    return 0
+
+
 # Far above any sensible run, low enough that nothing huge is allocated or looped over.
 MAX_EPOCHS = 1_000_000
 MAX_BATCH_SIZE = 10_000_000
@@ -331,6 +348,22 @@ def build_parser() -> argparse.ArgumentParser:
     tour.add_argument("--full", action="store_true",
                       help="the full-size experiments (minutes) instead of the quick ones")
     tour.set_defaults(handler=_cmd_tour, parser=tour)
+
+    playground = commands.add_parser(
+        "playground", help="train networks live in your browser (a local web app)")
+    playground.add_argument("--port", type=_number(int, 0, 65535), default=0,
+                            help="port to listen on (default: a free one)")
+    playground.add_argument("--host", default="127.0.0.1",
+                            help="address to bind (default 127.0.0.1: this machine only)")
+    playground.add_argument("--lang", default="en", choices=["en", "ko"], help="page language")
+    playground.add_argument("--model", default=None,
+                            help="a model file from neuralab train for the draw-a-digit tab "
+                            "(default: train one there on the offline digits set)")
+    playground.add_argument("--max-sessions", type=_number(int, 1, 64), default=8,
+                            help="browser tabs that may train at once (default 8)")
+    playground.add_argument("--no-browser", action="store_true",
+                            help="print the URL but do not open a browser")
+    playground.set_defaults(handler=_cmd_playground, parser=playground)
     return parser
 
 
