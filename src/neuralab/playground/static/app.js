@@ -103,6 +103,13 @@
     return v.toFixed(digits);
   }
 
+  // Six significant digits: enough to see the chain rule's product equal autograd's value.
+  function fmtPrecise(v) {
+    if (v === null || v === undefined || !Number.isFinite(v)) return fmt(v);
+    const a = Math.abs(v);
+    return a !== 0 && (a < 1e-4 || a >= 1e6) ? v.toExponential(5) : String(Number(v.toPrecision(6)));
+  }
+
   function el(tag, attrs, children) {
     const node = document.createElement(tag);
     if (attrs) {
@@ -283,6 +290,13 @@
     source.addEventListener("setup", (ev) => onSetup(JSON.parse(ev.data)));
     source.addEventListener("frame", (ev) => onFrame(JSON.parse(ev.data)));
     source.addEventListener("ping", () => setConnection("live"));
+    source.addEventListener("failure", (ev) => {  // the server's training thread failed
+      try {
+        showError(JSON.parse(ev.data).error);
+      } catch (err) {
+        showError(String(ev.data));
+      }
+    });
     source.addEventListener("error", () => {
       if (source !== state.source) return;
       if (source.readyState === EventSource.CLOSED) {
@@ -337,6 +351,8 @@
     state.history = {train: [], test: [], epochs: []};
     state.weightSel = null;
     closeWeightCard();
+    state.lastBackprop = null;  // a rebuilt network: the old explanation no longer applies
+    $("backprop-view").hidden = true;
     writeHash(setup.config);
     syncControls(setup.config);
     buildNetwork();
@@ -471,6 +487,13 @@
     $("perceptron-badge").hidden = !perceptron;
     for (const id of ["optimizer", "regularization", "reg-rate", "dropout", "batch-size"]) {
       $(id).disabled = perceptron;
+    }
+    // in perceptron mode its panel (S13/S14) takes the gradient panels' place beside the net
+    const percPanel = $("panel-perceptron");
+    if (perceptron && percPanel.parentNode !== $("network-lessons")) {
+      $("network-lessons").prepend(percPanel);
+    } else if (!perceptron && percPanel.parentNode !== $("lessons")) {
+      $("lessons").append(percPanel);
     }
     const n = (config.hidden || []).length;
     $("layer-count").textContent = n === 1 ? t("lbl.hidden_layer_one")
@@ -920,8 +943,8 @@
     const layers = setup.layers;
     const maxUnits = Math.max(...layers);
     const headH = setup.config.mode === "perceptron" ? 28 : 64;
-    const spacing = maxUnits <= 6 ? 52 : Math.max(14, Math.min(52, 420 / maxUnits));
-    const node = Math.max(10, Math.min(36, spacing - 12));
+    const spacing = maxUnits <= 6 ? 58 : Math.max(14, Math.min(58, 420 / maxUnits));
+    const node = Math.max(10, Math.min(42, spacing - 14));
     const width = Math.max(host.clientWidth || 600, 300);
     const height = headH + maxUnits * spacing + 16;
     const left = 62;
@@ -1165,13 +1188,13 @@
       if (i > 0) row.append(el("span", {class: "bp-times", text: "×"}));
       row.append(el("span", {class: "bp-factor"}, [
         el("span", {class: "bp-symbol", text: f.symbol}),
-        el("span", {class: "bp-value", text: fmt(f.value, 4)}),
+        el("span", {class: "bp-value", text: fmtPrecise(f.value)}),
       ]));
     });
     row.append(el("span", {class: "bp-times", text: "="}));
     row.append(el("span", {class: "bp-factor bp-result"}, [
       el("span", {class: "bp-symbol", text: t("bp.product")}),
-      el("span", {class: "bp-value bp-product", text: fmt(view.path_product, 6)}),
+      el("span", {class: "bp-value bp-product", text: fmtPrecise(view.path_product)}),
     ]));
     box.append(row);
     const table = el("table", {class: "bp-totals"});
@@ -1180,11 +1203,11 @@
     if (view.sum_of_paths === null || view.sum_of_paths === undefined) {
       addRow(t("bp.sum_skipped", {n: view.paths}), "–", "bp-sum");
     } else {
-      addRow(t("bp.sum", {n: view.paths}), fmt(view.sum_of_paths, 6), "bp-sum");
+      addRow(t("bp.sum", {n: view.paths}), fmtPrecise(view.sum_of_paths), "bp-sum");
     }
-    addRow(t("bp.gradient"), fmt(view.gradient, 6), "bp-gradient");
+    addRow(t("bp.gradient"), fmtPrecise(view.gradient), "bp-gradient");
     if (view.autograd !== undefined && view.autograd !== null) {
-      addRow(t("bp.autograd"), fmt(view.autograd, 6), "bp-autograd");
+      addRow(t("bp.autograd"), fmtPrecise(view.autograd), "bp-autograd");
     }
     if (view.loss !== undefined) addRow(t("bp.loss"), fmt(view.loss, 4), "bp-loss");
     box.append(table);
@@ -1220,10 +1243,8 @@
     const table = $("confusion");
     const m = frame.confusion;
     table.replaceChildren();
-    if (!m) {
-      table.append(el("caption", {class: "hint", text: t("hint.regression_confusion")}));
-      return;
-    }
+    $("confusion-note").hidden = Boolean(m);
+    if (!m) return;
     const k = m.length;
     const head = el("tr", {}, [el("th", {text: ""})]);
     for (let c = 0; c < k; c++) {
