@@ -130,9 +130,13 @@
   }
 
   // ------------------------------------------------------------------ errors
+  // Messages stack (newest last, at most three) until the user dismisses them.
   function showError(message) {
     const box = $("error-message");
-    box.querySelector(".error-text").textContent = message;
+    const text = box.querySelector(".error-text");
+    const lines = box.hidden ? [] : text.textContent.split("\n").filter(Boolean);
+    if (!lines.includes(message)) lines.push(message);
+    text.textContent = lines.slice(-3).join("\n");
     box.hidden = false;
   }
 
@@ -174,7 +178,7 @@
     if (!response.ok) {
       let message = data && typeof data.error === "string" ? data.error : `HTTP ${response.status}`;
       if (response.status === 503 && path === "/api/sessions") {
-        message = t("error.session_limit") + " (" + message + ")";
+        message = t("error.session_limit");  // the server's line, in the page's language
       }
       throw new ApiError(response.status, message);
     }
@@ -484,6 +488,8 @@
     const perceptron = config.mode === "perceptron";
     document.body.dataset.mode = perceptron ? "perceptron" : "network";
     $("layer-controls").hidden = perceptron;
+    // Rosenblatt's rule has no gradient to explain
+    $("backprop-button").disabled = perceptron;
     $("perceptron-badge").hidden = !perceptron;
     for (const id of ["optimizer", "regularization", "reg-rate", "dropout", "batch-size"]) {
       $(id).disabled = perceptron;
@@ -772,7 +778,8 @@
         let v = values[i];
         if (discretize) v = v >= 128 ? 255 : 0;
         const j = v * 3;
-        c = mix([DIVERGING[j], DIVERGING[j + 1], DIVERGING[j + 2]], [255, 255, 255], 0.15);
+        // lighter than the points drawn on it, so a point on its own class's side still shows
+        c = mix([DIVERGING[j], DIVERGING[j + 1], DIVERGING[j + 2]], [255, 255, 255], 0.3);
       }
       data[i * 4] = c[0];
       data[i * 4 + 1] = c[1];
@@ -833,8 +840,13 @@
       ctx.arc(px, py, r, 0, 2 * Math.PI);
       ctx.fillStyle = pointColor(setup.kind, setup.train.y[i]);
       ctx.fill();
-      ctx.strokeStyle = "white";
+      ctx.strokeStyle = "rgba(255,255,255,0.95)";
       ctx.lineWidth = 1;
+      ctx.stroke();
+      ctx.beginPath();
+      ctx.arc(px, py, r + 0.9, 0, 2 * Math.PI);
+      ctx.strokeStyle = "rgba(0,0,0,0.28)";
+      ctx.lineWidth = 0.7;
       ctx.stroke();
     });
     if ($("show-test").checked) {
@@ -943,18 +955,21 @@
     const layers = setup.layers;
     const maxUnits = Math.max(...layers);
     const headH = setup.config.mode === "perceptron" ? 28 : 64;
-    const spacing = maxUnits <= 6 ? 58 : Math.max(14, Math.min(58, 420 / maxUnits));
-    const node = Math.max(10, Math.min(42, spacing - 14));
+    // each column spaces its own units: a narrow layer keeps big thumbnails beside a wide one
+    const bodyH = maxUnits <= 6 ? 58 * maxUnits : Math.max(420, maxUnits * 14);
+    const spacing = layers.map((count) => Math.min(58, bodyH / count));
+    const size = spacing.map((sp) => Math.max(10, Math.min(42, sp - 14)));
+    const biggest = Math.max(...size);
     const width = Math.max(host.clientWidth || 600, 300);
-    const height = headH + maxUnits * spacing + 16;
-    const left = 62;
-    const right = 30;
-    const colX = layers.map((_, k) => layers.length === 1 ? left
-      : left + (k / (layers.length - 1)) * (width - left - right - node));
+    const height = headH + bodyH + 16;
+    const left = 62 + biggest / 2;
+    const right = 30 + biggest / 2;
+    const colX = layers.map((_, k) => layers.length === 1 ? left   // column centres
+      : left + (k / (layers.length - 1)) * (width - left - right));
     const top = headH;
-    const unitY = layers.map((count) => {
-      const offset = (maxUnits - count) * spacing / 2;
-      return [...Array(count).keys()].map((i) => top + offset + i * spacing + spacing / 2);
+    const unitY = layers.map((count, k) => {
+      const offset = (bodyH - count * spacing[k]) / 2;
+      return [...Array(count).keys()].map((i) => top + offset + (i + 0.5) * spacing[k]);
     });
     host.style.height = height + "px";
     const svg = svgEl("svg", {width: String(width), height: String(height), class: "edges"});
@@ -964,8 +979,8 @@
     const totalEdges = layers.slice(1).reduce((s, n, k) => s + n * layers[k], 0);
     const withHit = totalEdges <= 3000;  // wide invisible paths make thin edges hoverable
     for (let k = 0; k + 1 < layers.length; k++) {
-      const x0 = colX[k] + node;
-      const x1 = colX[k + 1];
+      const x0 = colX[k] + size[k] / 2;
+      const x1 = colX[k + 1] - size[k + 1] / 2;
       const xm = (x0 + x1) / 2;
       for (let i = 0; i < layers[k + 1]; i++) {
         for (let j = 0; j < layers[k]; j++) {
@@ -990,7 +1005,8 @@
       const col = [];
       for (let i = 0; i < count; i++) {
         const div = el("div", {class: "node", "data-layer": String(k), "data-unit": String(i)});
-        div.style.left = colX[k] + "px";
+        const node = size[k];
+        div.style.left = (colX[k] - node / 2) + "px";
         div.style.top = (unitY[k][i] - node / 2) + "px";
         div.style.width = node + "px";
         div.style.height = node + "px";
@@ -1016,7 +1032,7 @@
     const hiddenCount = layers.length - 2;
     for (let k = 0; k < layers.length; k++) {
       const head = el("div", {class: "layer-head"});
-      head.style.left = (colX[k] + node / 2) + "px";
+      head.style.left = colX[k] + "px";
       if (k >= 1 && k <= hiddenCount && !perceptron) {
         const h = k - 1;
         const buttons = el("div", {class: "neuron-buttons"}, [
@@ -1028,6 +1044,9 @@
         const select = el("select", {class: "layer-activation", "data-layer": String(h)});
         for (const a of ACTIVATIONS) select.append(el("option", {value: a, text: t("act." + a)}));
         select.value = (setup.config.activation || [])[h] || "tanh";
+        // the selects of many narrow columns must not overlap
+        const gap = layers.length > 1 ? (colX[1] - colX[0]) : 100;
+        select.style.maxWidth = Math.max(40, Math.min(90, gap - 6)) + "px";
         const units = layers[k];
         head.append(buttons, el("div", {class: "layer-units",
           text: units === 1 ? t("lbl.unit_one") : t("lbl.units", {n: units})}), select);
@@ -1036,7 +1055,7 @@
       }
       host.append(head);
     }
-    state.layout = {edges, nodes, node, layers};
+    state.layout = {edges, nodes, layers};
   }
 
   function weightValue(frame, layer, to, from) {
@@ -1157,6 +1176,9 @@
       openWeightCard(selFrom(target), ev, true);
     });
     $("weight-close").addEventListener("click", closeWeightCard);
+    document.addEventListener("keydown", (ev) => {
+      if (ev.key === "Escape") closeWeightCard();
+    });
     $("weight-apply").addEventListener("click", guarded(async () => {
       const sel = state.weightSel;
       const value = Number($("weight-value").value);
