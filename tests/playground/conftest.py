@@ -156,3 +156,17 @@ def server(make_server: Callable[..., PlaygroundServer]) -> PlaygroundServer:
 @pytest.fixture
 def client(server: PlaygroundServer) -> Client:
     return Client(server)
+
+
+# Test modules take the helpers as fixtures: ``from conftest import ...`` would find whichever
+# conftest module pytest imported last under that name (tests/ has one too).
+@pytest.fixture(name="client_for")
+def client_for_fixture() -> type[Client]:
+    """``client_for(server)``: a Client of another server (from ``make_server``)."""
+    return Client
+
+
+@pytest.fixture(name="wait_for")
+def wait_for_fixture() -> Callable[..., None]:
+    """``wait_for(predicate, timeout=20)``: poll until it holds, else fail."""
+    return wait_for
