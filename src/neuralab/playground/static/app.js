@@ -1230,6 +1230,10 @@
     addRow(t("bp.gradient"), fmtPrecise(view.gradient), "bp-gradient");
     if (view.autograd !== undefined && view.autograd !== null) {
       addRow(t("bp.autograd"), fmtPrecise(view.autograd), "bp-autograd");
+      // the network trains in float32, this view computes in float64: show how close they are
+      const scale = Math.max(Math.abs(view.autograd), Math.abs(view.gradient), 1e-30);
+      const rel = Math.abs(view.autograd - view.gradient) / scale;
+      if (Number.isFinite(rel)) addRow(t("bp.rel_diff"), rel.toExponential(1), "bp-diff");
     }
     if (view.loss !== undefined) addRow(t("bp.loss"), fmt(view.loss, 4), "bp-loss");
     box.append(table);
