@@ -316,6 +316,33 @@ def test_session_limit(make_server: Callable[..., PlaygroundServer],
     assert client.post("/api/sessions", SMALL).status == 201  # the slot is free again
 
 
+def test_a_session_without_a_stream_is_dropped(make_server: Callable[..., PlaygroundServer],
+                                               client_for: Callable[[PlaygroundServer], Client],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(server_module, "DETACHED_SECONDS", 0.3)  # 30 s in the real server
+    client = client_for(make_server())
+    streamed, orphan = client.create(SMALL), client.create(SMALL)
+    stream = client.stream(streamed)
+    stream.until("frame")
+    time.sleep(0.5)
+    error_of(client.post(f"/api/sessions/{orphan}/control", {"action": "play"}), 404)
+    assert client.post(f"/api/sessions/{streamed}/control", {"action": "step"}).json() == \
+        {"state": "paused"}
+    assert stream.until("frame")[1]["epoch"] == 1
+    stream.close()
+
+
+def test_language_and_server_arguments(make_server: Callable[..., PlaygroundServer],
+                                       client_for: Callable[[PlaygroundServer], Client]) -> None:
+    korean = make_server(lang="ko")
+    assert client_for(korean).get("/api/info").json()["lang"] == "ko"
+    assert korean.url == f"http://127.0.0.1:{korean.port}/?token={korean.token}&lang=ko"
+    with pytest.raises(ValueError, match="^lang: expected en or ko, got 'fr'"):
+        PlaygroundServer(lang="fr")
+    with pytest.raises(ValueError, match="^max_sessions: expected an integer from 1 to 64"):
+        PlaygroundServer(max_sessions=0)
+
+
 @pytest.mark.parametrize("path", ["/static/../server.py", "/static/%2e%2e/server.py",
                                   "/static/..%2fserver.py", "/etc/passwd", "/../../etc/passwd",
                                   "/static/", "/static//etc/passwd", "/server.py"])
