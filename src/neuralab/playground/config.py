@@ -213,6 +213,9 @@ def _normalise(values: dict[str, Any], given: Mapping[str, Any], old: Playground
             raise ConfigError(f"dataset: {values['dataset']!r} is not a {problem} data set; "
                               f"use one of {', '.join(sets)}, custom")
         values["dataset"] = sets[0]
+    if values["dataset"] == "blobs" and "dataset" in given and "classes" not in given \
+            and old.dataset != "blobs" and values["classes"] == 2:
+        values["classes"] = 3  # two blobs would be the gauss set again
     if values["dataset"] not in ("blobs", "spiral", "custom"):
         if "classes" in given and values["classes"] != 2 and problem == "classification":
             raise ConfigError(f"classes: the {values['dataset']} data set has 2 classes; "

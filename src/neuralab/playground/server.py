@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import os
 import secrets
 import sys
 import threading
@@ -114,7 +115,10 @@ class PlaygroundServer(ThreadingHTTPServer):
     """``neuralab playground``'s server. ``url`` is the address to open (with the token)."""
 
     daemon_threads = True
-    allow_reuse_address = False  # two playgrounds must not share a port
+    # POSIX SO_REUSEADDR lets a restarted playground take its port back at once (connections
+    # of the last run may linger in TIME_WAIT) yet never binds a port another server listens
+    # on; on Windows it would, so it stays off there.
+    allow_reuse_address = os.name != "nt"
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, lang: str = "en",
                  model_path: str | None = None, max_sessions: int = DEFAULT_MAX_SESSIONS,
@@ -282,7 +286,10 @@ class Handler(BaseHTTPRequestHandler):
         self._dispatch("GET")
 
     def do_HEAD(self) -> None:
-        self._dispatch("GET")
+        if self.path.split("?")[0].startswith("/api/"):  # a HEAD must not start a stream
+            self._error(HTTPStatus.METHOD_NOT_ALLOWED, "HEAD is for the page and its files")
+        else:
+            self._dispatch("GET")
 
     def do_POST(self) -> None:
         self._dispatch("POST")
@@ -327,8 +334,11 @@ class Handler(BaseHTTPRequestHandler):
         server = self.server
         if (method, *parts) == ("GET", "info"):
             defaults = PlaygroundConfig().to_json()
+            from .. import __version__
+
             return self._json(HTTPStatus.OK, {
-                "lang": server.lang, "defaults": defaults, "digits": server.digits.info(),
+                "lang": server.lang, "version": __version__, "defaults": defaults,
+                "digits": server.digits.info(),
                 "limits": {"max_body": MAX_BODY, "max_sessions": server.max_sessions}})
         if (method, *parts) == ("POST", "sessions"):
             session = server.create_session(self._json_body())
