@@ -1106,9 +1106,10 @@
                             Number(path.dataset.from));
       if (w === null || w === undefined) continue;
       const a = Math.abs(w);
-      path.setAttribute("stroke", w >= 0 ? "#0877bd" : "#f59322");
-      path.setAttribute("stroke-width", String(Math.min(8, 0.4 + 2.2 * a).toFixed(2)));
-      path.setAttribute("stroke-opacity", String(Math.min(1, 0.25 + 0.6 * a).toFixed(2)));
+      // inline style: it beats the stylesheet's neutral default (presentation attributes do not)
+      path.style.stroke = w >= 0 ? "#0877bd" : "#f59322";
+      path.style.strokeWidth = Math.min(6, 0.4 + 1.6 * a).toFixed(2);
+      path.style.strokeOpacity = Math.min(1, 0.3 + 0.6 * a).toFixed(2);
     }
     // bias dots coloured by sign
     for (const dot of $("network").querySelectorAll(".bias")) {
@@ -1131,8 +1132,16 @@
     card.classList.toggle("pinned", pin);
     card.hidden = false;
     const page = $("page-playground").getBoundingClientRect();
-    card.style.left = Math.min(ev.clientX - page.left + 14, page.width - 240) + "px";
-    card.style.top = (ev.clientY - page.top + 14) + "px";
+    let x = ev.clientX;
+    let y = ev.clientY;
+    if (!x && !y && ev.target && ev.target.getBoundingClientRect) {
+      // a synthetic click (keyboard, test driver) has no pointer position: use the target's
+      const rect = ev.target.getBoundingClientRect();
+      x = rect.left + rect.width / 2;
+      y = rect.top + rect.height / 2;
+    }
+    card.style.left = Math.max(0, Math.min(x - page.left + 14, page.width - 240)) + "px";
+    card.style.top = (y - page.top + 14) + "px";
     refreshWeightCard();
     if (pin) {
       const v = state.frame ? weightValue(state.frame, sel.layer, sel.to, sel.from) : null;
