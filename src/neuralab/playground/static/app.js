@@ -1470,7 +1470,7 @@
     ctx.fillStyle = "black";
     ctx.fillRect(0, 0, 280, 280);
     state.digitInk = false;
-    $("digit-prediction").textContent = "?";
+    $("digit-prediction").textContent = "";  // empty until the model answers (CSS shows "?")
     $("digit-probs").replaceChildren();
     const input = $("digit-input").getContext("2d");
     input.fillStyle = "black";
