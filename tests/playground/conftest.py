@@ -170,3 +170,13 @@ def client_for_fixture() -> type[Client]:
 def wait_for_fixture() -> Callable[..., None]:
     """``wait_for(predicate, timeout=20)``: poll until it holds, else fail."""
     return wait_for
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """Mark a test whose body failed (``item.failed_call``), so that the browser tests'
+    fixture can leave screenshots of the failure behind."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.failed_call = report.failed
