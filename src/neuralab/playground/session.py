@@ -13,6 +13,7 @@ the dead ReLU units (S6), the confusion matrix and the hidden layer's view of th
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import math
 import os
@@ -177,16 +178,20 @@ class Session:
     def linears(self) -> list[nn.Linear]:
         return [m for m in self.model if isinstance(m, nn.Linear)] if self.model else []
 
-    def _loss_targets(self) -> dict[str, Any]:
+    def _loss_targets(self) -> dict[str, Tensor]:
         """The training and test targets in the form the loss takes."""
-        def form(y: np.ndarray) -> Tensor:
-            kind = self.config.kind
-            if kind == "multiclass" and self.config.loss == "cross_entropy":
-                return Tensor(y.astype(np.int64))
-            if kind == "multiclass":  # MSE against one-hot vectors
-                return Tensor(np.eye(self.config.classes, dtype=np.float32)[y])
-            return Tensor(y.astype(np.float32).reshape(-1, 1))
-        return {"train": form(self.train_y), "test": form(self.test_y)}
+        return {"train": self._target_tensor(self.train_y),
+                "test": self._target_tensor(self.test_y)}
+
+    def _target_tensor(self, y: np.ndarray, dtype: Any = np.float32) -> Tensor:
+        """Labels (cross-entropy over K classes), one-hot rows (MSE over K classes) or a
+        column of 0/1 labels or values, as ``dtype``."""
+        kind = self.config.kind
+        if kind == "multiclass" and self.config.loss == "cross_entropy":
+            return Tensor(y.astype(np.int64))
+        if kind == "multiclass":
+            return Tensor(np.eye(self.config.classes, dtype=dtype)[y])
+        return Tensor(y.astype(dtype).reshape(-1, 1))
 
     # ---- the mathematics of one step -----------------------------------------------------------
 
@@ -551,18 +556,17 @@ class Session:
             return view
 
     def _autograd_gradient(self, k: int, i: int, j: int, sample: int) -> float:
-        """∂L/∂w for one training point by the engine itself (eval mode: no dropout)."""
-        self.model.eval()
-        for p in self.model.parameters():
-            p.grad = None
+        """∂L/∂w for one training point by the engine itself, on a float64 copy of the network
+        (eval mode: no dropout) — the precision of the chain-rule view, so the two agree to
+        rounding instead of to float32's 1e-7 (or worse where tanh saturates)."""
+        model = copy.deepcopy(self.model).double().eval()
         index = np.array([sample])
-        loss = self.data_loss(self.model(self.train_x[index]), self._targets["train"][index])
-        loss.backward()
-        m = self.linears[k]
-        value = float(m.bias.grad.numpy()[i] if j < 0 else m.weight.grad.numpy()[i, j])
-        for p in self.model.parameters():
-            p.grad = None
-        return value
+        x = Tensor(datasets.featurize(self.train_raw[index], self.config.features)
+                   .astype(np.float64))
+        target = self._target_tensor(self.train_y[index], np.float64)
+        self.data_loss(model(x), target).backward()
+        m = [layer for layer in model if isinstance(layer, nn.Linear)][k]
+        return float(m.bias.grad.numpy()[i] if j < 0 else m.weight.grad.numpy()[i, j])
 
     def export(self) -> bytes:
         """The trained network as a ``.safetensors`` model file (``nl.load`` opens it)."""

@@ -1239,7 +1239,7 @@
     addRow(t("bp.gradient"), fmtPrecise(view.gradient), "bp-gradient");
     if (view.autograd !== undefined && view.autograd !== null) {
       addRow(t("bp.autograd"), fmtPrecise(view.autograd), "bp-autograd");
-      // the network trains in float32, this view computes in float64: show how close they are
+      // autograd runs on a float64 copy of the network, as this view: they agree to rounding
       const scale = Math.max(Math.abs(view.autograd), Math.abs(view.gradient), 1e-30);
       const rel = Math.abs(view.autograd - view.gradient) / scale;
       if (Number.isFinite(rel)) addRow(t("bp.rel_diff"), rel.toExponential(1), "bp-diff");
