@@ -218,6 +218,25 @@ def test_a_paused_stream_is_idle(client: Client, server: PlaygroundServer,
     stream.close()
 
 
+def test_the_stream_ends_a_pause_with_a_paused_frame(client: Client,
+                                                    server: PlaygroundServer) -> None:
+    """A frame built just before the pause still says "playing"; the page sets its play
+    button from frames, so the stream must follow a pause with a frame that says "paused"."""
+    sid = client.create(SMALL)
+    stream = client.stream(sid)
+    stream.until("frame")
+    client.post(f"/api/sessions/{sid}/control", {"action": "play"})
+    stream.until(lambda event, data: event == "frame" and data["state"] == "playing")
+    assert client.post(f"/api/sessions/{sid}/control", {"action": "pause"}).json() == {
+        "state": "paused"}
+    # Frames in flight, then the paused one — before the first keep-alive ping of an idle stream.
+    event, last = stream.until(lambda event, data: event == "ping" or (
+        event == "frame" and data["state"] == "paused"))
+    assert event == "frame", "the stream went idle with the page still showing 'playing'"
+    assert last["epoch"] == server.sessions[sid].epoch  # no training after the pause
+    stream.close()
+
+
 def test_two_tabs_train_independently_and_identically(client: Client,
                                                       server: PlaygroundServer) -> None:
     ids = [client.create(SMALL) for _ in range(2)]

@@ -426,6 +426,9 @@ class Session:
                 self.playing = True
             elif action == "pause":
                 self.playing = False
+                # A frame the stream sent just before still says "playing": one more frame
+                # tells the page the run is paused (and keeps its play button right).
+                self._frame_due = True
             elif action == "step":
                 self.playing = False
                 self._steps_wanted += 1
