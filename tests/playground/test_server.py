@@ -237,6 +237,25 @@ def test_the_stream_ends_a_pause_with_a_paused_frame(client: Client,
     stream.close()
 
 
+def test_a_long_frame_does_not_hold_up_requests(client: Client, server: PlaygroundServer,
+                                                wait_for: Callable[..., None]) -> None:
+    """A frame of 50 epochs of 1,800 single-point steps takes many seconds; requests are
+    answered in between, and a pause ends the frame at the next epoch, not after all 50."""
+    sid = client.create({"points": 2000, "train_ratio": 90, "batch_size": 1, "hidden": [8],
+                         "epochs_per_frame": 50})
+    session = server.sessions[sid]
+    stream = client.stream(sid)
+    stream.until("frame")
+    client.post(f"/api/sessions/{sid}/control", {"action": "play"})
+    wait_for(lambda: session.step > 10)
+    assert client.post(f"/api/sessions/{sid}/config", {"lr": 0.01}).status == 200
+    client.post(f"/api/sessions/{sid}/control", {"action": "pause"})
+    _, frame = stream.until(lambda event, data: event == "frame" and data["state"] == "paused")
+    assert 1 <= frame["epoch"] < 50 and frame["epoch"] == session.epoch
+    assert session.step == 1800 * session.epoch  # whole epochs only
+    stream.close()
+
+
 def test_two_tabs_train_independently_and_identically(client: Client,
                                                       server: PlaygroundServer) -> None:
     ids = [client.create(SMALL) for _ in range(2)]

@@ -40,8 +40,12 @@ SMALL_THUMB = 10                # ... and when it has more than THUMB_UNITS unit
 THUMB_UNITS = 128
 MAX_HISTORY = 20_000            # loss-curve points kept (then every other one is dropped)
 KEEPALIVE_SECONDS = 15.0
+WORK_SLICE_SECONDS = 0.005      # training holds a session's lock this long at most at a time
 ACTIVATION_MODULES = {"tanh": nn.Tanh, "relu": nn.ReLU, "leaky_relu": nn.LeakyReLU,
                       "sigmoid": nn.Sigmoid, "linear": nn.Identity}
+
+
+_ENDED = object()  # _run's answer when the stream must stop
 
 
 class SessionClosedError(RuntimeError):
@@ -153,6 +157,7 @@ class Session:
         self.optimizer = self._optimizer(config) if model is not None else None
         self._targets = self._loss_targets()
         self._setup_due = True
+        self._generation = getattr(self, "_generation", 0) + 1
         self._record_losses()
 
     @staticmethod
@@ -224,7 +229,9 @@ class Session:
             total = total + term
         return total * config.reg_rate
 
-    def _train_epoch(self) -> None:
+    def _epoch_steps(self) -> Iterator[None]:
+        """One epoch over the training points in a fresh order, yielding after every step
+        (the perceptron: after the whole pass, which takes a millisecond)."""
         n = len(self.train_y)
         order = self.shuffle_rng.permutation(n)
         if self.perceptron is not None:
@@ -232,6 +239,7 @@ class Session:
             for i in order:
                 self.perceptron.update(x[i], int(self.train_y[i]), self.config.lr)
             self.step += n
+            yield
             return
         self.model.train()
         target = self._targets["train"]
@@ -247,8 +255,9 @@ class Session:
             self._grad_steps += 1
             self.optimizer.step()
             self.step += 1
-        if not math.isfinite(float(loss.item())):
-            self.playing = False
+            if not math.isfinite(float(loss.item())):
+                self.playing = False  # diverged: stop here, the frame shows it
+            yield
 
     def _record_losses(self) -> None:
         train, test = self._losses()
@@ -270,16 +279,27 @@ class Session:
     def _perceptron_predict(self, x: Tensor) -> np.ndarray:
         return self.perceptron.predict(x.numpy().astype(np.float64))
 
-    def train_frame(self) -> None:
-        """Train ``epochs_per_frame`` epochs and record the losses (caller holds the lock)."""
+    def frame_steps(self, stepping: bool = True) -> Iterator[None]:
+        """Train one frame — ``epochs_per_frame`` epochs — yielding after every step, so that
+        the stream can let go of the lock in between and the page's requests are answered at
+        once even when a frame is long (batch 1, 2000 points, 50 epochs a frame). Paused in
+        the middle (``stepping`` False: the frame was started by play), the frame ends at the
+        next epoch's start. Caller holds the lock at every ``next``."""
         self._grad_sums[:] = 0.0
         self._grad_steps = 0
-        for _ in range(self.config.epochs_per_frame):
-            self._train_epoch()
+        for done in range(self.config.epochs_per_frame):
+            if done and not stepping and not self.playing:
+                break
+            yield from self._epoch_steps()
             self.epoch += 1
         if self._grad_steps:
             self.grad_norms = (self._grad_sums / self._grad_steps).tolist()
         self._record_losses()
+
+    def train_frame(self) -> None:
+        """Train one whole frame at once (caller holds the lock)."""
+        for _ in self.frame_steps():
+            pass
 
     # ---- frames ------------------------------------------------------------------------------
 
@@ -623,6 +643,8 @@ class Session:
         try:
             while True:
                 started = time.monotonic()
+                events: list[tuple[str, dict[str, Any] | None]] = []
+                work = None
                 with self.cond:
                     while not (self.closed or self.playing or self._steps_wanted
                                or self._setup_due or self._frame_due
@@ -632,22 +654,26 @@ class Session:
                     if self.closed or self._stream_id != mine:
                         return
                     self.last_seen = time.monotonic()
-                    events: list[tuple[str, dict[str, Any] | None]] = []
-                    history = self._setup_due
                     if self._setup_due:
                         events.append(("setup", self.setup_payload()))
-                        self._setup_due = False
-                    trained = False
-                    if self.playing or self._steps_wanted:
+                        events.append(("frame", self.frame(history=True)))
+                        self._setup_due = self._frame_due = False
+                    elif self.playing or self._steps_wanted:
+                        stepping = not self.playing
                         self._steps_wanted = max(0, self._steps_wanted - 1)
-                        self.train_frame()
-                        trained = True
-                    if trained or history or self._frame_due:
-                        events.append(("frame", self.frame(history=history)))
+                        work, generation = self.frame_steps(stepping), self._generation
+                    elif self._frame_due:
+                        events.append(("frame", self.frame()))
                         self._frame_due = False
-                    if not events:
+                    else:
                         events.append(("ping", None))
                 yield from events
+                if work is not None:
+                    frame = self._run(work, generation, mine)
+                    if frame is _ENDED:
+                        return
+                    if frame is not None:
+                        yield "frame", frame
                 if self.playing:
                     time.sleep(max(0.0, period - (time.monotonic() - started)))
         finally:
@@ -656,3 +682,24 @@ class Session:
                     self.playing = False
                     self.streaming = False
                     self.last_seen = time.monotonic()
+
+    def _run(self, work: Iterator[None], generation: int, mine: int) -> Any:
+        """Drive a frame's training, holding the lock a few milliseconds at a time; then the
+        frame (None when the run was rebuilt or re-set meanwhile: the next setup covers it;
+        ``_ENDED`` when the stream must end)."""
+        while True:
+            with self.cond:
+                if self.closed or self._stream_id != mine:
+                    return _ENDED
+                if self._generation != generation:  # rebuilt meanwhile: drop the old run
+                    return None
+                deadline = time.monotonic() + WORK_SLICE_SECONDS
+                try:
+                    while time.monotonic() < deadline:
+                        next(work)
+                except StopIteration:
+                    if self._setup_due:
+                        return None
+                    self._frame_due = False
+                    return self.frame()
+            time.sleep(0)  # let a waiting request take the lock
