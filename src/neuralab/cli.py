@@ -74,28 +74,15 @@ def _print_evaluation(ev: object, classes: list[str]) -> None:
         print(f"  {name:>{width}}" + "".join(f"{v:>{cell}}" for v in row) + f"   ({i})")
 
 
-def _load_model(path: str) -> tuple[object, object, dict[str, str]]:
-    """The model in ``path``, its checked metadata (``job.ModelSpec``) and the raw metadata."""
-    from . import io
-    from .train.job import UsageError, model_spec
-
-    try:
-        model = io.load(path)
-    except FileNotFoundError as error:  # a path the user typed: a usage error
-        raise UsageError(str(error)) from None
-    meta = io.read_metadata(path)
-    return model, model_spec(model, meta, path), meta
-
-
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import numpy as np
 
     from . import nn
     from .data import DataLoader, TensorDataset
     from .train.fit import evaluate
-    from .train.job import load_data
+    from .train.job import load_data, load_model_file
 
-    model, spec, meta = _load_model(args.model)
+    model, spec, meta = load_model_file(args.model)
     bundle = load_data(args.data or meta.get("data", "digits"),
                        target=args.target, val_fraction=args.val_fraction, seed=args.seed)
     x, y = bundle.test.tensors
@@ -120,29 +107,16 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _image_side(path: str, shape: tuple[int, ...]) -> int:
-    """The side of the square grayscale picture a model of input ``shape`` takes."""
-    if len(shape) == 1:
-        side = math.isqrt(shape[0])
-        if side * side == shape[0]:
-            return side
-        raise ValueError(f"{path} takes {shape[0]} features, not a square image; predict needs "
-                         f"a model trained on images")
-    if shape[-1] != shape[-2] or math.prod(shape[:-2]) != 1:
-        raise ValueError(f"{path} takes inputs of shape {list(shape)}; predict needs a model of "
-                         f"square grayscale images (1×N×N)")
-    return shape[-1]
-
-
 def _cmd_predict(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .autograd.grad_mode import no_grad
-    from .imaging import load_digit_image
+    from .imaging import image_side, load_digit_image
     from .tensor import Tensor
+    from .train.job import load_model_file
 
-    model, spec, _ = _load_model(args.model)
-    side = _image_side(args.model, spec.input_shape)
+    model, spec, _ = load_model_file(args.model)
+    side = image_side(args.model, spec.input_shape)
     classes = spec.classes or [str(i) for i in range(spec.num_outputs)]
     status = 0
     for image_path in args.images:

@@ -7,6 +7,7 @@ whatever the decoder raises becomes one ``ValueError`` that names the file.
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from typing import Any
@@ -19,6 +20,21 @@ MAX_IMAGE_PIXELS = 40_000_000
 # A big picture is box-reduced to at most this many pixels a side before it is processed in
 # float32 (the digit ends up 20 pixels tall anyway): memory stays small whatever the photo.
 WORK_SIDE = 1024
+
+
+def image_side(path: str, shape: tuple[int, ...]) -> int:
+    """The side N of the square grayscale picture that a model of input ``shape`` takes (N²
+    features, or 1×N×N); a ``ValueError`` naming ``path`` for any other shape."""
+    if len(shape) == 1:
+        side = math.isqrt(shape[0])
+        if side * side == shape[0]:
+            return side
+        raise ValueError(f"{path} takes {shape[0]} features, not a square image; digit "
+                         f"pictures need a model trained on images")
+    if shape[-1] != shape[-2] or math.prod(shape[:-2]) != 1:
+        raise ValueError(f"{path} takes inputs of shape {list(shape)}; digit pictures need a "
+                         f"model of square grayscale images (1×N×N)")
+    return shape[-1]
 
 
 def load_digit_image(path: str | os.PathLike, size: int = 28) -> np.ndarray:

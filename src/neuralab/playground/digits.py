@@ -28,11 +28,11 @@ class DigitModel:
 
     def __init__(self, model: Any, input_shape: tuple[int, ...], classes: list[str],
                  source: str, accuracy: float | None = None) -> None:
-        from ..cli import _image_side
+        from ..imaging import image_side
 
         self._model = model
         self._input_shape = tuple(input_shape)
-        self.side = _image_side(source, self._input_shape)
+        self.side = image_side(source, self._input_shape)
         if len(classes) < 2:
             raise ValueError(f"{source}: a digit model needs at least 2 classes, got "
                              f"{len(classes)}")
@@ -90,11 +90,12 @@ class DigitModel:
         """A classifier saved by ``neuralab train``, checked as ``neuralab predict`` checks it
         (``model_spec``: its metadata fits the model; it takes one square grayscale image, a
         flat N² vector or 1×N×N). Raises ``ValueError`` naming the file otherwise."""
-        from ..cli import _image_side, _load_model
+        from ..imaging import image_side
+        from ..train.job import load_model_file
 
         name = os.fspath(path)
-        model, spec, _ = _load_model(name)
-        _image_side(name, spec.input_shape)  # here, so that its error names the whole path
+        model, spec, _ = load_model_file(name)
+        image_side(name, spec.input_shape)  # here, so that its error names the whole path
         classes = spec.classes or [str(i) for i in range(spec.num_outputs)]
         return cls(model, spec.input_shape, classes, os.path.basename(name))
 

@@ -121,6 +121,19 @@ def _parse_meta(path: str, meta: dict[str, str], key: str) -> Any:
                          f"{meta[key][:60]!r}") from None
 
 
+def load_model_file(path: str) -> tuple[Any, ModelSpec, dict[str, str]]:
+    """The model in ``path``, its checked metadata (``model_spec``) and the raw metadata; a
+    missing file is a ``UsageError`` (a path the user typed), a bad one a ``ValueError``."""
+    from .. import io
+
+    try:
+        model = io.load(path)
+    except FileNotFoundError as error:
+        raise UsageError(str(error)) from None
+    meta = io.read_metadata(path)
+    return model, model_spec(model, meta, path), meta
+
+
 def model_spec(model: Any, meta: dict[str, str], path: str) -> ModelSpec:
     """Validate a loaded model file's ``classes`` and ``input_shape`` metadata (or infer the
     shape from the first layer when absent): shapes are 1–3 positive ints with at most
