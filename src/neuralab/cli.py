@@ -181,6 +181,11 @@ def _cmd_playground(args: argparse.Namespace) -> int:
         serve(host=args.host, port=args.port, lang=args.lang, model_path=args.model,
               open_browser=not args.no_browser, max_sessions=args.max_sessions)
     except OSError as error:
+        import socket
+
+        if isinstance(error, socket.gaierror):
+            raise UsageError(f"--host: cannot listen on {args.host!r} "
+                             f"({error.strerror})") from None
         if error.errno in (98, 48, 10048):  # EADDRINUSE on Linux, macOS, Windows
             return _error(f"port {args.port} on {args.host} is in use; pick another --port, "
                           f"or leave --port out for a free one", 1)

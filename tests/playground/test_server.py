@@ -256,6 +256,38 @@ def test_a_long_frame_does_not_hold_up_requests(client: Client, server: Playgrou
     stream.close()
 
 
+def test_a_live_change_sends_a_frame_not_a_new_setup(client: Client) -> None:
+    """A learning-rate change keeps the run: the page gets a frame (its loss curve and open
+    panels stay), not a new setup with every point again."""
+    sid = client.create(SMALL)
+    stream = client.stream(sid)
+    stream.until("frame")
+    assert client.post(f"/api/sessions/{sid}/config", {"lr": 0.1}).json()["rebuilt"] is False
+    event, _ = stream.next()
+    assert event == "frame"
+    assert client.post(f"/api/sessions/{sid}/config", {"hidden": [5]}).json()["rebuilt"] is True
+    assert stream.next()[0] == "setup"
+    stream.close()
+
+
+def test_backprop_while_playing_explains_the_weights_of_the_next_frame(
+        client: Client, server: PlaygroundServer, wait_for: Callable[..., None]) -> None:
+    sid = client.create({"points": 2000, "train_ratio": 90, "batch_size": 1, "hidden": [4],
+                         "epochs_per_frame": 20})
+    session = server.sessions[sid]
+    stream = client.stream(sid)
+    stream.until("frame")
+    client.post(f"/api/sessions/{sid}/control", {"action": "play"})
+    wait_for(lambda: session.step > 10)  # in the middle of a long frame
+    view = client.post(f"/api/sessions/{sid}/backprop",
+                       {"layer": 0, "to": 1, "from": 0}).json()
+    _, frame = stream.until(lambda event, data: event == "frame" and data["state"] == "paused")
+    weights = np.frombuffer(base64.b64decode(frame["weights"][0]["w"]), np.float32)
+    assert view["weight"] == float(weights.reshape(4, 2)[1, 0])
+    assert session.step == 1800 * frame["epoch"] and not session.playing
+    stream.close()
+
+
 def test_two_tabs_train_independently_and_identically(client: Client,
                                                       server: PlaygroundServer) -> None:
     ids = [client.create(SMALL) for _ in range(2)]

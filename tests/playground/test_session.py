@@ -346,3 +346,42 @@ def test_control_actions_and_a_closed_session() -> None:
 
     with pytest.raises(SessionClosedError):
         s.control("play")
+
+
+def test_a_diverged_run_still_gives_frames_and_says_so() -> None:
+    import json
+
+    session = Session(PlaygroundConfig.from_json({
+        "problem": "regression", "dataset": "plane", "hidden": [8, 8], "activation": "relu",
+        "lr": 10.0, **SMALL}))
+    session.playing = True
+    for _ in range(20):
+        session.train_frame()
+        if session.diverged():
+            break
+    assert session.diverged() and not session.playing  # training stopped itself
+    frame = session.frame(history=True)
+    json.dumps(frame, allow_nan=False)  # no NaN reaches the page
+    assert frame["diverged"] is True and frame["hidden_view"] is None
+    assert frame["train_loss"] is None or np.isfinite(frame["train_loss"])
+    for action in (lambda: session.backprop(0, 0, 0), session.export):
+        with pytest.raises(ConfigError, match="diverged"):
+            action()
+    session.control("reset")
+    assert not session.diverged() and session.frame()["diverged"] is False
+
+
+def test_gradient_bars_leave_the_penalty_out() -> None:
+    """One full-batch step from the same initial weights: the bars are the data loss's
+    gradient whatever the L1/L2 penalty adds to the step."""
+    bars = []
+    for regularization, rate in (("none", 0.0), ("l2", 3.0), ("l1", 3.0)):
+        session = Session(PlaygroundConfig.from_json({
+            "hidden": [4, 3], "batch_size": 500, "regularization": regularization,
+            "reg_rate": rate, **SMALL}))
+        session.train_frame()
+        bars.append(np.array(session.grad_norms))
+    assert np.all(bars[0] > 0)
+    for other in bars[1:]:
+        # float32 gradients carrying rate·w (|w| ≤ 1) on top of the data gradient
+        assert_close(other, bars[0], scale=3.0 + bars[0], terms=4, dtype=np.float32)

@@ -201,6 +201,9 @@ class Handler(BaseHTTPRequestHandler):
 
     server: PlaygroundServer
     protocol_version = "HTTP/1.1"
+    # A connection that sends nothing (or stalls a body, or stops reading its stream) for this
+    # long is dropped, so that it cannot hold a thread forever.
+    timeout = 30
     server_version = "neuralab-playground"
     sys_version = ""
 

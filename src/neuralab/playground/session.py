@@ -40,6 +40,9 @@ SMALL_THUMB = 10                # ... and when it has more than THUMB_UNITS unit
 THUMB_UNITS = 128
 MAX_HISTORY = 20_000            # loss-curve points kept (then every other one is dropped)
 KEEPALIVE_SECONDS = 15.0
+DIVERGED = ("training diverged (the loss or the weights became inf or NaN); lower the learning "
+            "rate and press reset")
+BACKPROP_WAIT_SECONDS = 60.0    # at most this long for the frame in training to end
 WORK_SLICE_SECONDS = 0.005      # training holds a session's lock this long at most at a time
 ACTIVATION_MODULES = {"tanh": nn.Tanh, "relu": nn.ReLU, "leaky_relu": nn.LeakyReLU,
                       "sigmoid": nn.Sigmoid, "linear": nn.Identity}
@@ -69,14 +72,35 @@ def b64(array: np.ndarray, dtype: Any) -> str:
     return base64.b64encode(np.ascontiguousarray(array, dtype=dtype).tobytes()).decode("ascii")
 
 
+def _overflow_is_shown_in_the_frame() -> np.errstate:
+    """NumPy's overflow warnings off: a diverging run is reported in the page (``diverged``),
+    not as warnings in the terminal."""
+    return np.errstate(over="ignore", invalid="ignore", divide="ignore")
+
+
 def finite(value: float) -> float | None:
     """``value``, or None (JSON null) when training diverged to inf or NaN."""
     return value if math.isfinite(value) else None
 
 
 def to_bytes(values: np.ndarray, scale: float = 1.0) -> np.ndarray:
-    """v ↦ (clip(v / scale, −1, 1) + 1) / 2 · 255 as uint8: the page's diverging colour scale."""
-    return np.rint((np.clip(values / scale, -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
+    """v ↦ (clip(v / scale, −1, 1) + 1) / 2 · 255 as uint8: the page's diverging colour scale
+    (NaN, from a diverged network, is drawn as 0: the middle colour)."""
+    with np.errstate(invalid="ignore"):
+        scaled = np.clip(np.nan_to_num(values / scale, nan=0.0), -1.0, 1.0)
+    return np.rint((scaled + 1.0) * 127.5).astype(np.uint8)
+
+
+def to_unit_bytes(values: np.ndarray) -> np.ndarray:
+    """p ∈ [0, 1] ↦ p · 255 as uint8 (NaN as 0.5)."""
+    return np.rint(np.clip(np.nan_to_num(values, nan=0.5), 0.0, 1.0) * 255).astype(np.uint8)
+
+
+def value_scale(values: np.ndarray) -> float:
+    """The largest |v| of the finite values, or 1 when there is none (or it is 0)."""
+    finite_values = np.abs(values[np.isfinite(values)])
+    largest = float(finite_values.max()) if finite_values.size else 0.0
+    return largest or 1.0
 
 
 class Session:
@@ -93,6 +117,8 @@ class Session:
         self._setup_due = True
         self._frame_due = True
         self._stream_id = 0
+        self._working = False  # a frame is being trained (in slices) by the stream
+        self._stop_frame = False
         self._custom = points
         self.config = config
         self._build(config)
@@ -247,20 +273,34 @@ class Session:
         for start in range(0, n, size):
             batch = order[start:start + size]
             self.optimizer.zero_grad()
-            loss = self.data_loss(self.model(self.train_x[batch]), target[batch])
-            extra = self.penalty()
-            (loss if extra is None else loss + extra).backward()
+            with _overflow_is_shown_in_the_frame():
+                loss = self.data_loss(self.model(self.train_x[batch]), target[batch])
+                extra = self.penalty()
+                (loss if extra is None else loss + extra).backward()
             for k, m in enumerate(self.linears):
-                self._grad_sums[k] += math.sqrt(float((m.weight.grad.numpy() ** 2).mean()))
+                self._grad_sums[k] += self._data_gradient_rms(m)
             self._grad_steps += 1
             self.optimizer.step()
             self.step += 1
             if not math.isfinite(float(loss.item())):
-                self.playing = False  # diverged: stop here, the frame shows it
+                self.playing = False  # diverged: stop, the frame shows it
+                self._stop_frame = True
+                return
             yield
 
+    def _data_gradient_rms(self, layer: nn.Linear) -> float:
+        """RMS of the data loss's ∂L/∂W for ``layer``: the penalty's share (rate·w for L2,
+        rate·sign(w) for L1) is taken out, so the bars show what backpropagation carries."""
+        grad = layer.weight.grad.numpy()
+        config = self.config
+        if config.regularization != "none" and config.reg_rate:
+            w = layer.weight.detach().numpy()
+            grad = grad - config.reg_rate * (w if config.regularization == "l2" else np.sign(w))
+        return math.sqrt(float(np.mean(grad.astype(np.float64) ** 2)))
+
     def _record_losses(self) -> None:
-        train, test = self._losses()
+        with _overflow_is_shown_in_the_frame():
+            train, test = self._losses()
         for key, value in (("train_loss", train), ("test_loss", test)):
             series = self.history[key]
             series.append(value)
@@ -287,11 +327,14 @@ class Session:
         next epoch's start. Caller holds the lock at every ``next``."""
         self._grad_sums[:] = 0.0
         self._grad_steps = 0
+        self._stop_frame = False
         for done in range(self.config.epochs_per_frame):
             if done and not stepping and not self.playing:
                 break
             yield from self._epoch_steps()
             self.epoch += 1
+            if self._stop_frame:
+                break
         if self._grad_steps:
             self.grad_norms = (self._grad_sums / self._grad_steps).tolist()
         self._record_losses()
@@ -331,6 +374,10 @@ class Session:
 
     def frame(self, history: bool = False) -> dict[str, Any]:
         """The current state as the page draws it (caller holds the lock)."""
+        with _overflow_is_shown_in_the_frame():
+            return self._frame(history)
+
+    def _frame(self, history: bool) -> dict[str, Any]:
         config = self.config
         train_loss, test_loss = self.history["train_loss"][-1], self.history["test_loss"][-1]
         thumb = self.thumb_index
@@ -341,7 +388,7 @@ class Session:
                     for j in range(images.shape[2])]
 
         inputs = self.grid_x.numpy()
-        input_scales = [float(np.abs(inputs[:, j]).max()) or 1.0 for j in range(inputs.shape[1])]
+        input_scales = [value_scale(inputs[:, j]) for j in range(inputs.shape[1])]
         neurons = [thumbs(inputs, input_scales)]
         scales = [input_scales]
         if self.perceptron is not None:
@@ -357,7 +404,7 @@ class Session:
                        for w, b in self._network_arrays()]
         for k, values in enumerate(hidden):
             bounded = config.activation[k] in ("tanh", "sigmoid")
-            layer_scales = [1.0 if bounded else float(np.abs(values[:, j]).max()) or 1.0
+            layer_scales = [1.0 if bounded else value_scale(values[:, j])
                             for j in range(values.shape[1])]
             neurons.append(thumbs(values, layer_scales))
             scales.append(layer_scales)
@@ -367,9 +414,9 @@ class Session:
         scales.append([1.0] * out.shape[1])
         if kind == "multiclass":
             output = {"size": GRID, "values": b64(out.argmax(axis=1), np.uint8),
-                      "confidence": b64(np.rint(out.max(axis=1) * 255), np.uint8)}
+                      "confidence": b64(to_unit_bytes(out.max(axis=1)), np.uint8)}
         elif kind == "binary":
-            output = {"size": GRID, "values": b64(np.rint(out[:, 0] * 255), np.uint8)}
+            output = {"size": GRID, "values": b64(to_unit_bytes(out[:, 0]), np.uint8)}
         else:
             output = {"size": GRID, "values": b64(to_bytes(out[:, 0]), np.uint8)}
         frame: dict[str, Any] = {
@@ -380,6 +427,7 @@ class Session:
             "output": output, "neurons": neurons, "scales": scales, "weights": weights,
             "grad_norms": [finite(g) for g in self.grad_norms] if self.model else [],
             "dead": [], "dead_count": 0, "relu_units": 0, "hidden_view": None, "errors": None,
+            "diverged": self.diverged(),
         }
         if kind != "regression":
             train_pred, test_pred = self._predict(self.train_x), self._predict(self.test_x)
@@ -392,11 +440,24 @@ class Session:
                 frame["errors"] = int(np.sum(train_pred != self.train_y))
         if self.model is not None and config.hidden:
             frame.update(self._dead_units())
-            frame["hidden_view"] = self._hidden_view()
+            if not frame["diverged"]:
+                frame["hidden_view"] = self._hidden_view()
         if history:
             frame["history"] = {key: [finite(v) for v in series]
                                 for key, series in self.history.items()}
         return frame
+
+    def diverged(self) -> bool:
+        """True when training blew up: a weight or the training loss is inf or NaN."""
+        if not math.isfinite(self.history["train_loss"][-1]):
+            return True
+        return not all(np.isfinite(w).all() and np.isfinite(b).all()
+                       for w, b in self._network_arrays()) if self.model is not None else not (
+            np.isfinite(self.perceptron.weights).all() and math.isfinite(self.perceptron.bias))
+
+    def _check_not_diverged(self, what: str) -> None:
+        if self.diverged():
+            raise ConfigError(f"{what}: {DIVERGED}")
 
     def _predict(self, x: Tensor) -> np.ndarray:
         """Predicted class of each row of ``x``."""
@@ -476,7 +537,7 @@ class Session:
                 if self.optimizer is not None:
                     for group in self.optimizer.param_groups:
                         group["lr"] = new.lr
-                self._setup_due = True
+                self._frame_due = True  # the page has the new settings from the answer
             self.cond.notify_all()
             return self.config, rebuild
 
@@ -555,15 +616,22 @@ class Session:
         value for the same point."""
         with self.cond:
             self._check_open()
+            # Let the frame in training finish (a pause ends it at the next epoch), so that
+            # the view is taken on the weights the next frame shows.
+            self.playing = False
+            deadline = time.monotonic() + BACKPROP_WAIT_SECONDS
+            while self._working and not self.closed and time.monotonic() < deadline:
+                self.cond.wait(deadline - time.monotonic())
+            self._check_open()
             if self.model is None:
                 raise ConfigError("backprop: the perceptron learns by Rosenblatt's rule, not "
                                   "by gradients; switch to network mode")
             k, i, j = self._weight_index(layer, to, frm, self._weight_rows())
+            self._check_not_diverged("backprop")
             n = len(self.train_y)
             if isinstance(sample, bool) or not isinstance(sample, int) or not 0 <= sample < n:
                 raise ConfigError(f"sample: expected a training point index from 0 to {n - 1}, "
                                   f"got {sample!r}"[:120])
-            self.playing = False
             config = self.config
             x = self.train_x.numpy()[sample].astype(np.float64)
             target = self.train_y[sample]
@@ -600,6 +668,7 @@ class Session:
             if self.model is None:
                 raise ConfigError("export: perceptron mode has no network to export; switch "
                                   "to network mode")
+            self._check_not_diverged("export")
             layers = [nn.Dropout(m.p) if isinstance(m, SeededDropout) else m
                       for m in self.model]
             config = self.config
@@ -662,6 +731,7 @@ class Session:
                         stepping = not self.playing
                         self._steps_wanted = max(0, self._steps_wanted - 1)
                         work, generation = self.frame_steps(stepping), self._generation
+                        self._working = True
                     elif self._frame_due:
                         events.append(("frame", self.frame()))
                         self._frame_due = False
@@ -687,19 +757,24 @@ class Session:
         """Drive a frame's training, holding the lock a few milliseconds at a time; then the
         frame (None when the run was rebuilt or re-set meanwhile: the next setup covers it;
         ``_ENDED`` when the stream must end)."""
-        while True:
-            with self.cond:
-                if self.closed or self._stream_id != mine:
-                    return _ENDED
-                if self._generation != generation:  # rebuilt meanwhile: drop the old run
-                    return None
-                deadline = time.monotonic() + WORK_SLICE_SECONDS
-                try:
-                    while time.monotonic() < deadline:
-                        next(work)
-                except StopIteration:
-                    if self._setup_due:
+        try:
+            while True:
+                with self.cond:
+                    if self.closed or self._stream_id != mine:
+                        return _ENDED
+                    if self._generation != generation:  # rebuilt meanwhile: drop the old run
                         return None
-                    self._frame_due = False
-                    return self.frame()
-            time.sleep(0)  # let a waiting request take the lock
+                    deadline = time.monotonic() + WORK_SLICE_SECONDS
+                    try:
+                        while time.monotonic() < deadline:
+                            next(work)
+                    except StopIteration:
+                        if self._setup_due:
+                            return None
+                        self._frame_due = False
+                        return self.frame()
+                time.sleep(0)  # let a waiting request take the lock
+        finally:
+            with self.cond:
+                self._working = False
+                self.cond.notify_all()
