@@ -47,7 +47,7 @@
     pending: [],           // the user's points not yet sent: [x1, x2, label]
     weightSel: null,       // {layer, to, from} of the open weight card
     pinned: false, renderQueued: false, reconnects: 0, lastHash: "", digits: null,
-    info: null, layout: null,
+    info: null, layout: null, diverged: false,
   };
   window.playground = {setup: null, frame: null, sessionId: null};
 
@@ -396,7 +396,20 @@
     }
     setPlayState(frame.state);
     updateReadouts(frame);
+    noteDivergence(frame);
     scheduleRender();
+  }
+
+  // One line when a run diverges (the server pauses it); not again for the frames that follow
+  // (a paused diverged run still sends a frame after every change) until a frame is sound.
+  function noteDivergence(frame) {
+    let diverged = frame.diverged;
+    if (diverged === undefined) {  // a server without the flag: a network whose loss is gone
+      diverged = (state.config || {}).mode !== "perceptron" && (frame.epoch || 0) > 0
+        && frame.train_loss === null;
+    }
+    if (diverged && !state.diverged) showError(t("error.diverged"));
+    state.diverged = Boolean(diverged);
   }
 
   function scheduleRender() {
@@ -467,8 +480,18 @@
     if (config.dataset === "custom") dsList.push("custom");
     fillSelect($("dataset"), dsList, (d) => t("ds." + d));
     set("dataset", config.dataset);
-    set("classes", config.classes);
-    $("classes").disabled = !["blobs", "spiral"].includes(config.dataset);
+    // Classes: a choice only for blobs and spiral; the two-class sets and regression hide it,
+    // and the user's own points show their own count (fixed by the points, so disabled).
+    const custom = config.dataset === "custom";
+    const chooseClasses = ["blobs", "spiral"].includes(config.dataset);
+    $("classes-field").hidden = !(chooseClasses || (custom && config.problem !== "regression"));
+    $("classes").disabled = !chooseClasses;
+    if (custom && state.setup && state.setup.config.dataset === "custom") {
+      ensureOption($("classes"), state.setup.classes || 2);
+    } else {
+      set("classes", config.classes);
+    }
+    $("custom-note").hidden = !custom;  // the hash leaves "custom" out: a link has no points
     set("points", config.points);
     set("noise", config.noise);
     set("train-ratio", config.train_ratio);
@@ -478,6 +501,7 @@
     set("seed", config.seed);
     for (const f of FEATURES) $("feature-" + f).checked = (config.features || []).includes(f);
     set("loss", config.loss);
+    $("loss").title = config.loss ? t("opt." + config.loss + "_full") : "";
     $("loss").disabled = config.problem === "regression" || config.mode === "perceptron";
     set("optimizer", config.optimizer);
     if (config.lr !== undefined) ensureOption($("lr"), config.lr);
@@ -956,9 +980,11 @@
     const maxUnits = Math.max(...layers);
     const headH = setup.config.mode === "perceptron" ? 28 : 64;
     // each column spaces its own units: a narrow layer keeps big thumbnails beside a wide one
-    const bodyH = maxUnits <= 6 ? 58 * maxUnits : Math.max(420, maxUnits * 14);
+    const bodyH = maxUnits <= 6 ? 58 * maxUnits : Math.max(420, maxUnits * 16);
     const spacing = layers.map((count) => Math.min(58, bodyH / count));
-    const size = spacing.map((sp) => Math.max(10, Math.min(42, sp - 14)));
+    // the gap between thumbnails shrinks with the spacing (a quarter of it, 3…14 px)
+    const size = spacing.map((sp) => Math.max(10, Math.min(42,
+                                                          sp - Math.max(3, Math.min(14, sp / 4)))));
     const biggest = Math.max(...size);
     const width = Math.max(host.clientWidth || 600, 300);
     const height = headH + bodyH + 16;
@@ -1027,11 +1053,17 @@
       }
       nodes.push(col);
     });
-    // column headers: hidden layers get +/− and an activation select
+    // column headers: hidden layers get +/− and an activation select. Narrow columns (many
+    // layers) get a compact header: the unit count alone and short activation names, the full
+    // text in the tooltip, so that ten layers stay readable side by side.
     const perceptron = setup.config.mode === "perceptron";
     const hiddenCount = layers.length - 2;
+    const gap = layers.length > 1 ? (colX[1] - colX[0]) : 200;
+    const compact = gap < 84;
+    const narrow = gap < 58;   // no room for the select's arrow either
     for (let k = 0; k < layers.length; k++) {
-      const head = el("div", {class: "layer-head"});
+      const head = el("div", {class: "layer-head" + (compact ? " compact" : "")
+                                     + (narrow ? " narrow" : "")});
       head.style.left = colX[k] + "px";
       if (k >= 1 && k <= hiddenCount && !perceptron) {
         const h = k - 1;
@@ -1041,15 +1073,22 @@
           el("button", {class: "remove-neuron round tiny", "data-layer": String(h),
                         title: t("ctl.remove_neuron"), text: "−"}),
         ]);
+        const act = (setup.config.activation || [])[h] || "tanh";
         const select = el("select", {class: "layer-activation", "data-layer": String(h)});
-        for (const a of ACTIVATIONS) select.append(el("option", {value: a, text: t("act." + a)}));
-        select.value = (setup.config.activation || [])[h] || "tanh";
-        // the selects of many narrow columns must not overlap
-        const gap = layers.length > 1 ? (colX[1] - colX[0]) : 100;
-        select.style.maxWidth = Math.max(40, Math.min(90, gap - 6)) + "px";
+        for (const a of ACTIVATIONS) {
+          select.append(el("option", {value: a, text: t((compact ? "act_short." : "act.") + a),
+                                      title: t("act." + a)}));
+        }
+        select.value = act;
+        // the selects of neighbouring columns must not overlap
+        select.style.maxWidth = Math.max(30, Math.min(96, gap - 4)) + "px";
         const units = layers[k];
+        const unitsText = units === 1 ? t("lbl.unit_one") : t("lbl.units", {n: units});
+        const full = t("lbl.layer_head", {k: k, units: unitsText, act: t("act." + act)});
+        select.title = full;
+        head.title = full;
         head.append(buttons, el("div", {class: "layer-units",
-          text: units === 1 ? t("lbl.unit_one") : t("lbl.units", {n: units})}), select);
+                                        text: compact ? String(units) : unitsText}), select);
       } else if (k === layers.length - 1) {
         head.append(el("div", {class: "layer-units", text: t("lbl.output")}));
       }
@@ -1105,17 +1144,25 @@
       const w = weightValue(frame, Number(path.dataset.layer), Number(path.dataset.to),
                             Number(path.dataset.from));
       if (w === null || w === undefined) continue;
-      const a = Math.abs(w);
+      if (Number.isNaN(w)) {  // a diverged run: a thin grey dashed line, no sign, no size
+        path.style.stroke = "#999";
+        path.style.strokeWidth = "1";
+        path.style.strokeOpacity = "0.6";
+        path.style.strokeDasharray = "3 3";
+        continue;
+      }
+      const a = Math.abs(w);  // ±inf draws at the widest
       // inline style: it beats the stylesheet's neutral default (presentation attributes do not)
       path.style.stroke = w >= 0 ? "#0877bd" : "#f59322";
       path.style.strokeWidth = Math.min(6, 0.4 + 1.6 * a).toFixed(2);
       path.style.strokeOpacity = Math.min(1, 0.3 + 0.6 * a).toFixed(2);
+      path.style.strokeDasharray = "";
     }
     // bias dots coloured by sign
     for (const dot of $("network").querySelectorAll(".bias")) {
       const b = weightValue(frame, Number(dot.dataset.layer), Number(dot.dataset.to), -1);
       if (b === null || b === undefined) continue;
-      dot.style.background = b >= 0 ? "#0877bd" : "#f59322";
+      dot.style.background = Number.isNaN(b) ? "#999" : b >= 0 ? "#0877bd" : "#f59322";
     }
     if (state.weightSel && !$("weight-card").hidden) refreshWeightCard();
   }
@@ -1145,7 +1192,9 @@
     refreshWeightCard();
     if (pin) {
       const v = state.frame ? weightValue(state.frame, sel.layer, sel.to, sel.from) : null;
-      $("weight-value").value = v === null ? "" : String(Math.round(v * 1e4) / 1e4);
+      // a number box shows "" for NaN (setting "NaN" would only warn in the console)
+      $("weight-value").value = v === null || v === undefined || !Number.isFinite(v) ? ""
+        : String(Math.round(v * 1e4) / 1e4);
     }
   }
 
@@ -1278,7 +1327,7 @@
     const table = $("confusion");
     const m = frame.confusion;
     table.replaceChildren();
-    $("confusion-note").hidden = Boolean(m);
+    $("confusion-note").hidden = Boolean(m) || !state.setup || state.setup.kind !== "regression";
     if (!m) return;
     const k = m.length;
     const head = el("tr", {}, [el("th", {text: ""})]);
