@@ -50,6 +50,18 @@ def softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum()
 
 
+def assert_predicts_as_on_the_data_set(model: DigitModel, x: np.ndarray, index: int
+                                       ) -> np.ndarray:
+    """The upscaled digit ``x[index]`` comes back from ``predict`` as the very input the model
+    was trained on, with the probabilities softmax(model(x)); returns them."""
+    image, probs = model.predict(upscale(x[index, 0]))
+    np.testing.assert_allclose(image, x[index, 0], rtol=0, atol=1e-6)
+    with nl.no_grad():
+        logits = model._model(nl.tensor(x[index:index + 1])).numpy()[0]
+    np.testing.assert_allclose(probs, softmax(logits.astype(np.float64)), rtol=1e-5, atol=1e-7)
+    return probs
+
+
 @pytest.fixture(scope="module")
 def trained() -> DigitModel:
     return DigitModel.train_on_digits(seed=0)
@@ -163,12 +175,7 @@ def test_canvas_inputs_are_scaled_as_the_training_data(trained, test_digits):
     chosen = exactly_reproduced(x)
     assert len(chosen) >= 10
     for index in chosen:
-        image, probs = trained.predict(upscale(x[index, 0]))
-        np.testing.assert_allclose(image, x[index, 0], rtol=0, atol=1e-6)
-        with nl.no_grad():
-            logits = trained._model(nl.tensor(x[index:index + 1])).numpy()[0]
-        np.testing.assert_allclose(probs, softmax(logits.astype(np.float64)), rtol=1e-5,
-                                   atol=1e-7)
+        assert_predicts_as_on_the_data_set(trained, x, index)
 
 
 def test_upscaled_test_digits_are_recognised(trained, test_digits):
@@ -211,12 +218,7 @@ def test_from_file_reads_a_neuralab_train_model(model_file, test_digits):
     assert model.source == "model.safetensors" and model.accuracy is None
     x, _ = test_digits
     for index in exactly_reproduced(x)[:10]:  # same input scaling as `neuralab train` used
-        image, probs = model.predict(upscale(x[index, 0]))
-        np.testing.assert_allclose(image, x[index, 0], rtol=0, atol=1e-6)
-        with nl.no_grad():
-            logits = model._model(nl.tensor(x[index:index + 1])).numpy()[0]
-        np.testing.assert_allclose(probs, softmax(logits.astype(np.float64)), rtol=1e-5,
-                                   atol=1e-7)
+        probs = assert_predicts_as_on_the_data_set(model, x, index)
         assert math.isclose(probs.sum(), 1.0, abs_tol=1e-12)
 
 

@@ -237,17 +237,26 @@ def test_the_stream_ends_a_pause_with_a_paused_frame(client: Client,
     stream.close()
 
 
-def test_a_long_frame_does_not_hold_up_requests(client: Client, server: PlaygroundServer,
-                                                wait_for: Callable[..., None]) -> None:
-    """A frame of 50 epochs of 1,800 single-point steps takes many seconds; requests are
-    answered in between, and a pause ends the frame at the next epoch, not after all 50."""
-    sid = client.create({"points": 2000, "train_ratio": 90, "batch_size": 1, "hidden": [8],
-                         "epochs_per_frame": 50})
+def playing_a_long_frame(client: Client, server: PlaygroundServer,
+                         wait_for: Callable[..., None], hidden: list[int], epochs: int
+                         ) -> tuple[str, Any, Any]:
+    """A session playing frames of ``epochs`` epochs of 1,800 single-point steps, caught in
+    the middle of its first frame: (id, session, its open stream)."""
+    sid = client.create({"points": 2000, "train_ratio": 90, "batch_size": 1, "hidden": hidden,
+                         "epochs_per_frame": epochs})
     session = server.sessions[sid]
     stream = client.stream(sid)
     stream.until("frame")
     client.post(f"/api/sessions/{sid}/control", {"action": "play"})
     wait_for(lambda: session.step > 10)
+    return sid, session, stream
+
+
+def test_a_long_frame_does_not_hold_up_requests(client: Client, server: PlaygroundServer,
+                                                wait_for: Callable[..., None]) -> None:
+    """A frame of 50 epochs of 1,800 single-point steps takes many seconds; requests are
+    answered in between, and a pause ends the frame at the next epoch, not after all 50."""
+    sid, session, stream = playing_a_long_frame(client, server, wait_for, [8], 50)
     assert client.post(f"/api/sessions/{sid}/config", {"lr": 0.01}).status == 200
     client.post(f"/api/sessions/{sid}/control", {"action": "pause"})
     _, frame = stream.until(lambda event, data: event == "frame" and data["state"] == "paused")
@@ -272,13 +281,7 @@ def test_a_live_change_sends_a_frame_not_a_new_setup(client: Client) -> None:
 
 def test_backprop_while_playing_explains_the_weights_of_the_next_frame(
         client: Client, server: PlaygroundServer, wait_for: Callable[..., None]) -> None:
-    sid = client.create({"points": 2000, "train_ratio": 90, "batch_size": 1, "hidden": [4],
-                         "epochs_per_frame": 20})
-    session = server.sessions[sid]
-    stream = client.stream(sid)
-    stream.until("frame")
-    client.post(f"/api/sessions/{sid}/control", {"action": "play"})
-    wait_for(lambda: session.step > 10)  # in the middle of a long frame
+    sid, session, stream = playing_a_long_frame(client, server, wait_for, [4], 20)
     view = client.post(f"/api/sessions/{sid}/backprop",
                        {"layer": 0, "to": 1, "from": 0}).json()
     _, frame = stream.until(lambda event, data: event == "frame" and data["state"] == "paused")

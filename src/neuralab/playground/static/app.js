@@ -826,6 +826,15 @@
     return {ctx, w, h};
   }
 
+  // A chart's canvas, fitted and cleared to its light background.
+  function blankChart(id) {
+    const fitted = fitCanvas($(id));
+    fitted.ctx.clearRect(0, 0, fitted.w, fitted.h);
+    fitted.ctx.fillStyle = "#fafafa";
+    fitted.ctx.fillRect(0, 0, fitted.w, fitted.h);
+    return fitted;
+  }
+
   function drawHeatmap() {
     const canvas = $("output-heatmap");
     const {ctx, w, h} = fitCanvas(canvas);
@@ -932,11 +941,7 @@
 
   // ------------------------------------------------------------------ loss chart
   function drawLossChart() {
-    const canvas = $("loss-chart");
-    const {ctx, w, h} = fitCanvas(canvas);
-    ctx.clearRect(0, 0, w, h);
-    ctx.fillStyle = "#fafafa";
-    ctx.fillRect(0, 0, w, h);
+    const {ctx, w, h} = blankChart("loss-chart");
     const hist = state.history;
     const n = hist.train.length;
     if (n < 1) return;
@@ -1402,11 +1407,7 @@
   }
 
   function drawHiddenView(frame) {
-    const canvas = $("hidden-view");
-    const {ctx, w, h} = fitCanvas(canvas);
-    ctx.clearRect(0, 0, w, h);
-    ctx.fillStyle = "#fafafa";
-    ctx.fillRect(0, 0, w, h);
+    const {ctx, w, h} = blankChart("hidden-view");
     const view = frame.hidden_view;
     const setup = state.setup;
     if (!view || !setup) {
