@@ -180,6 +180,8 @@ def _cmd_playground(args: argparse.Namespace) -> int:
     try:
         serve(host=args.host, port=args.port, lang=args.lang, model_path=args.model,
               open_browser=not args.no_browser, max_sessions=args.max_sessions)
+    except ValueError as error:  # the --model file is not a digit classifier
+        raise UsageError(f"--model: {error}") from None
     except OSError as error:
         import socket
 

@@ -459,6 +459,31 @@ def test_digits_train_then_predict(client: Client, server: PlaygroundServer) -> 
 
 # ---- the command ------------------------------------------------------------------------------
 
+def test_digits_tab_uses_the_model_given_with_model(
+        make_server: Callable[..., PlaygroundServer],
+        client_for: Callable[[PlaygroundServer], Client], tmp_path: Path) -> None:
+    from neuralab.cli import main
+
+    assert main(["train", "--data", "digits", "--epochs", "1", "--quiet", "--no-plots",
+                 "--out", str(tmp_path / "run")]) == 0
+    path = tmp_path / "run" / "model.safetensors"
+    client = client_for(make_server(model_path=str(path)))
+    info = client.get("/api/info").json()["digits"]
+    assert info == {"ready": True, "fixed": True, "source": "model.safetensors", "side": 8,
+                    "classes": [str(c) for c in range(10)], "accuracy": None}
+    assert "--model" in error_of(client.post("/api/digits/train"), 409)
+    canvas = np.zeros((64, 64), dtype=np.uint8)
+    canvas[8:56, 28:36] = 255
+    answer = client.post("/api/digits/predict", {
+        "width": 64, "height": 64, "pixels": base64.b64encode(canvas.tobytes()).decode()}).json()
+    assert answer["side"] == 8 and len(answer["probabilities"]) == 10
+    assert abs(sum(answer["probabilities"]) - 1) < 1e-9
+    with pytest.raises(ValueError, match="not a square image"):  # checked before the port
+        linear = tmp_path / "linear.safetensors"
+        nl.save(nl.nn.Linear(3, 2), linear)
+        PlaygroundServer(model_path=str(linear))
+
+
 def test_cli_refuses_a_bad_port_and_a_missing_model(capsys: pytest.CaptureFixture[str],
                                                     tmp_path: Path) -> None:
     code, _, err = run(capsys, ["playground", "--port", "70000", "--no-browser"])
@@ -466,6 +491,10 @@ def test_cli_refuses_a_bad_port_and_a_missing_model(capsys: pytest.CaptureFixtur
     missing = str(tmp_path / "missing.safetensors")
     code, _, err = run(capsys, ["playground", "--model", missing, "--no-browser"])
     assert_usage_error(code, err, "--model", "missing.safetensors")
+    linear = tmp_path / "linear.safetensors"
+    nl.save(nl.nn.Linear(3, 2), linear)
+    code, _, err = run(capsys, ["playground", "--model", str(linear), "--no-browser"])
+    assert_usage_error(code, err, "--model", "not a square image")
 
 
 def test_cli_launches_serves_and_stops_on_ctrl_c() -> None:
