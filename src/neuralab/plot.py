@@ -109,3 +109,44 @@ def plot_misclassified(images: np.ndarray, true: np.ndarray, predicted: np.ndarr
     fig.suptitle(f"Misclassified test images (true → predicted), {len(wrong)} shown of "
                  f"{int(np.sum(true != predicted))}")
     return save_figure(fig, path)
+
+
+# Fonts with Korean glyphs, in order of preference (Debian's fonts-nanum, Noto CJK, Windows,
+# macOS); matplotlib's default DejaVu Sans has none and draws Korean as empty boxes.
+KOREAN_FONTS = ("NanumGothic", "NanumBarunGothic", "Noto Sans CJK KR", "Noto Sans KR",
+                "Malgun Gothic", "AppleGothic")
+KOREAN_FONT_HINT = ("no Korean font found for figures: install one, e.g. `apt-get install "
+                    "fonts-nanum` (Debian/Ubuntu) or Noto Sans CJK KR; until then Korean labels "
+                    "show as boxes")
+
+
+def korean_font() -> str | None:
+    """The name of an installed font that has Korean glyphs, or None."""
+    try:
+        from matplotlib import font_manager
+    except ImportError:
+        raise ImportError('figures need matplotlib: pip install "neuralab[plot]"') from None
+    installed = {entry.name for entry in font_manager.fontManager.ttflist}
+    return next((name for name in KOREAN_FONTS if name in installed), None)
+
+
+def use_language_font(lang: str) -> str | None:
+    """Make matplotlib draw text of ``lang`` ("en" or "ko"): for Korean, the first installed
+    font of ``KOREAN_FONTS`` (with DejaVu Sans for the symbols it lacks) and an ASCII minus
+    sign (Korean fonts often lack U+2212); warns once if none is installed. Returns the font's
+    name (None for English or when none is found). Leaves the backend alone."""
+    import warnings
+
+    import matplotlib
+
+    if lang != "ko":
+        matplotlib.rcParams["font.family"] = matplotlib.rcParamsDefault["font.family"]
+        matplotlib.rcParams["axes.unicode_minus"] = True
+        return None
+    name = korean_font()
+    if name is None:
+        warnings.warn(KOREAN_FONT_HINT, stacklevel=2)
+        return None
+    matplotlib.rcParams["font.family"] = [name, "DejaVu Sans"]
+    matplotlib.rcParams["axes.unicode_minus"] = False
+    return name

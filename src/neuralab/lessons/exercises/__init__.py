@@ -1,0 +1,1 @@
+"""One module per lesson (``lessonNN.py``) with its exercises' checks and solutions."""
