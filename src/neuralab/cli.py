@@ -171,6 +171,23 @@ def _cmd_tour(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_lessons(args: argparse.Namespace) -> int:
+    from .lessons import LESSONS
+    from .lessons.book import build_book
+    from .lessons.build import write_notebooks
+
+    out = Path(args.out or f"lessons/{args.lang}")
+    if args.html:
+        print(f"running the {len(LESSONS)} lessons ({args.lang}) for the book:")
+        path = build_book(out, args.lang, quick=args.quick)
+        print(f"book: {path}")
+        return 0
+    paths = write_notebooks(out, args.lang, solutions=args.solutions)
+    print(f"wrote {len(paths)} notebooks to {out}/ ({paths[0].name} … {paths[-1].name})")
+    print(f'open them with Jupyter: pip install "neuralab[lessons]"; jupyter notebook {out}')
+    return 0
+
+
 def _cmd_playground(args: argparse.Namespace) -> int:
     from .playground.server import serve
     from .train.job import UsageError
@@ -329,6 +346,18 @@ def build_parser() -> argparse.ArgumentParser:
     tour.add_argument("--full", action="store_true",
                       help="the full-size experiments (minutes) instead of the quick ones")
     tour.set_defaults(handler=_cmd_tour, parser=tour)
+
+    lessons = commands.add_parser(
+        "lessons", help="write the lessons as Jupyter notebooks (or --html: one book)")
+    lessons.add_argument("--lang", default="en", choices=["en", "ko"])
+    lessons.add_argument("--out", default=None, help="output folder (default lessons/LANG)")
+    lessons.add_argument("--solutions", action="store_true",
+                         help="notebooks with the exercises solved")
+    lessons.add_argument("--html", action="store_true",
+                         help="run every lesson and write one HTML book with its figures")
+    lessons.add_argument("--quick", action="store_true",
+                         help="with --html: the lessons' smaller training runs")
+    lessons.set_defaults(handler=_cmd_lessons, parser=lessons)
 
     playground = commands.add_parser(
         "playground", help="train networks live in your browser (a local web app)")
