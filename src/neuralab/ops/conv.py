@@ -10,6 +10,10 @@ threads (``neuralab.parallel``). With many channels the columns of a chunk are b
 dropped while in cache, in the forward pass and again in the backward pass: keeping them would
 cost kh·kw times the input's memory and stream it through memory twice. With few channels
 (the first layer) they are kept: small, and slow to rebuild.
+
+To read the idea without the layout and threading: ``neuralab.lab.textbook`` has ``im2col``,
+``col2im`` and ``Convolution`` (one matrix product, forward and backward in a few lines),
+tested to give the same values and gradients as this op.
 """
 
 from __future__ import annotations

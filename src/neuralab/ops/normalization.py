@@ -1,4 +1,8 @@
-"""Batch normalisation, fused: one op for the forward pass and one closed-form backward."""
+"""Batch normalisation, fused: one op for the forward pass and one closed-form backward.
+
+The same formulas without the memory-layout work: ``neuralab.lab.textbook.BatchNormalization``
+(per-channel statistics and the book's backward, tested against this op).
+"""
 
 from __future__ import annotations
 

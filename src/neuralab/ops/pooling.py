@@ -3,6 +3,9 @@
 Each window offset (i, j) of a k×k pool is one strided view of the input, so a pool is a
 k·k-step loop of whole-array operations, never a loop over pixels. Outputs keep the memory
 layout of their input, so channels-last activations from a conv stay channels-last.
+
+The textbook version, ``neuralab.lab.textbook.Pooling`` (im2col, arg max, and a scatter of the
+gradient to each window's winner), computes the same max pooling and gradients in a few lines.
 """
 
 from __future__ import annotations
