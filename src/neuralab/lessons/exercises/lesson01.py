@@ -41,7 +41,7 @@ def nand_gate(w: Any, b: Any) -> None:
             en=f"your perceptron outputs {got.tolist()}, NAND is {want.tolist()} (wrong for "
                f"{bad}). NAND fires unless both inputs are 1: a positive bias, and weights "
                f"negative enough that w1 + w2 + b ≤ 0.",
-            ko=f"여러분의 퍼셉트론은 {got.tolist()}를 출력합니다. NAND는 {want.tolist()}입니다 "
+            ko=f"여러분의 퍼셉트론의 출력은 {got.tolist()}이고, NAND는 {want.tolist()}입니다 "
                f"(틀린 입력: {bad}). NAND는 두 입력이 모두 1일 때만 0입니다: 편향은 양수로, "
                f"가중치는 w1 + w2 + b ≤ 0이 될 만큼 음수로 잡아 보세요.")
 

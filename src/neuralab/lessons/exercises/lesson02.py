@@ -37,7 +37,7 @@ def xor_misclassified(wrong: Any) -> None:
         en, ko = [], []
         if extra:
             en.append(f"{extra} {'is' if len(extra) == 1 else 'are'} classified correctly")
-            ko.append(f"{extra}은(는) 제대로 분류됩니다")
+            ko.append(f"{extra}: 제대로 분류되는 점입니다")
         if missing:
             en.append(f"{len(missing)} wrong point(s) missing")
             ko.append(f"틀린 점 {len(missing)}개가 빠졌습니다")
@@ -92,6 +92,6 @@ def xor_from_gates(network: Any) -> None:
             en=f"the network outputs {np.asarray(got).tolist()}, XOR is "
                f"{TRUTH_TABLES['XOR'].tolist()}. The hidden outputs (AND, NOR) are (0, 1), "
                f"(0, 0), (0, 0), (1, 0): XOR must be 1 only for (0, 0).",
-            ko=f"네트워크는 {np.asarray(got).tolist()}를 출력합니다. XOR은 "
+            ko=f"네트워크의 출력은 {np.asarray(got).tolist()}이고, XOR은 "
                f"{TRUTH_TABLES['XOR'].tolist()}입니다. 은닉층 출력 (AND, NOR)은 (0, 1), "
                f"(0, 0), (0, 0), (1, 0)입니다: (0, 0)일 때만 1이 되어야 합니다.")
