@@ -96,7 +96,7 @@ def note_w_to_linear(layer: Any) -> None:
         if np.allclose(layer.weight.detach().numpy(), NOTE_W.reshape(2, 3)):
             raise Wrong("reshape keeps the numbers in their order; the weight is the "
                         "transpose, W_note.T.",
-                        "reshape 은 숫자의 순서를 그대로 둡니다. 가중치는 전치 W_note.T 입니다.")
+                        "reshape 는 숫자의 순서를 그대로 둡니다. 가중치는 전치 W_note.T 입니다.")
         raise Wrong("layer(x) should equal x @ W_note + b_note: weight = W_note.T, "
                     "bias = b_note.",
                     "layer(x) 가 x @ W_note + b_note 와 같아야 합니다: weight = W_note.T, "
