@@ -104,9 +104,11 @@ def _deferred_interrupt() -> Any:
 
 
 def _progress(total: int, initial: int, desc: str, verbose: int) -> Any:
-    from tqdm.auto import tqdm
-
     quiet = verbose == 0 or not sys.stderr.isatty()
+    if quiet:  # the plain bar, switched off: tqdm.auto in a notebook would want ipywidgets
+        from tqdm import tqdm
+    else:
+        from tqdm.auto import tqdm
     return tqdm(total=total, initial=initial, desc=desc, disable=quiet, leave=False,
                 dynamic_ncols=True, unit="batch")
 
