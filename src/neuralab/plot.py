@@ -131,10 +131,11 @@ def korean_font() -> str | None:
 
 
 def use_language_font(lang: str) -> str | None:
-    """Make matplotlib draw text of ``lang`` ("en" or "ko"): for Korean, the first installed
-    font of ``KOREAN_FONTS`` (with DejaVu Sans for the symbols it lacks) and an ASCII minus
-    sign (Korean fonts often lack U+2212); warns once if none is installed. Returns the font's
-    name (None for English or when none is found). Leaves the backend alone."""
+    """Make matplotlib draw text of ``lang`` ("en" or "ko"): for Korean, DejaVu Sans first
+    (its minus sign U+2212, ∂ and the tick labels' mathtext, which Korean fonts lack) and the
+    first installed font of ``KOREAN_FONTS`` for the Hangul it falls back to; warns if none is
+    installed. Returns the Korean font's name (None for English or when none is found).
+    Leaves the backend alone."""
     import warnings
 
     import matplotlib
@@ -147,6 +148,6 @@ def use_language_font(lang: str) -> str | None:
     if name is None:
         warnings.warn(KOREAN_FONT_HINT, stacklevel=2)
         return None
-    matplotlib.rcParams["font.family"] = [name, "DejaVu Sans"]
-    matplotlib.rcParams["axes.unicode_minus"] = False
+    matplotlib.rcParams["font.family"] = ["DejaVu Sans", name]
+    matplotlib.rcParams["axes.unicode_minus"] = True
     return name

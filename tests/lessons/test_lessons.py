@@ -134,7 +134,7 @@ def test_korean_figures_get_a_korean_font_or_a_clear_hint(monkeypatch: pytest.Mo
     if name is None:
         unavailable("no Korean font installed (apt-get install fonts-nanum)")
     assert plot.use_language_font("ko") == name
-    assert matplotlib.rcParams["font.family"][0] == name
+    assert matplotlib.rcParams["font.family"] == ["DejaVu Sans", name]
     assert plot.use_language_font("en") is None
     monkeypatch.setattr(plot, "KOREAN_FONTS", ("No Such Font",))
     with warnings.catch_warnings(record=True) as caught:
