@@ -49,7 +49,8 @@ def test_lesson_text_is_in_its_language(lesson: object, lang: str) -> None:
     if lang == "ko":
         assert hangul > 300, f"{lesson.name}: the Korean lesson has little Korean text"
     else:
-        assert hangul == 0, f"{lesson.name}: Korean in the English lesson's prose"
+        # the notes' own Korean term may be quoted once or twice, in parentheses
+        assert hangul <= 20, f"{lesson.name}: {hangul} Korean letters in the English prose"
     for claim in lesson.claims:
         assert claim in text, f"{lesson.name} ({lang}) does not name {claim}"
 

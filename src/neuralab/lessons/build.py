@@ -94,5 +94,8 @@ def execute(nb: Any, timeout: int = 600) -> Any:
     except ImportError:
         raise ImportError('running the lessons needs nbclient and ipykernel: pip install '
                           '"neuralab[lessons]"') from None
-    NotebookClient(nb, timeout=timeout, kernel_name="python3").execute()
+    # The kernel's own log says it talks over local TCP unencrypted at WARNING level: only its
+    # errors are for the user.
+    NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                   extra_arguments=["--IPKernelApp.log_level=ERROR"]).execute()
     return nb
