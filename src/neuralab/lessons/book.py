@@ -66,14 +66,14 @@ def render(executed: Sequence[tuple[Lesson, Any]], lang: str) -> str:
     """The book's HTML from executed notebooks (the set-up cell is left out)."""
     words = WORDS[lang]
     markdown = _markdown()
-    toc = "".join(f'<li><a href="#{lesson.name}">{html.escape(lesson.title(lang))}</a></li>'
+    toc = "".join(f'<li><a href="#lesson-{lesson.name}">{html.escape(lesson.title(lang))}</a></li>'
                   for lesson, _ in executed)
     parts = [f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
              f"<title>{html.escape(words['title'])}</title><style>{CSS}</style></head><body>",
              f"<h1>{html.escape(words['title'])}</h1><p>{html.escape(words['intro'])}</p>",
              f"<nav><h3>{html.escape(words['contents'])}</h3><ol>{toc}</ol></nav>"]
     for lesson, nb in executed:
-        parts.append(f'<section id="{lesson.name}"><h2 class="lesson">{lesson.number}. '
+        parts.append(f'<section id="lesson-{lesson.name}"><h2 class="lesson">{lesson.number}. '
                      f"{html.escape(lesson.title(lang))} "
                      f'<span class="claims">{", ".join(lesson.claims)}</span></h2>')
         for index, cell in enumerate(nb.cells):
