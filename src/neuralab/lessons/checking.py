@@ -66,6 +66,24 @@ def exercises() -> dict[str, Exercise]:
     return dict(_EXERCISES)
 
 
+def number(value: Any, name: str) -> float:
+    """The learner's answer ``value`` as a finite float (a Python number, a NumPy scalar or a
+    one-element array or tensor); ``Wrong`` naming ``name`` otherwise."""
+    import math
+
+    import numpy as np
+
+    try:
+        result = float(np.asarray(value, dtype=float).reshape(()))
+    except (TypeError, ValueError):
+        raise Wrong(en=f"{name} should be one number, got {value!r}"[:200],
+                    ko=f"{name}에는 숫자 하나를 넣으세요 (지금은 {value!r})"[:200]) from None
+    if not math.isfinite(result):
+        raise Wrong(en=f"{name} should be a finite number, got {value!r}",
+                    ko=f"{name}에는 유한한 숫자를 넣으세요 (지금은 {value!r})")
+    return result
+
+
 def check(exercise_id: str, **answers: Any) -> None:
     """Test the learner's answers to one exercise; print ✓ or raise ``LessonCheckError``."""
     from . import language

@@ -10,18 +10,7 @@ import numpy as np
 
 from ...perceptron import GATE_INPUTS, TRUTH_TABLES, Perceptron
 from ..checking import Wrong, exercise
-
-
-def _number(value: Any, name: str) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise Wrong(en=f"{name} should be a number, got {value!r}",
-                    ko=f"{name}에는 숫자를 넣으세요 (지금은 {value!r})") from None
-    if not math.isfinite(number):
-        raise Wrong(en=f"{name} should be a finite number, got {value!r}",
-                    ko=f"{name}에는 유한한 숫자를 넣으세요 (지금은 {value!r})")
-    return number
+from ..checking import number as _number
 
 
 @exercise("nand-gate", solution="""

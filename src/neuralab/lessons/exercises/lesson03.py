@@ -8,19 +8,7 @@ from typing import Any
 
 from ... import leaky_relu, sigmoid, tensor
 from ..checking import Wrong, exercise
-
-
-def _number(value: Any, name: str) -> float:
-    """A float from a Python number, a NumPy scalar or a one-element tensor; Wrong otherwise."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise Wrong(en=f"{name} should be a number, got {value!r}",
-                    ko=f"{name}에는 숫자를 넣으세요 (지금은 {value!r})") from None
-    if not math.isfinite(number):
-        raise Wrong(en=f"{name} should be a finite number, got {value!r}",
-                    ko=f"{name}에는 유한한 숫자를 넣으세요 (지금은 {value!r})")
-    return number
+from ..checking import number as _number
 
 
 def _sigma(value: float) -> float:

@@ -7,17 +7,11 @@ from typing import Any
 import numpy as np
 
 from ..checking import Wrong, exercise
+from ..checking import number as _number
 
 T = np.array([0, 0, 1, 0, 0, 0, 0, 0, 0, 0], dtype=float)
 Y_BAD = np.array([0.1, 0.05, 0.1, 0.0, 0.05, 0.1, 0.0, 0.6, 0.0, 0.0])
 BATCH = np.array([0.2, 0.4, 1.2, 0.2])
-
-
-def _number(value: Any, name: str) -> float:
-    try:
-        return float(np.asarray(value, dtype=float).reshape(()))
-    except (TypeError, ValueError):
-        raise Wrong(f"{name} should be one number.", f"{name} 는 숫자 하나여야 합니다.") from None
 
 
 @exercise("cee-by-hand", solution="""

@@ -9,25 +9,11 @@ from typing import Any
 import numpy as np
 
 from ..checking import Wrong, exercise
+from ..checking import number as _number
 
 
 def _sigmoid(z: Any) -> Any:
     return 1 / (1 + np.exp(-z))
-
-
-def _number(value: Any, name: str) -> float:
-    if value is Ellipsis:
-        raise Wrong(en=f"{name} is still ...: replace the ... with your answer",
-                    ko=f"{name}이(가) 아직 ... 입니다. ... 을(를) 여러분의 답으로 바꾸세요")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise Wrong(en=f"{name} should be a number, got {value!r}",
-                    ko=f"{name}은(는) 숫자여야 합니다. 받은 값: {value!r}") from None
-    if not math.isfinite(number):
-        raise Wrong(en=f"{name} should be a finite number, got {number}",
-                    ko=f"{name}은(는) 유한한 숫자여야 합니다. 받은 값: {number}")
-    return number
 
 
 def _array(value: Any, shape: tuple[int, ...], name: str) -> np.ndarray:
