@@ -81,6 +81,7 @@ globals().update({name: _ops.inplace.with_out(fn) for name, fn in _ops.OPS.items
                   if name not in globals()})
 
 from . import nn, optim, utils  # noqa: E402  (they need the ops registered above)
+from .interop_torch import from_torch, to_torch  # noqa: E402  (imports torch only when called)
 from .io import ModelFileError, load, save  # noqa: E402  (safetensors is imported lazily)
 
 __version__ = "0.1.0"
@@ -96,3 +97,4 @@ __all__ = [
     "randn", "set_default_dtype", "set_grad_enabled", "set_num_threads", "set_rng_state",
     "tensor", "zeros", "zeros_like", *sorted(_ops.OPS),
 ]
+__all__ += ["from_torch", "to_torch"]
