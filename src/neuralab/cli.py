@@ -188,6 +188,27 @@ def _cmd_lessons(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .onnx import export
+    from .train.job import UsageError, load_model_file
+
+    out = Path(args.out) if args.out else Path(args.model).with_suffix(".onnx")
+    if out.is_dir():
+        raise UsageError(f"--out: {str(out)!r} is a folder; give a file name like model.onnx")
+    if not out.resolve().parent.is_dir():
+        raise UsageError(f"--out: the folder {str(out.resolve().parent)!r} does not exist")
+    model, spec, _ = load_model_file(args.model)
+    # The model file's input shape (checked by load_model_file) fixes every size but the batch.
+    example = np.zeros((1, *spec.input_shape), dtype=np.float32)
+    export(model, example, out, opset=args.opset)
+    print(f"wrote {out} (ONNX opset {args.opset}; input 'input' of shape "
+          f"[N, {', '.join(map(str, spec.input_shape))}], output 'output' of shape "
+          f"[N, {spec.num_outputs}])")
+    return 0
+
+
 def _cmd_playground(args: argparse.Namespace) -> int:
     from .playground.server import serve
     from .train.job import UsageError
@@ -358,6 +379,17 @@ def build_parser() -> argparse.ArgumentParser:
     lessons.add_argument("--quick", action="store_true",
                          help="with --html: the lessons' smaller training runs")
     lessons.set_defaults(handler=_cmd_lessons, parser=lessons)
+
+    export = commands.add_parser(
+        "export", help="convert a model file to another format (ONNX) for other runtimes")
+    export.add_argument("model", help="a model file written by neuralab train")
+    export.add_argument("--format", required=True, choices=["onnx"], help="output format")
+    export.add_argument("--out", default=None,
+                        help="output file (default: the model file with suffix .onnx)")
+    # the bounds are neuralab.onnx.MIN_OPSET and MAX_OPSET (not imported here: CLI start-up)
+    export.add_argument("--opset", type=_number(int, 17, 21), default=17,
+                        help="ONNX opset version (default 17)")
+    export.set_defaults(handler=_cmd_export, parser=export)
 
     playground = commands.add_parser(
         "playground", help="train networks live in your browser (a local web app)")

@@ -6,13 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from onnx import helper, numpy_helper
 
 
 class GraphBuilder:
     """Collects the nodes and initialisers of one graph for opset ``opset``."""
 
     def __init__(self, opset: int) -> None:
+        from onnx import helper, numpy_helper  # only here: neuralab.onnx imports without onnx
+
+        self._helper, self._numpy_helper = helper, numpy_helper
         self.opset = opset
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
@@ -31,7 +33,7 @@ class GraphBuilder:
         """An initialiser holding ``value`` (a copy, C-contiguous); returns its name."""
         array = np.ascontiguousarray(np.asarray(value, dtype=dtype))
         name = self.unique(hint)
-        self.initializers.append(numpy_helper.from_array(array, name))
+        self.initializers.append(self._numpy_helper.from_array(array, name))
         return name
 
     def ints(self, hint: str, values: Any) -> str:
@@ -43,8 +45,8 @@ class GraphBuilder:
         """Append one node; returns its output name (or a list of ``outputs`` names)."""
         names = [self.unique(f"{hint}/{op}" + (f":{i}" if outputs > 1 else ""))
                  for i in range(outputs)]
-        self.nodes.append(helper.make_node(op, inputs, names, name=self.unique(f"{hint}/{op}#"),
-                                           **attrs))
+        node_name = self.unique(f"{hint}/{op}#")
+        self.nodes.append(self._helper.make_node(op, inputs, names, name=node_name, **attrs))
         return names if outputs > 1 else names[0]
 
     def reduce(self, op: str, x: str, axes: list[int], hint: str, keepdims: int = 1) -> str:
