@@ -45,8 +45,9 @@ def _label(path: str, name: str) -> str:
     return f"{path or '(top level)'} ({name})"
 
 
-def _known() -> str:
-    return ", ".join(sorted(name for name in _BY_NAME if name != "Step"))
+def _known(torch: Any) -> str:
+    """The layer types both libraries have (neuralab's Step has no torch counterpart)."""
+    return ", ".join(sorted(name for name in _BY_NAME if hasattr(torch.nn, name)))
 
 
 # ------------------------------------------------------------------------------------ reading
@@ -206,12 +207,12 @@ def _plan_torch(module: Any, path: str, torch: Any, plans: dict, depth: int) -> 
     if depth > 100:
         raise ValueError(f"{label}: modules nested more than 100 deep")
     entry = _BY_NAME.get(name)
-    if getattr(torch.nn, name, None) is not cls or entry is None or name == "Step":
+    if getattr(torch.nn, name, None) is not cls or entry is None:
         where = f"{cls.__module__}.{cls.__qualname__}"
         kind = ("torch.nn." + name if getattr(torch.nn, name, None) is cls
                 else f"{where}, a custom torch Module class,")
         raise TypeError(f"from_torch: {label}: {kind} has no neuralab counterpart; neuralab "
-                        f"converts {_known()} (rewrite the model with these layers)")
+                        f"converts {_known(torch)} (rewrite the model with these layers)")
     children = [(n, c) for n, c in module._modules.items() if c is not None]
     if children and entry.cls is not Sequential:
         raise TypeError(f"from_torch: {label}: has child modules, which neuralab's {name} "
@@ -330,7 +331,7 @@ def _plan_neuralab(module: Module, path: str, torch: Any, plans: dict, depth: in
                 if entry is not None else
                 f"{cls.__module__}.{cls.__qualname__} is not one of neuralab's layers (a "
                 f"custom Module class)")
-        raise TypeError(f"to_torch: {label}: {kind}; to_torch converts {_known()}")
+        raise TypeError(f"to_torch: {label}: {kind}; to_torch converts {_known(torch)}")
     children = [(n, c) for n, c in module._modules.items() if c is not None]
     if children and cls is not Sequential:
         raise TypeError(f"to_torch: {label}: has child modules, which torch's {name} cannot "
