@@ -205,6 +205,8 @@ def test_partial_fit_matches_one_epoch_of_fit_and_keeps_learning(digits):
     assert inc.loss_curve_ == one.loss_curve_
     np.testing.assert_array_equal(inc.predict_proba(Xv), one.predict_proba(Xv))
     first = inc.score(Xv, yte)
+    with pytest.raises(ValueError, match="classes must equal"):
+        inc.partial_fit(X, ytr, classes=np.arange(11))
     for _ in range(9):
         inc.partial_fit(X, ytr)
     assert inc.n_iter_ == 10 and inc.t_ == 10 * len(X)
@@ -235,7 +237,8 @@ def test_warm_start_continues_and_convergence_warning():
     assert est.n_iter_ == 10 and len(est.loss_curve_) == 10
     assert not np.array_equal(weights, est.coefs_[0])
     # a large tol stops after n_iter_no_change + 2 epochs (the first always beats the initial
-    # best loss, inf; then the count must exceed n_iter_no_change), as scikit-learn does
+    # best loss, inf; then the count must exceed n_iter_no_change): scikit-learn's MLPRegressor
+    # stops at 4 too
     quick = MLPRegressor((8,), max_iter=50, tol=1e6, n_iter_no_change=2, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)

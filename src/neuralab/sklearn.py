@@ -25,11 +25,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import (
-    _check_partial_fit_first_call,
-    check_classification_targets,
-    unique_labels,
-)
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from . import nn, optim
@@ -186,9 +182,7 @@ class _NeuralNetBase(BaseEstimator):
         self._check_params()
         first = not hasattr(self, "module_") or not (self.warm_start or incremental)
         if incremental and self._is_classifier:
-            # raises if neither this call nor an earlier one gave classes
-            first_call = _check_partial_fit_first_call(self, classes)
-            first = first or first_call
+            first = self._partial_fit_classes(classes) or first
         X, y = self._prepare(X, y, reset=first)
         targets = self._targets(y, incremental, first)
         if first:
@@ -375,9 +369,26 @@ class _ClassifierBase(ClassifierMixin, _NeuralNetBase):
 
     _is_classifier = True
 
+    def _partial_fit_classes(self, classes: Any) -> bool:
+        """Set ``classes_`` on partial_fit's first call (where ``classes`` is required; later
+        ones may repeat it unchanged); returns whether this is the first call."""
+        if classes is None:
+            if not hasattr(self, "classes_"):
+                raise ValueError("classes must be passed on the first call to partial_fit, "
+                                 "got None")
+            return False
+        classes = unique_labels(np.asarray(classes))
+        if hasattr(self, "classes_"):
+            if not np.array_equal(classes, self.classes_):
+                raise ValueError(f"classes must equal the classes of the first partial_fit "
+                                 f"call, {list(self.classes_)}, got {list(classes)}")
+            return False
+        self.classes_ = classes
+        return True
+
     def _targets(self, y: np.ndarray, incremental: bool, first: bool) -> np.ndarray:
         check_classification_targets(y)
-        if incremental:  # classes_ was set by _check_partial_fit_first_call
+        if incremental:  # classes_ was set by _partial_fit_classes
             pass
         elif first:
             self.classes_ = unique_labels(y)
@@ -434,13 +445,14 @@ class _ClassifierBase(ClassifierMixin, _NeuralNetBase):
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = False
+        tags.classifier_tags.multi_label = False  # a 2-D indicator y is not supported
         return tags
 
 
 class MLPClassifier(_MLPMixin, _ClassifierBase):
     """Multi-layer perceptron classifier on neuralab: softmax of the output layer's logits,
-    trained on the mean cross-entropy −log p(y|x) + α/(2n)·Σ‖W‖².
+    trained on the mean cross-entropy −log p(y|x) + α/(2n)·Σ‖W‖². ``hidden_layer_sizes``: units
+    per hidden layer; ``activation``: 'identity', 'logistic', 'tanh' or 'relu'.
     """
 
     __doc__ += _COMMON_DOC
@@ -536,7 +548,8 @@ class NeuralNetClassifier(_ClassifierBase):
 
 class MLPRegressor(_MLPMixin, RegressorMixin, _NeuralNetBase):
     """Multi-layer perceptron regressor on neuralab: identity output layer trained on the
-    squared error ½·mean((y − ŷ)²) + α/(2n)·Σ‖W‖² (scikit-learn's scale of the loss).
+    squared error ½·mean((y − ŷ)²) + α/(2n)·Σ‖W‖² (scikit-learn's scale of the loss); y may
+    have several columns. ``hidden_layer_sizes`` and ``activation`` as in ``MLPClassifier``.
     """
 
     __doc__ += _COMMON_DOC
