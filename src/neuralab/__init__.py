@@ -98,3 +98,13 @@ __all__ = [
     "tensor", "zeros", "zeros_like", *sorted(_ops.OPS),
 ]
 __all__ += ["from_torch", "to_torch"]
+
+
+def __getattr__(name: str) -> object:
+    # ``nl.onnx`` (as ``torch.onnx``): loaded on first use; it needs the onnx package only to
+    # export.
+    if name == "onnx":
+        import importlib
+
+        return importlib.import_module(f"{__name__}.onnx")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
