@@ -84,6 +84,21 @@ def number(value: Any, name: str) -> float:
     return result
 
 
+def whole(value: Any, name: str) -> int:
+    """The learner's answer ``value`` as a whole number: an int, a float with no fraction
+    (``4.0``, ``np.ceil(...)``), a NumPy integer or a one-element array or tensor of one;
+    ``Wrong`` naming ``name`` for a bool, a fraction or anything that is not one number."""
+    import numpy as np
+
+    if isinstance(value, (bool, np.bool_)):
+        raise Wrong(en=f"{name} should be a whole number, got {value!r}",
+                    ko=f"{name}에는 정수 하나를 넣으세요 (지금은 {value!r})")
+    result = number(value, name)
+    if not result.is_integer():
+        raise Wrong(en=f"{name} should be a whole number, got {value!r}"[:200],
+                    ko=f"{name}에는 정수 하나를 넣으세요 (지금은 {value!r})"[:200])
+    return int(result)
+
 def check(exercise_id: str, **answers: Any) -> None:
     """Test the learner's answers to one exercise; print ✓ or raise ``LessonCheckError``."""
     from . import language

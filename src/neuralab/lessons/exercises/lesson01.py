@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ...perceptron import GATE_INPUTS, TRUTH_TABLES, Perceptron
-from ..checking import Wrong, exercise
+from ..checking import Wrong, exercise, whole
 from ..checking import number as _number
 
 
@@ -59,9 +59,7 @@ epochs = history.epochs
 """, wrong={"epochs": 3})  # the mistakes before the clean epoch: the clean one left out
 def or_epochs(epochs: Any) -> None:
     history = Perceptron(2).fit(GATE_INPUTS, TRUTH_TABLES["OR"], lr=0.5, seed=1)
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)):
-        raise Wrong(en=f"epochs should be a whole number, got {epochs!r}",
-                    ko=f"epochs에는 정수를 넣으세요 (지금은 {epochs!r})")
+    epochs = whole(epochs, "epochs")
     if epochs == history.epochs - 1:
         raise Wrong(en="almost: count the last epoch too, the one with no mistake that tells "
                        "fit to stop (history.epochs).",

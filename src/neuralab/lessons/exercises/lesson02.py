@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ...perceptron import GATE_INPUTS, TRUTH_TABLES, Perceptron, PerceptronNetwork, gate
-from ..checking import Wrong, exercise
+from ..checking import Wrong, exercise, whole
 
 
 def _pairs(value: Any) -> set[tuple[int, int]]:
@@ -51,9 +51,7 @@ def xor_misclassified(wrong: Any) -> None:
 best = int(points_right([1, 0, 0, 1]).max())
 """, wrong={"best": 4})  # XNOR looks as simple as AND
 def xnor_best_line(best: Any) -> None:
-    if isinstance(best, bool) or not isinstance(best, (int, np.integer)):
-        raise Wrong(en=f"best should be a whole number of points, got {best!r}",
-                    ko=f"best에는 점의 개수(정수)를 넣으세요 (지금은 {best!r})")
+    best = whole(best, "best")
     if best == 4:
         raise Wrong(en="no line gets all four: XNOR is XOR with 0 and 1 swapped, so the same "
                        "argument rules out a perfect line.",

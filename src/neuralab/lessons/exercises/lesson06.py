@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..checking import Wrong, exercise
+from ..checking import Wrong, exercise, whole
 
 XOR_INPUTS = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
 XOR_TABLE = [0, 1, 1, 0]
@@ -48,7 +48,7 @@ def _model_or_wrong(model: Any) -> None:
 
     if not isinstance(model, nl.nn.Sequential) or len(model) != 3:
         raise Wrong("model should be the lesson's trained Sequential(Linear, Tanh, Linear).",
-                    "model 은 이 장에서 학습시킨 Sequential(Linear, Tanh, Linear) 이어야 합니다.")
+                    "model은 이 장에서 학습시킨 Sequential(Linear, Tanh, Linear)이어야 합니다.")
 
 
 def _or_answer() -> dict[str, Any]:
@@ -65,17 +65,17 @@ def xor_truth_table(model: Any, table: Any) -> None:
         answer = [int(v) for v in np.asarray(table).reshape(-1)]
     except (TypeError, ValueError):
         raise Wrong("table should be a list of four 0s and 1s.",
-                    "table 은 0과 1 네 개로 된 리스트여야 합니다.") from None
+                    "table은 0과 1 네 개로 된 리스트여야 합니다.") from None
     if answer == [0, 1, 1, 1]:
         raise Wrong("That is OR. XOR is 0 when both inputs are 1.",
-                    "그것은 OR 입니다. XOR 은 두 입력이 모두 1이면 0입니다.")
+                    "그것은 OR입니다. XOR은 두 입력이 모두 1이면 0입니다.")
     if answer != _predictions(model):
         raise Wrong("table should be the model's own predictions: a score above 0 means 1.",
-                    "table 은 모델 자신의 예측이어야 합니다: 점수가 0보다 크면 1입니다.")
+                    "table은 모델 자신의 예측이어야 합니다. 점수가 0보다 크면 1입니다.")
     if answer != XOR_TABLE:
         raise Wrong("These are the model's predictions, but they are not XOR: train a model "
                     "that solves it (another seed).",
-                    "모델의 예측은 맞지만 XOR 이 아닙니다: XOR 을 푸는 모델을 학습시키세요 "
+                    "모델의 예측은 맞지만 XOR이 아닙니다. XOR을 푸는 모델을 학습시키세요 "
                     "(다른 시드).")
 
 
@@ -100,20 +100,20 @@ def hidden_coordinates(model: Any, h: Any) -> None:
         answer = np.asarray(h, dtype=float).reshape(-1)
     except (TypeError, ValueError):
         raise Wrong("h should be the hidden nodes' outputs, as numbers.",
-                    "h 는 은닉 노드들의 출력, 즉 숫자여야 합니다.") from None
+                    "h는 은닉 노드들의 출력, 즉 숫자여야 합니다.") from None
     with nl.no_grad():
         before = model[0](nl.tensor([[1.0, 0.0]])).reshape(-1).numpy()
     after = np.tanh(before)
     if answer.shape != after.shape:
         raise Wrong(f"h should hold {after.size} numbers, one per hidden node.",
-                    f"h 에는 은닉 노드마다 하나씩 숫자 {after.size}개가 있어야 합니다.")
+                    f"h에는 은닉 노드마다 하나씩 숫자 {after.size}개가 있어야 합니다.")
     if np.allclose(answer, before, atol=1e-4) and not np.allclose(before, after, atol=1e-4):
         raise Wrong("Almost: that is x @ W₁ + b₁; the hidden nodes pass it through the tanh.",
-                    "거의 맞았습니다: 그것은 x @ W₁ + b₁ 입니다. 은닉 노드는 이 값을 tanh 에 "
+                    "거의 맞았습니다. 그것은 x @ W₁ + b₁입니다. 은닉 노드는 이 값을 tanh에 "
                     "통과시킵니다.")
     if not np.allclose(answer, after, atol=1e-4):
         raise Wrong("h = tanh(x @ W₁ + b₁) for x = (1, 0): model[0], then the tanh.",
-                    "x = (1, 0) 에 대해 h = tanh(x @ W₁ + b₁): model[0] 다음에 tanh 입니다.")
+                    "x = (1, 0)에 대해 h = tanh(x @ W₁ + b₁)입니다. model[0] 다음에 tanh입니다.")
 
 
 @exercise("smallest-hidden", solution="""
@@ -121,22 +121,18 @@ smallest = next(hidden for hidden in range(1, 9)
                 if all(solves(train_xor(hidden, seed)[0]) for seed in range(5)))
 """, wrong={"smallest": 2})
 def smallest_hidden(smallest: Any) -> None:
-    try:
-        size = int(smallest)
-    except (TypeError, ValueError):
-        raise Wrong("smallest should be a whole number of hidden nodes.",
-                    "smallest 는 은닉 노드의 개수, 즉 정수여야 합니다.") from None
-    if size != smallest or size < 1:
+    size = whole(smallest, "smallest")
+    if size < 1:
         raise Wrong("smallest should be a whole number of hidden nodes, at least 1.",
-                    "smallest 는 1 이상의 정수여야 합니다.")
+                    "smallest에는 1 이상의 정수를 넣으세요.")
     if size > 16:
         raise Wrong("Far fewer hidden nodes are enough: try the sizes from 1 up.",
-                    "은닉 노드가 훨씬 적어도 충분합니다: 1부터 차례로 해 보세요.")
+                    "은닉 노드가 훨씬 적어도 충분합니다. 1부터 차례로 해 보세요.")
     failed = [seed for seed in SEEDS if not _solves(_xor_model(size, seed))]
     if failed:
         raise Wrong(f"With {size} hidden nodes, seed {failed[0]} does not solve XOR.",
-                    f"은닉 노드 {size}개로는 시드 {failed[0]} 이(가) XOR 을 풀지 못합니다.")
+                    f"은닉 노드 {size}개로는 시드 {failed[0]}이(가) XOR을 풀지 못합니다.")
     if size > 1 and all(_solves(_xor_model(size - 1, seed)) for seed in SEEDS):
         raise Wrong(f"{size} hidden nodes work, but so do {size - 1}: find the smallest.",
-                    f"은닉 노드 {size}개로 되지만 {size - 1}개로도 됩니다: 가장 작은 값을 "
+                    f"은닉 노드 {size}개로 되지만 {size - 1}개로도 됩니다. 가장 작은 값을 "
                     "찾으세요.")

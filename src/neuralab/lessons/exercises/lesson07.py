@@ -25,7 +25,7 @@ def _array(value: Any, shape: tuple[int, ...], name: str) -> np.ndarray:
     if array.shape != shape:
         raise Wrong(en=f"{name} should have the shape {shape} (like the parameter), got "
                        f"{array.shape}",
-                    ko=f"{name}의 모양은 (매개변수와 같은) {shape} 이어야 합니다. 받은 모양: "
+                    ko=f"{name}의 모양은 (매개변수와 같은) {shape}이어야 합니다. 받은 모양: "
                        f"{array.shape}")
     return array
 
@@ -59,7 +59,7 @@ def tiny_chain_rule(dL_dw: Any) -> None:
     if math.isclose(got, -expected, rel_tol=1e-4):
         raise Wrong(en="Right size, wrong sign: ∂L/∂y = 2(y − t), with y − t, not t − y.",
                     ko="크기는 맞지만 부호가 틀립니다. "
-                       "∂L/∂y = 2(y − t) 입니다 (t − y 가 아닙니다).")
+                       "∂L/∂y = 2(y − t)입니다 (t − y가 아닙니다).")
     raise Wrong(en=f"Not yet ({got:.6g}). Multiply three local derivatives: ∂L/∂y = 2(y − t), "
                    f"∂y/∂z = y(1 − y), ∂z/∂w = x, with z = w·x + b and y = σ(z).",
                 ko=f"아직 아닙니다 ({got:.6g}). 국소 미분 세 개를 곱하세요: ∂L/∂y = 2(y − t), "
@@ -109,7 +109,7 @@ def sigmoid_layer_backward(X: Any, W: Any, b: Any, dout: Any, dW: Any, dX: Any) 
         raise Wrong(en=f"{name} is not right yet. With dz = dout · h(1 − h): ∂L/∂W = Xᵀ @ dz "
                        f"and ∂L/∂X = dz @ Wᵀ (check the shapes: dW like W, dX like X).",
                     ko=f"{name}이(가) 아직 맞지 않습니다. dz = dout · h(1 − h) 라 하면 "
-                       f"∂L/∂W = Xᵀ @ dz, ∂L/∂X = dz @ Wᵀ 입니다 (모양 확인: dW는 W와, dX는 X와 "
+                       f"∂L/∂W = Xᵀ @ dz, ∂L/∂X = dz @ Wᵀ입니다 (모양 확인: dW는 W와, dX는 X와 "
                        f"같아야 합니다).")
 
 
@@ -139,13 +139,13 @@ def finite_difference(numerical_derivative: Any) -> None:
             got = numerical_derivative(f, v)
         except Exception as error:  # the learner's code: show what went wrong
             raise Wrong(en=f"numerical_derivative(f, {v}) raised {type(error).__name__}: {error}",
-                        ko=f"numerical_derivative(f, {v}) 에서 {type(error).__name__} 오류: "
+                        ko=f"numerical_derivative(f, {v})에서 {type(error).__name__} 오류: "
                            f"{error}") from None
         got = _number(got, f"numerical_derivative(f, {v})")
         if abs(got - exact) > 1e-6 * max(1.0, abs(exact)):
             raise Wrong(en=f"At v = {v} the estimate is {got:.8g}, the derivative {exact:.8g}. "
                            f"Use a central difference (f(v + ε) − f(v − ε)) / 2ε with a small ε: "
                            f"it is far more accurate than (f(v + ε) − f(v)) / ε.",
-                        ko=f"v = {v} 에서 추정값은 {got:.8g}, 실제 미분은 {exact:.8g} 입니다. "
+                        ko=f"v = {v}에서 추정값은 {got:.8g}, 실제 미분은 {exact:.8g}입니다. "
                            f"작은 ε으로 중앙 차분 (f(v + ε) − f(v − ε)) / 2ε 을 쓰세요. "
                            f"(f(v + ε) − f(v)) / ε 보다 훨씬 정확합니다.")

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..checking import Wrong, exercise
+from ..checking import number as _number
 
 
 def _array(value: Any, name: str) -> np.ndarray:
@@ -64,10 +65,7 @@ loss = -np.log(np.exp(z[1]) / np.exp(z).sum())
 def cross_entropy_by_hand(loss: Any) -> None:
     from ... import nn, tensor
 
-    try:
-        value = float(loss)
-    except (TypeError, ValueError):
-        raise Wrong(en="loss should be a single number", ko="loss는 숫자 하나여야 합니다") from None
+    value = _number(loss, "loss")
     expected = nn.CrossEntropyLoss()(tensor([[2.0, 1.0, 0.1]]), tensor([1])).item()
     if np.isclose(value, -np.log(_softmax(np.array([2.0, 1.0, 0.1]))[0]), atol=1e-4):
         raise Wrong(en="that is −ln p₀, the loss for class 0; the true class is 1",
