@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import os
+import pickle
 import signal
 import sys
 import threading
@@ -113,6 +116,100 @@ def _progress(total: int, initial: int, desc: str, verbose: int) -> Any:
                 dynamic_ncols=True, unit="batch")
 
 
+# ------------------------------------------------------------------ data-parallel (MPI) runs
+# Variables an MPI or Slurm launcher sets; read before importing neuralab.distributed, so that a
+# plain run never imports it (nor mpi4py).
+_LAUNCHER_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_STEP_NUM_TASKS", "SLURM_NTASKS")
+
+
+def _launched_world() -> Any:
+    """``neuralab.distributed``, initialised, when a launcher (``mpirun -n N``, ``srun``)
+    started this process as one of N > 1 ranks; None for a plain single-process run."""
+    if not any(name in os.environ for name in _LAUNCHER_VARIABLES):
+        return None
+    from .. import distributed
+
+    if not distributed.launched():
+        return None
+    distributed.init()
+    return distributed
+
+
+def _portable(error: BaseException) -> BaseException:
+    """``error`` if it survives pickling (to be raised on every rank), else a RuntimeError
+    carrying its message."""
+    try:
+        return pickle.loads(pickle.dumps(error))
+    except Exception:  # an exception type that cannot be pickled: keep its words
+        return RuntimeError(f"{type(error).__name__}: {error}")
+
+
+def on_main(world: Any, work: Callable[[], Any]) -> Any:
+    """``work()`` run on rank 0 only, its result given to every rank (``world``: the launched
+    ``neuralab.distributed``, or None to just call ``work()``). An exception on rank 0 is raised
+    on every rank, so that the ranks stop together instead of the others waiting forever."""
+    if world is None:
+        return work()
+    result, error = None, None
+    if world.is_main():
+        try:
+            result = work()
+        except Exception as caught:
+            error = caught
+    shared = world.broadcast((result, None if error is None else _portable(error)), root=0)
+    if error is not None:
+        raise error
+    if shared[1] is not None:
+        raise shared[1]
+    return shared[0]
+
+
+def _rank_batches(loader: Any, rank: int, size: int) -> Any:
+    """This rank's part of each global batch of ``loader``: the loader draws the epoch's order
+    exactly as in a single process (same generator, same calls), and rank r takes rows
+    r, r+N, r+2N, ... of every batch. Yields ``(batch, empty)``: a rank left without a row (a
+    last batch shorter than N) gets the batch's first row, to be weighted 0."""
+    for indices in loader._index_batches():
+        if isinstance(indices, slice):
+            indices = np.arange(indices.start, indices.stop)
+        mine = indices[rank::size]
+        empty = len(mine) == 0
+        yield loader._fetch(indices[:1] if empty else mine), empty
+
+
+def _shard_plan(loader: Any, size: int) -> str:
+    """How ``fit`` splits ``loader`` over ``size`` ranks: ``"split"`` (each global batch cut into
+    N equal parts) or ``"own"`` (the loader already has a DistributedSampler: its batches are
+    this rank's). Raises ValueError for a loader that cannot be split."""
+    from ..data import DataLoader
+
+    sampler = getattr(loader, "sampler", None)
+    if hasattr(sampler, "set_epoch") and hasattr(sampler, "num_replicas"):
+        return "own"
+    if not isinstance(loader, DataLoader) or loader._iterable or not loader._auto_collation:
+        raise ValueError(f"fit: under a launcher with {size} ranks, train_loader must be a "
+                         f"neuralab DataLoader over a map-style dataset with batches (its global "
+                         f"batches are split across the ranks), got {loader!r:.80}")
+    if loader.batch_size is not None and loader.batch_size % size:
+        raise ValueError(f"fit: batch_size {loader.batch_size} is the global batch, split "
+                         f"evenly across the {size} ranks, so it must be a multiple of {size}; "
+                         f"got {loader.batch_size}")
+    return "split"
+
+
+def _validate(model: Module, val_loader: Iterable | None, loss_fn: Callable, seconds: float,
+              started: float) -> dict[str, float]:
+    """The end of an epoch's record: validation loss and accuracy, and the epoch's seconds."""
+    record: dict[str, float] = {}
+    if val_loader is not None:
+        result = evaluate(model, val_loader, loss_fn)
+        record["val_loss"] = result.loss
+        if not math.isnan(result.accuracy):
+            record["val_accuracy"] = result.accuracy
+    record["seconds"] = seconds + time.perf_counter() - started
+    return record
+
+
 def _format(record: dict[str, float], epochs: int) -> str:
     parts = [f"epoch {int(record['epoch'])}/{epochs}", f"loss {record['loss']:.4f}"]
     if "accuracy" in record:
@@ -146,17 +243,43 @@ def fit(model: Module, loss_fn: Callable, optimizer: Any, train_loader: Any, epo
     optimizer, scheduler, loader or callbacks, or a damaged/hand-edited file) raises
     ``CheckpointError`` (a ``ValueError``) naming the file and the mismatch, before anything —
     weights, optimizer, scheduler, loader, callbacks, RNG — has changed.
+
+    Under a launcher (``mpirun -n N``, ``srun``; found in the environment, no argument needed)
+    the N ranks train one model, data-parallel: rank 0's weights and loader state are
+    broadcast, each global batch of ``train_loader`` (its ``batch_size`` is the global batch,
+    a multiple of N) is cut into N parts — rank r takes rows r, r+N, ... —, the gradients are
+    averaged by a ``DistributedOptimizer`` (after it, clipping), so the update is the
+    single-process one over the same batch up to rounding; loss and accuracy are summed over
+    all ranks' examples; validation, printing, progress and checkpoints happen on rank 0 only.
+    A checkpoint holds the global state only and resumes under any number of ranks.
+    ``loss_fn`` must average over the batch (the default ``reduction="mean"``).
     """
     if epochs < 0:
         raise ValueError(f"fit: epochs must be >= 0, got {epochs}")
     log = log or (lambda line: print(line, flush=True))
+    world = _launched_world()
+    inner = optimizer  # what a checkpoint stores: the plain optimizer, loadable anywhere
+    size, rank, plan = 1, 0, "single"
+    if world is not None:
+        from ..distributed import DistributedOptimizer
+
+        size, rank = world.world_size(), world.rank()
+        plan = _shard_plan(train_loader, size)
+        if isinstance(optimizer, DistributedOptimizer):
+            inner = optimizer.optimizer
+        if rank != 0:
+            verbose, log = 0, (lambda line: None)
     history, start_epoch, start_batch, partial = History(), 0, 0, None
     checkpoint = Path(checkpoint) if checkpoint is not None else None
     has_loader_state = hasattr(train_loader, "state_dict")
+    if world is not None and has_loader_state:
+        # Every rank must draw the same epoch orders: rank 0's shuffling state for all.
+        train_loader.load_state_dict(world.broadcast(train_loader.state_dict()))
     if resume and checkpoint is not None and checkpoint.exists():
         # Checked in full against this run first; a bad or foreign checkpoint raises
-        # CheckpointError naming the file and changes nothing.
-        meta = load_checkpoint(checkpoint, model=model, optimizer=optimizer,
+        # CheckpointError naming the file and changes nothing. Under a launcher every rank
+        # reads it (the output folder is on a file system all ranks see).
+        meta = load_checkpoint(checkpoint, model=model, optimizer=inner,
                                scheduler=scheduler,
                                loader=train_loader if has_loader_state else None,
                                callbacks=callbacks, restore_rng=True, require_position=True)
@@ -168,6 +291,10 @@ def fit(model: Module, loss_fn: Callable, optimizer: Any, train_loader: Any, epo
             if start_batch:
                 where += f", batch {start_batch + 1}"
             log(f"resuming from {checkpoint} at {where}")
+    if world is not None:
+        world.broadcast_parameters(model)  # one model: rank 0's weights and buffers
+        if optimizer is inner:
+            optimizer = DistributedOptimizer(inner, model)
 
     def save(epoch: int, batch: int, loader_state: Any, sums: dict | None) -> None:
         if checkpoint is None:
@@ -180,7 +307,20 @@ def fit(model: Module, loss_fn: Callable, optimizer: Any, train_loader: Any, epo
             "callbacks": [c.state_dict() for c in callbacks],
             "callback_classes": [type(c).__name__ for c in callbacks],
         }
-        save_checkpoint(checkpoint, model=model, optimizer=optimizer, state=state)
+        # Rank 0 writes (atomically); a failure to write stops every rank.
+        on_main(world, lambda: save_checkpoint(checkpoint, model=model, optimizer=inner,
+                                               state=state))
+
+    def batches(epoch: int) -> Any:
+        """The epoch's (x, y, empty) for this rank."""
+        if plan == "split":
+            for (x, y), empty in _rank_batches(train_loader, rank, size):
+                yield x, y, empty
+            return
+        if plan == "own":
+            train_loader.sampler.set_epoch(epoch)
+        for x, y in train_loader:
+            yield x, y, False
 
     cb_state: dict[str, Any] = {"model": model, "optimizer": optimizer, "history": history}
     for callback in callbacks:
@@ -191,16 +331,32 @@ def fit(model: Module, loss_fn: Callable, optimizer: Any, train_loader: Any, epo
             skip = start_batch if epoch == start_epoch else 0
             sums = dict(partial) if (partial and epoch == start_epoch) else {
                 "loss": 0.0, "correct": 0, "count": 0, "seconds": 0.0, "classification": False}
-            lr = optimizer.param_groups[0]["lr"]
+            lr = inner.param_groups[0]["lr"]
             model.train()
             started = time.perf_counter()
             bar = _progress(len(train_loader), skip, f"epoch {epoch + 1}/{epochs}", verbose)
-            for batch, (x, y) in enumerate(train_loader):
+            for batch, (x, y, empty) in enumerate(batches(epoch)):
                 if batch < skip:  # replaying the saved permutation up to where we stopped
                     continue
                 out = model(x)
                 loss = loss_fn(out, y)
                 value = loss.item()
+                n = 0 if empty else len(y)
+                classification = _is_classification(out, y)
+                correct = (int(np.sum(out._data.argmax(axis=1) == to_array(y)))
+                           if classification and n else 0)
+                stop = interrupt["set"]
+                if world is not None:
+                    # One small Allreduce per step: the global loss sum, example count,
+                    # correct count and "Ctrl-C seen", so every rank decides alike.
+                    total = world.all_reduce(np.array(
+                        [value * n if n else 0.0, n, correct, float(stop)]), "sum")
+                    m = int(total[1])
+                    weight = size * n / m  # this rank's share: the averaged gradient is
+                    value = float(total[0]) / m  # the one of the mean over all m examples
+                    correct, n, stop = int(total[2]), m, bool(total[3])
+                    if weight != 1.0:
+                        loss = loss * weight
                 if not math.isfinite(value):
                     bar.close()
                     saved = (f"the last checkpoint in {checkpoint} is intact"
@@ -216,21 +372,27 @@ def fit(model: Module, loss_fn: Callable, optimizer: Any, train_loader: Any, epo
                 optimizer.zero_grad()
                 loss.backward()
                 if clip_grad_norm is not None:
-                    clip_grad_norm_(model.parameters(), clip_grad_norm)
-                optimizer.step()
-                n = len(y)
+                    if world is not None:  # clip the averaged gradient, as one process would
+                        optimizer.synchronize()
+                        clip_grad_norm_(model.parameters(), clip_grad_norm)
+                        inner.step()
+                    else:
+                        clip_grad_norm_(model.parameters(), clip_grad_norm)
+                        optimizer.step()
+                else:
+                    optimizer.step()
                 sums["loss"] += value * n
                 sums["count"] += n
-                if _is_classification(out, y):
+                if classification:
                     sums["classification"] = True
-                    sums["correct"] += int(np.sum(out._data.argmax(axis=1) == to_array(y)))
+                    sums["correct"] += correct
                 history.batch_losses.append(value)
                 bar.update(1)
                 bar.set_postfix(loss=f"{value:.4f}", refresh=False)
                 cb_state.update(epoch=epoch + 1, batch=batch + 1, loss=value)
                 for callback in callbacks:
                     callback.on_batch_end(cb_state)
-                if interrupt["set"]:
+                if stop:
                     bar.close()
                     sums["seconds"] += time.perf_counter() - started
                     save(epoch, batch + 1, loader_state, sums)
@@ -243,22 +405,21 @@ def fit(model: Module, loss_fn: Callable, optimizer: Any, train_loader: Any, epo
             bar.close()
             if scheduler is not None:
                 scheduler.step()
+
             record: dict[str, float] = {"epoch": epoch + 1,
                                         "loss": sums["loss"] / max(sums["count"], 1), "lr": lr}
             if sums["classification"]:
                 record["accuracy"] = sums["correct"] / max(sums["count"], 1)
-            if val_loader is not None:
-                result = evaluate(model, val_loader, loss_fn)
-                record["val_loss"] = result.loss
-                if not math.isnan(result.accuracy):
-                    record["val_accuracy"] = result.accuracy
-            record["seconds"] = sums["seconds"] + time.perf_counter() - started
+            # Under a launcher rank 0 validates (its weights are the ones saved) and every
+            # rank gets the result, so that the callbacks decide alike everywhere.
+            record.update(on_main(world, functools.partial(_validate, model, val_loader, loss_fn,
+                                                           sums["seconds"], started)))
             history.epochs.append(record)
             if verbose:
                 log(_format(record, epochs))
-            stop = [callback.on_epoch_end(record, cb_state) for callback in callbacks]
+            stop_early = [callback.on_epoch_end(record, cb_state) for callback in callbacks]
             save(epoch + 1, 0, train_loader.state_dict() if has_loader_state else None, None)
-            if any(stop):
+            if any(stop_early):
                 history.stopped_early = True
                 if verbose:
                     log(f"early stopping after epoch {epoch + 1}")

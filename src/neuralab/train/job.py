@@ -6,6 +6,7 @@ import json
 import math
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -319,7 +320,20 @@ def run_training(config: TrainConfig, log: Callable[[str], None] = print) -> Tra
     model, history and plots untouched — never a new history beside an old model — and only
     the checkpoint is new (``--resume`` then finishes the run without redoing its epochs). A
     file that cannot be written raises ``OutputError`` naming it.
+
+    Under ``mpirun -n N`` / ``srun`` (detected by ``fit``) the N ranks train together: the
+    batch size is the global batch (a multiple of N), rank 0 loads the data first, logs,
+    evaluates and writes every file; the other ranks' standard output is discarded. ``out``
+    must be on a file system every rank sees (``--resume`` reads the checkpoint on each).
     """
+    from .fit import _launched_world
+
+    world = _launched_world()
+    if world is not None and not world.is_main():
+        # One job, one report: the other ranks' standard output (this function's log and the
+        # CLI's summary after it) is discarded; their standard error still shows a failure.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the rest of this process
+        log = _silent
     out = Path(config.out)
     checkpoint = out / RUN_FILES["checkpoint"]
     if config.resume and not checkpoint.is_file():
@@ -330,27 +344,43 @@ def run_training(config: TrainConfig, log: Callable[[str], None] = print) -> Tra
 
         _pyplot()  # a missing matplotlib is said now, not after training
     created = prepare_out_dir(out)
-    for stale in out.glob(STAGING_PREFIX + "*"):  # left by a run that was killed
-        shutil.rmtree(stale, ignore_errors=True)
+    if world is None or world.is_main():
+        for stale in out.glob(STAGING_PREFIX + "*"):  # left by a run that was killed
+            shutil.rmtree(stale, ignore_errors=True)
     try:
-        return _train(config, out, checkpoint, log)
+        return _train(config, out, checkpoint, log, world)
     except BaseException:
         _remove_empty(created)  # only while still empty: a run that wrote something keeps it
         raise
 
 
-def _train(config: TrainConfig, out: Path, checkpoint: Path,
-           log: Callable[[str], None]) -> TrainResult:
+def _silent(line: str) -> None:
+    """The log of a rank other than 0: says nothing."""
+
+
+def _train(config: TrainConfig, out: Path, checkpoint: Path, log: Callable[[str], None],
+           world: Any) -> TrainResult:
     from .. import io, nn, parallel
     from ..data import DataLoader
     from ..models import build_model
     from ..optim.lr_scheduler import CosineAnnealingLR, StepLR
     from ..random import manual_seed
-    from .fit import evaluate, fit
+    from .fit import evaluate, fit, on_main
 
     manual_seed(config.seed)
-    bundle = load_data(config.data, target=config.target, val_fraction=config.val_fraction,
-                       seed=config.seed)
+    loaded: list[DataBundle] = []
+
+    def load() -> None:
+        loaded.append(load_data(config.data, target=config.target,
+                                val_fraction=config.val_fraction, seed=config.seed))
+
+    # Under a launcher rank 0 loads first (downloading once, and its error stopping every
+    # rank); then the others load the same data, split with the same seed.
+    on_main(world, load)
+    if not loaded:
+        load()
+    bundle = loaded[0]
+    size = 1 if world is None else world.world_size()
     model = build_model(config.model, bundle.input_shape, len(bundle.classes), config.hidden,
                         config.activation, config.dropout)
     optimizer = build_optimizer(config.optimizer, model.parameters(), config.lr,
@@ -359,6 +389,10 @@ def _train(config: TrainConfig, out: Path, checkpoint: Path,
                  "step": lambda: StepLR(optimizer, step_size=max(config.epochs // 3, 1)),
                  "none": lambda: None}[config.schedule]()
     batch_size = config.batch_size or (32 if len(bundle.train) < 5000 else 128)
+    if batch_size % size:
+        given = "" if config.batch_size else " (the default for this data set)"
+        raise UsageError(f"--batch-size {batch_size}{given} is the global batch, split evenly "
+                         f"across the {size} ranks of this job: use a multiple of {size}")
     train_loader = DataLoader(bundle.train, batch_size=batch_size, shuffle=True,
                               seed=config.seed)
     test_loader = DataLoader(bundle.test, batch_size=1000)
@@ -366,8 +400,9 @@ def _train(config: TrainConfig, out: Path, checkpoint: Path,
     log(f"data: {bundle.name}, {n_train} training and {n_test} {bundle.test_label} examples, "
         f"input {bundle.input_shape}, {len(bundle.classes)} classes")
     log(f"model: {model!r}")
-    log(f"training: {config.optimizer} lr {config.lr}, batch {batch_size}, {config.epochs} epochs, "
-        f"{config.schedule} schedule, seed {config.seed}")
+    ranks = "" if size == 1 else f" ({batch_size // size} on each of {size} ranks)"
+    log(f"training: {config.optimizer} lr {config.lr}, batch {batch_size}{ranks}, "
+        f"{config.epochs} epochs, {config.schedule} schedule, seed {config.seed}")
     # An MLP's activations are too small for neuralab's threads; with one, BLAS threads the
     # products itself, which is faster (README, Speed). Chosen by the model, so deterministic;
     # $NEURALAB_NUM_THREADS overrides it.
@@ -381,7 +416,9 @@ def _train(config: TrainConfig, out: Path, checkpoint: Path,
                           resume=config.resume, verbose=config.verbose, log=log)
         except OSError as error:  # the checkpoint is the only file fit writes
             raise _write_error(Path(error.filename or checkpoint), error) from None
-        evaluation = evaluate(model, test_loader, nn.CrossEntropyLoss(), len(bundle.classes))
+        # Rank 0's model is the one saved: its evaluation is the run's, on every rank.
+        evaluation = on_main(world, lambda: evaluate(model, test_loader, nn.CrossEntropyLoss(),
+                                                     len(bundle.classes)))
     if history.interrupted:  # the checkpoint holds the partial history; nothing else changes
         files = {"checkpoint": checkpoint} if checkpoint.is_file() else {}
         return TrainResult(history, evaluation, files, bundle)
@@ -401,5 +438,6 @@ def _train(config: TrainConfig, out: Path, checkpoint: Path,
         writers["misclassified"] = lambda path: plot.plot_misclassified(
             bundle.test.tensors[0], evaluation.targets, evaluation.predictions, bundle.classes,
             path)
-    files = {"checkpoint": checkpoint, **commit_files(out, writers)}
+    # Rank 0 writes the files; a failure to write is raised on every rank.
+    files = {"checkpoint": checkpoint, **on_main(world, lambda: commit_files(out, writers))}
     return TrainResult(history, evaluation, files, bundle)
