@@ -62,5 +62,13 @@ try:
     seen["opt_mismatch"] = None
 except dist.DistributedError as error:
     seen["opt_mismatch"] = str(error)
+# gradients: a missing one counts as zero in the mean; one missing everywhere stays None
+a, b, c = (nl.tensor(np.zeros(3), requires_grad=True) for _ in range(3))
+opt = dist.DistributedOptimizer(nl.optim.SGD([a, b, c], lr=1.0))
+a.grad = nl.tensor(np.array([1.0, 2.0, 3.0]) * (r + 1))
+b.grad = nl.tensor(np.array([4.0, 6.0, 8.0])) if r == 0 else None
+opt.step()
+seen["grads"] = [a.grad.tolist(), b.grad.tolist(), c.grad is None, opt.synchronize_calls]
+seen["after_step"] = [a.tolist(), b.tolist(), c.tolist()]
 with open(f"{sys.argv[1]}/rank{r}.json", "w") as file:
     json.dump(seen, file)

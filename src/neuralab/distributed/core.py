@@ -61,7 +61,7 @@ def init() -> None:
         if comm.Get_size() != size:
             raise DistributedError(
                 f"started by {who}, but MPI sees {comm.Get_size()} process(es): the MPI "
-                f"library mpi4py loaded ({MPI.Get_library_version().splitlines()[0].strip()}) "
+                f"library mpi4py loaded ({MPI.Get_library_version().split(',')[0].strip()}) "
                 f"is not the launcher's; start with that library's mpirun, or srun --mpi=pmix")
         _comm = comm
         _install_fault_policy(comm)
