@@ -22,7 +22,7 @@ from ..autograd.grad_mode import no_grad
 from ..nn.module import Module
 from ..nn.utils import clip_grad_norm_
 from ..ops.activation import softmax
-from ..random import get_rng_state
+from ..random import default_generator, get_rng_state
 from ..tensor import Tensor, to_array
 from .callbacks import Callback
 from .checkpoint import load_checkpoint, save_checkpoint
@@ -293,6 +293,11 @@ def fit(model: Module, loss_fn: Callable, optimizer: Any, train_loader: Any, epo
             log(f"resuming from {checkpoint} at {where}")
     if world is not None:
         world.broadcast_parameters(model)  # one model: rank 0's weights and buffers
+        if rank:
+            # Rank 0 keeps the run's random stream (the one a checkpoint saves); rank r moves
+            # r jumps (2^127 draws each) ahead, so that its dropout masks are its own.
+            bits = default_generator().bit_generator
+            bits.state = bits.jumped(rank).state
         if optimizer is inner:
             optimizer = DistributedOptimizer(inner, model)
 
