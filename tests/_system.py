@@ -7,6 +7,7 @@ need, so in CI a missing one means the install broke, and a skip would hide it.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -39,6 +40,10 @@ def needs(available: bool, reason: str) -> pytest.MarkDecorator:
 fashion_mnist_installed = needs(
     (FASHION_MNIST_DIR / "train-images-idx3-ubyte.gz").exists(),
     "Debian's dataset-fashion-mnist is not installed (apt-get install dataset-fashion-mnist)")
+MPIRUN = shutil.which("mpirun")
+mpi_installed = needs(
+    MPIRUN is not None and importlib.util.find_spec("mpi4py") is not None,
+    "mpirun (Debian's openmpi-bin) and mpi4py (pip install 'neuralab[dist]') are needed")
 chromium_installed = needs(
     CHROMIUM is not None, "Debian's chromium is not installed (apt-get install chromium)")
 

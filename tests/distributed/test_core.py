@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -15,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _system import needs
+from _system import MPIRUN, mpi_installed
 
 import neuralab as nl
 from neuralab import distributed as dist
@@ -23,10 +21,6 @@ from neuralab.distributed.launcher import launcher_info
 
 HERE = Path(__file__).parent
 ROOT = HERE.parents[1]
-MPIRUN = shutil.which("mpirun")
-mpi_installed = needs(
-    MPIRUN is not None and importlib.util.find_spec("mpi4py") is not None,
-    "mpirun (Debian's openmpi-bin) and mpi4py (pip install 'neuralab[dist]') are needed")
 LAUNCH_TIMEOUT = 60  # seconds: a hang fails the test instead of blocking the suite
 
 sys.path.insert(0, str(HERE))

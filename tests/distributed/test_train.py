@@ -12,7 +12,6 @@ Each launch is bounded by a timeout, so a hang fails instead of blocking the sui
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -23,16 +22,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from _cli import run
-from _system import needs
+from _system import MPIRUN, mpi_installed
 
 from neuralab.io.files import load_tensors
 
 HERE = Path(__file__).parent
 ROOT = HERE.parents[1]
-MPIRUN = shutil.which("mpirun")
-mpi_installed = needs(
-    MPIRUN is not None and importlib.util.find_spec("mpi4py") is not None,
-    "mpirun (Debian's openmpi-bin) and mpi4py (pip install 'neuralab[dist]') are needed")
 pytestmark = mpi_installed
 LAUNCH_TIMEOUT = 60  # seconds for one launch: a hang fails the test
 TRAIN = ["train", "--data", "digits", "--no-plots", "--schedule", "none"]
