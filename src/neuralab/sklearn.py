@@ -323,7 +323,39 @@ _COMMON_DOC = """
 
 
 class _MLPMixin:
-    """Sequential of Linear + activation per hidden size, then a Linear output layer."""
+    """Sequential of Linear + activation per hidden size, then a Linear output layer; the
+    hyper-parameters of scikit-learn's MLPs (one ``__init__`` for both: scikit-learn reads
+    them from its signature)."""
+
+    def __init__(self, hidden_layer_sizes: Sequence[int] | int = (100,),
+                 activation: str = "relu", *, solver: str = "adam", alpha: float = 1e-4,
+                 batch_size: int | str = "auto", learning_rate_init: float = 1e-3,
+                 max_iter: int = 200, shuffle: bool = True, random_state: Any = None,
+                 tol: float = 1e-4, verbose: bool = False, warm_start: bool = False,
+                 momentum: float = 0.9, nesterovs_momentum: bool = True,
+                 early_stopping: bool = False, validation_fraction: float = 0.1,
+                 beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8,
+                 n_iter_no_change: int = 10) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
 
     def _more_params_check(self) -> None:
         if self.activation not in ACTIVATIONS:
@@ -462,36 +494,6 @@ class MLPClassifier(_MLPMixin, _ClassifierBase):
 
     __doc__ += _COMMON_DOC
 
-    def __init__(self, hidden_layer_sizes: Sequence[int] | int = (100,),
-                 activation: str = "relu", *, solver: str = "adam", alpha: float = 1e-4,
-                 batch_size: int | str = "auto", learning_rate_init: float = 1e-3,
-                 max_iter: int = 200, shuffle: bool = True, random_state: Any = None,
-                 tol: float = 1e-4, verbose: bool = False, warm_start: bool = False,
-                 momentum: float = 0.9, nesterovs_momentum: bool = True,
-                 early_stopping: bool = False, validation_fraction: float = 0.1,
-                 beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8,
-                 n_iter_no_change: int = 10) -> None:
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate_init = learning_rate_init
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-
 
 class NeuralNetClassifier(_ClassifierBase):
     """Any neuralab module as a scikit-learn classifier: the module maps (N, n_features) to
@@ -559,35 +561,6 @@ class MLPRegressor(_MLPMixin, RegressorMixin, _NeuralNetBase):
 
     __doc__ += _COMMON_DOC
 
-    def __init__(self, hidden_layer_sizes: Sequence[int] | int = (100,),
-                 activation: str = "relu", *, solver: str = "adam", alpha: float = 1e-4,
-                 batch_size: int | str = "auto", learning_rate_init: float = 1e-3,
-                 max_iter: int = 200, shuffle: bool = True, random_state: Any = None,
-                 tol: float = 1e-4, verbose: bool = False, warm_start: bool = False,
-                 momentum: float = 0.9, nesterovs_momentum: bool = True,
-                 early_stopping: bool = False, validation_fraction: float = 0.1,
-                 beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8,
-                 n_iter_no_change: int = 10) -> None:
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate_init = learning_rate_init
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
 
     def _target_tensor(self, targets: np.ndarray) -> Tensor:
         dtype = self._module_dtype()
