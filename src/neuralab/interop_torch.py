@@ -191,11 +191,7 @@ def from_torch(module: torch.nn.Module) -> Module:
     # every path of the state (shared layers too), copied; checked whole before any is written
     model.load_state_dict({k: v.detach().cpu().numpy().copy()
                            for k, v in module.state_dict().items()})
-    for source, target in _pairs(module, model).values():
-        target.training = bool(source.training)
-        for name, param in source._parameters.items():
-            if param is not None:
-                target._parameters[name].requires_grad_(bool(param.requires_grad))
+    _copy_flags(module, model)
     return model
 
 
@@ -310,12 +306,17 @@ def to_torch(model: Module) -> torch.nn.Module:
     result = _build_torch(model, "", plans, built, torch)
     _tie(model, built, lambda m: m._parameters.items(),
          lambda m, k, p: setattr(m, k, p))
-    for source, target in _pairs(model, result).values():
+    _copy_flags(model, result)
+    return result
+
+
+def _copy_flags(source_root: Any, target_root: Any) -> None:
+    """Each layer's ``training`` flag and each parameter's ``requires_grad``, source → target."""
+    for source, target in _pairs(source_root, target_root).values():
         target.training = bool(source.training)
         for name, param in source._parameters.items():
             if param is not None:
                 target._parameters[name].requires_grad_(bool(param.requires_grad))
-    return result
 
 
 def _plan_neuralab(module: Module, path: str, torch: Any, plans: dict, depth: int) -> None:
