@@ -199,6 +199,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
         raise UsageError(f"--out: {str(out)!r} is a folder; give a file name like model.onnx")
     if not out.resolve().parent.is_dir():
         raise UsageError(f"--out: the folder {str(out.resolve().parent)!r} does not exist")
+    if out.resolve() == Path(args.model).resolve():
+        raise UsageError(f"--out: {str(out)!r} is the model file itself; give the ONNX file "
+                         f"another name")
     model, spec, _ = load_model_file(args.model)
     # The model file's input shape (checked by load_model_file) fixes every size but the batch.
     example = np.zeros((1, *spec.input_shape), dtype=np.float32)
