@@ -4,6 +4,7 @@ pickling, seeding, partial_fit, warm_start, convergence warnings and parameter e
 from __future__ import annotations
 
 import pickle
+import re
 import subprocess
 import sys
 import warnings
@@ -324,3 +325,87 @@ def test_bad_parameters_fail_at_fit_naming_the_parameter(params, name):
         est.fit(np.zeros((4, 2)), np.array([0, 1, 0, 1]))
     with pytest.raises(ValueError, match="module"):
         NeuralNetClassifier().fit(np.zeros((4, 2)), np.array([0, 1, 0, 1]))
+
+
+def small_data() -> tuple[np.ndarray, np.ndarray]:
+    """60 samples, 3 features, 3 balanced classes (fast fits for the checks below)."""
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    return X, np.arange(60) % 3
+
+
+@pytest.mark.parametrize("make", [
+    lambda: MLPClassifier((4,), early_stopping=True),
+    lambda: NeuralNetClassifier(small_net, early_stopping=True),
+    lambda: MLPRegressor((4,), early_stopping=True),
+])
+def test_partial_fit_refuses_early_stopping(make):
+    X, y = small_data()
+    est = make()
+    # scikit-learn's message: one epoch on one batch has nothing to validate against
+    with pytest.raises(ValueError, match="^partial_fit does not support early_stopping=True$"):
+        if isinstance(est, MLPRegressor):
+            est.partial_fit(X, y.astype(float))
+        else:
+            est.partial_fit(X, y, classes=[0, 1, 2])
+    assert not hasattr(est, "module_")  # refused before anything was built
+
+
+@pytest.mark.parametrize("make", [
+    lambda **kw: MLPClassifier((4,), **kw),
+    lambda **kw: NeuralNetClassifier(small_net64, **kw),
+])
+def test_warm_start_fit_rebuilds_the_optimizer_from_current_params(make):
+    X, y = small_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        w = make(warm_start=True, max_iter=3, random_state=0).fit(X, y)
+        assert isinstance(w._optimizer, nl.optim.Adam)
+        same = pickle.loads(pickle.dumps(w))
+        same.fit(X, y)  # unchanged settings: the control
+        w.set_params(solver="sgd", learning_rate_init=0.5, momentum=0.0).fit(X, y)
+    # scikit-learn builds a new solver on each fit: set_params takes effect, the weights stay
+    assert type(w._optimizer) is nl.optim.SGD
+    group = w._optimizer.param_groups[0]
+    assert group["lr"] == 0.5 and group["momentum"] == 0.0
+    assert [id(p) for p in group["params"]] == [id(p) for p in w.module_.parameters()]
+    assert w.n_iter_ == 6 and len(w.loss_curve_) == 6  # the model was kept, not refit
+    # same start and shuffles, a 500× larger step: the weights end up elsewhere
+    before = same.module_.state_dict()
+    after = w.module_.state_dict()
+    assert any(not np.allclose(np.asarray(before[k]), np.asarray(after[k])) for k in before)
+
+
+def test_label_messages_print_plain_values():
+    X, y = small_data()
+    names = np.array(["ant", "bee", "cat"])[y]
+    est = MLPClassifier((4,), random_state=0)
+    est.partial_fit(X, names, classes=["ant", "bee", "cat"])
+    with pytest.raises(ValueError, match=re.escape(
+            "classes of the first partial_fit call, ['ant', 'bee', 'cat'], got ['ant', 'bee']")):
+        est.partial_fit(X, names, classes=["ant", "bee"])
+    with pytest.raises(ValueError, match=re.escape(
+            "labels not in classes ['ant', 'bee', 'cat']: ['dog']")):
+        est.partial_fit(X[:2], np.array(["ant", "dog"]))
+    warm = MLPClassifier((4,), warm_start=True, max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warm.fit(X, names)
+        with pytest.raises(ValueError, match=re.escape(
+                "expected ['ant', 'bee', 'cat'], got ['ant', 'bee']")):
+            warm.fit(X[names != "cat"], names[names != "cat"])
+
+
+@pytest.mark.parametrize("switch_to", [False, True])
+def test_warm_start_fit_may_switch_early_stopping(switch_to):
+    X, y = small_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        w = MLPClassifier((4,), warm_start=True, max_iter=3, early_stopping=not switch_to,
+                          n_iter_no_change=50, random_state=0).fit(X, y)
+        w.set_params(early_stopping=switch_to).fit(X, y)  # crashed on None bookkeeping
+    assert w.n_iter_ == 6
+    if switch_to:  # scores of the switched-on epochs only
+        assert len(w.validation_scores_) == 3 and w.best_loss_ is None
+        assert w.best_validation_score_ == max(w.validation_scores_)
+    else:
+        assert w.validation_scores_ is None and w.best_loss_ == min(w.loss_curve_[3:])

@@ -157,6 +157,11 @@ class _NeuralNetBase(BaseEstimator):
         self._optimizer = self._make_optimizer()
         self.n_iter_, self.t_ = 0, 0
         self.loss_curve_: list[float] = []
+        self._reset_stopping()
+
+    def _reset_stopping(self) -> None:
+        """Stopping bookkeeping for the current mode: best validation score (early_stopping)
+        or best training loss."""
         self._no_improvement_count = 0
         if self.early_stopping:
             self.validation_scores_: list[float] | None = []
@@ -185,6 +190,9 @@ class _NeuralNetBase(BaseEstimator):
 
     def _fit(self, X: Any, y: Any, incremental: bool, classes: Any = None) -> _NeuralNetBase:
         self._check_params()
+        if incremental and self.early_stopping:
+            # one epoch per call leaves no held-out split to stop on (scikit-learn's error)
+            raise ValueError("partial_fit does not support early_stopping=True")
         first = not hasattr(self, "module_") or not (self.warm_start or incremental)
         if incremental and self._is_classifier:
             first = self._partial_fit_classes(classes) or first
@@ -201,6 +209,13 @@ class _NeuralNetBase(BaseEstimator):
                 != self.n_outputs_:
             raise ValueError(f"y must have {self.n_outputs_} output(s) as in the previous fit, "
                              f"got {1 if targets.ndim == 1 else targets.shape[1]}")
+        if not first and not incremental:
+            # a warm-start fit keeps the weights but, as scikit-learn, builds a new solver from
+            # the current parameters, so set_params(solver=..., learning_rate_init=...) applies
+            self._optimizer = self._make_optimizer()
+            if self.early_stopping != (self.validation_scores_ is not None):
+                # early_stopping was switched by set_params: the other mode's bests don't apply
+                self._reset_stopping()
         self._train(X, targets, incremental)
         return self
 
@@ -304,7 +319,8 @@ class _NeuralNetBase(BaseEstimator):
             return np.asarray(self.module_(self._as_input(X)).numpy(), dtype=np.float64)
 
     def fit(self, X: Any, y: Any) -> _NeuralNetBase:
-        """Train for up to ``max_iter`` epochs (from scratch unless ``warm_start``)."""
+        """Train for up to ``max_iter`` epochs: from scratch, or with ``warm_start`` from the
+        current weights with a solver built anew from the current parameters."""
         return self._fit(X, y, incremental=False)
 
 
@@ -418,7 +434,7 @@ class _ClassifierBase(ClassifierMixin, _NeuralNetBase):
         if hasattr(self, "classes_"):
             if not np.array_equal(classes, self.classes_):
                 raise ValueError(f"classes must equal the classes of the first partial_fit "
-                                 f"call, {list(self.classes_)}, got {list(classes)}")
+                                 f"call, {self.classes_.tolist()}, got {classes.tolist()}")
             return False
         self.classes_ = classes
         return True
@@ -431,12 +447,12 @@ class _ClassifierBase(ClassifierMixin, _NeuralNetBase):
             self.classes_ = unique_labels(y)
         elif not np.array_equal(unique_labels(y), self.classes_):
             raise ValueError(f"warm_start can only be used where y has the same classes as in "
-                             f"the previous call to fit: expected {list(self.classes_)}, got "
-                             f"{list(unique_labels(y))}")
+                             f"the previous call to fit: expected {self.classes_.tolist()}, got "
+                             f"{unique_labels(y).tolist()}")
         unseen = ~np.isin(y, self.classes_)
         if unseen.any():
-            raise ValueError(f"y contains labels not in classes {list(self.classes_)}: "
-                             f"{list(np.unique(y[unseen]))}")
+            raise ValueError(f"y contains labels not in classes {self.classes_.tolist()}: "
+                             f"{np.unique(y[unseen]).tolist()}")
         return np.searchsorted(self.classes_, y)
 
     def _target_tensor(self, targets: np.ndarray) -> Tensor:
@@ -449,7 +465,8 @@ class _ClassifierBase(ClassifierMixin, _NeuralNetBase):
         return float(accuracy_score(y, self.predict(X)))
 
     def partial_fit(self, X: Any, y: Any, classes: Any = None) -> _ClassifierBase:
-        """One epoch on (X, y); ``classes`` (all labels) is required on the first call."""
+        """One epoch on (X, y); ``classes`` (all labels) is required on the first call.
+        ``early_stopping=True`` is refused (ValueError), as in scikit-learn."""
         return self._fit(X, y, incremental=True, classes=classes)
 
     def decision_function(self, X: Any) -> np.ndarray:
@@ -574,7 +591,7 @@ class MLPRegressor(_MLPMixin, RegressorMixin, _NeuralNetBase):
         return float(r2_score(y, self.predict(X)))
 
     def partial_fit(self, X: Any, y: Any) -> MLPRegressor:
-        """One epoch on (X, y)."""
+        """One epoch on (X, y); ``early_stopping=True`` is refused (ValueError)."""
         return self._fit(X, y, incremental=True)
 
     def predict(self, X: Any) -> np.ndarray:
