@@ -18,7 +18,14 @@ import numpy as np
 
 from ..nn.layers import Sequential
 from ..nn.module import Module
-from .converters import CONVERTERS, UNSUPPORTED, Step, UnsupportedLayerError
+from .converters import (
+    CONVERTERS,
+    INTEGER_LAYERS,
+    UNSUPPORTED,
+    Step,
+    UnsupportedLayerError,
+    refusal_before_tracing,
+)
 
 __all__ = ["CONVERTERS", "MAX_OPSET", "MIN_OPSET", "UNSUPPORTED", "UnsupportedLayerError",
            "export", "to_model_proto"]
@@ -73,6 +80,9 @@ def _check_path(path: Any) -> str:
     if not isinstance(path, (str, os.PathLike)):
         raise ValueError(f"path: expected a file path, got {type(path).__name__}")
     path = os.fspath(path)
+    if path.endswith(tuple(sep for sep in (os.sep, os.altsep) if sep)):
+        raise ValueError(f"path: expected a file path, got {path!r} (ends with a path "
+                         f"separator: a folder name, not a file)")
     if not path or os.path.isdir(path):
         raise ValueError(f"path: expected a file path, got {path!r}" +
                          (" (a directory)" if path else ""))
@@ -129,6 +139,14 @@ class _Tracer:
                 f"{where}: cannot be exported to ONNX: not a layer type the exporter knows "
                 f"(neuralab.onnx.CONVERTERS lists them; containers other than Sequential "
                 f"have their own forward, which is not traced)")
+        refusal = refusal_before_tracing(module)
+        if refusal:  # a setting refused by its converter that would fail the trace first
+            raise UnsupportedLayerError(f"{where}: cannot be exported to ONNX: {refusal}")
+        dtype = np.dtype(values[0].dtype)
+        if dtype.kind != "f" and cls not in INTEGER_LAYERS:
+            raise ValueError(f"example_input: {dtype} values reach {where}, which computes "
+                             f"in float; integer inputs are indices for an Embedding (after "
+                             f"shape-only layers), pass float32 otherwise")
         try:
             with no_grad():
                 outputs = tuple(module(v) for v in values)
@@ -156,7 +174,7 @@ class _Tracer:
 def to_model_proto(model: Module, example_input: Any, opset: int = 17) -> Any:
     """The checked ``onnx.ModelProto`` of ``model`` (see ``export``); writes nothing."""
     onnx = _import_onnx()
-    from onnx import TensorProto, helper
+    from onnx import helper
 
     from ..tensor import Tensor
     from ._graph import GraphBuilder
@@ -184,8 +202,7 @@ def to_model_proto(model: Module, example_input: Any, opset: int = 17) -> Any:
         helper.make_graph(
             graph.nodes, "neuralab",
             [helper.make_tensor_value_info("input", elem(array.dtype), ["N", *array.shape[1:]])],
-            [helper.make_tensor_value_info("output", elem(out.dtype) if out.dtype.kind == "f"
-                                           else TensorProto.FLOAT, ["N", *out.shape[1:]])],
+            [helper.make_tensor_value_info("output", elem(out.dtype), ["N", *out.shape[1:]])],
             graph.initializers),
         opset_imports=[helper.make_opsetid("", opset)], producer_name="neuralab")
     try:
@@ -200,8 +217,9 @@ def export(model: Module, example_input: Any, path: str | os.PathLike, opset: in
     """Write ``model`` (evaluation mode) as an ONNX file at ``path``.
 
     ``example_input`` (a Tensor or array of shape (N, ...), float32, or int64/int32 indices
-    for an Embedding) fixes every size but the batch axis, which is dynamic. ``opset`` from
-    ``MIN_OPSET`` (17) to ``MAX_OPSET`` (21). A layer that cannot be exported raises
+    for an Embedding, reached through shape-only layers at most) fixes every size but the
+    batch axis, which is dynamic; the output's element type is the traced output's.
+    ``opset`` from ``MIN_OPSET`` (17) to ``MAX_OPSET`` (21). A layer that cannot be exported raises
     ``UnsupportedLayerError`` naming its path and type; on any error nothing is written.
     The model's training/eval modes are restored afterwards.
     """
@@ -209,4 +227,8 @@ def export(model: Module, example_input: Any, path: str | os.PathLike, opset: in
 
     path = _check_path(path)
     proto = to_model_proto(model, example_input, opset)
-    atomic_write_bytes(path, proto.SerializeToString())
+    try:
+        atomic_write_bytes(path, proto.SerializeToString())
+    except OSError as error:  # name the file: the bare errno message does not
+        raise OSError(error.errno, f"cannot write the ONNX file {path!r}: "
+                      f"{error.strerror or error}") from None

@@ -47,6 +47,25 @@ UNSUPPORTED: dict[type, str] = {
 }
 
 
+# Layers that pass integer values through unchanged (Embedding turns indices into float rows).
+INTEGER_LAYERS: frozenset[type] = frozenset({nn.Embedding, nn.Identity, nn.Dropout,
+                                             nn.Dropout2d, nn.Flatten})
+
+
+def refusal_before_tracing(module: Any) -> str | None:
+    """Why ``module`` cannot be exported, for settings whose layer may fail on the example
+    before its converter could say so (BatchNorm without running statistics needs more than
+    one value per channel even in evaluation mode); None if none."""
+    if isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)) and (
+            module.running_mean is None or module.running_var is None):
+        return _NO_RUNNING_STATS
+    return None
+
+
+_NO_RUNNING_STATS = ("track_running_stats=False normalises with each batch's own statistics "
+                     "even in evaluation mode; export needs running statistics")
+
+
 def converter(*classes: type) -> Callable[[Converter], Converter]:
     def register(fn: Converter) -> Converter:
         for cls in classes:
@@ -263,8 +282,7 @@ def _ones_zeros(m: Any, count: Any) -> tuple[np.ndarray, np.ndarray]:
 def _batch_norm(g: GraphBuilder, m: Any, x: str, step: Step) -> str:
     """γ(x − running_mean)/√(running_var + ε) + β (evaluation mode)."""
     if m.running_mean is None or m.running_var is None:
-        raise _refuse(step, m, "track_running_stats=False normalises with each batch's own "
-                      "statistics even in evaluation mode; export needs running statistics")
+        raise _refuse(step, m, _NO_RUNNING_STATS)
     weight, bias = _ones_zeros(m, m.num_features)
     p = step.path + "." if step.path else ""
     inputs = [g.const(f"{p}weight", weight), g.const(f"{p}bias", bias),
@@ -411,27 +429,60 @@ def _fold(g: GraphBuilder, m: Any, x: str, step: Step) -> str:
 
 
 # ------------------------------------------------------------------------------ pooling
+def _ceil_end_pads(m: Any, step: Step, span: list[int]) -> list[int]:
+    """End padding that makes a floor-mode pool give torch's ceil_mode output size: the last
+    window, starting at (out − 1)·stride − pad (torch drops one that would start past the
+    input and its left padding), must fit. At least ``pad``; always below ``span``."""
+    sizes, outs = step.in_shape[-2:], step.out_shape[-2:]
+    return [max(p, (o - 1) * s + k - n - p)
+            for n, o, s, k, p in zip(sizes, outs, m.stride, span, m.padding)]
+
+
 @converter(nn.MaxPool2d)
 def _max_pool(g: GraphBuilder, m: Any, x: str, step: Step) -> str:
+    """MaxPool; ceil_mode as floor mode with the end padding that gives torch's output size
+    (ONNX's ceil mode keeps a last window that torch drops). Padding never wins a max; end
+    padding of a kernel or more (dilation) is an explicit −∞ Pad, as onnxruntime wants
+    pads < kernel."""
     if m.return_indices:
         raise _refuse(step, m, "return_indices=True gives two outputs (values, indices); the "
                       "exporter handles chains of one-output layers")
+    begin = list(m.padding)
+    end = _ceil_end_pads(m, step, [d * (k - 1) + 1 for d, k in zip(m.dilation, m.kernel_size)]
+                         ) if m.ceil_mode else list(m.padding)
+    if any(e >= k for e, k in zip(end, m.kernel_size)):
+        pads = g.ints(f"{step.hint}/pads", [0, 0, *begin, 0, 0, *end])
+        x = g.node("Pad", [x, pads, g.const(f"{step.hint}/-inf", np.float32(-np.inf))],
+                   step.hint, mode="constant")
+        begin, end = [0, 0], [0, 0]
     return g.node("MaxPool", [x], step.hint, kernel_shape=list(m.kernel_size),
-                  strides=list(m.stride), pads=list(m.padding) * 2,
-                  dilations=list(m.dilation), ceil_mode=int(m.ceil_mode))
+                  strides=list(m.stride), pads=begin + end, dilations=list(m.dilation))
 
 
 @converter(nn.AvgPool2d)
 def _avg_pool(g: GraphBuilder, m: Any, x: str, step: Step) -> str:
-    """AveragePool; with ``divisor_override`` d: mean over the padded k×k window · k·k/d."""
-    attrs = dict(kernel_shape=list(m.kernel_size), strides=list(m.stride),
-                 pads=list(m.padding) * 2, ceil_mode=int(m.ceil_mode))
+    """AveragePool; with ``divisor_override`` d: mean over the padded k×k window · k·k/d.
+    ceil_mode: floor mode with the end padding that gives torch's output size, averaging over
+    the window's part inside the padded input (torch's divisor): count_include_pad=False
+    excludes all padding; count_include_pad=True is an explicit zero Pad (counted) followed by
+    the extra end padding (not counted)."""
+    if m.divisor_override is not None and m.ceil_mode:
+        raise _refuse(step, m, "divisor_override with ceil_mode=True (the last windows are "
+                      "partial, so no fixed rescaling of ONNX AveragePool gives the sum / d)")
+    attrs = dict(kernel_shape=list(m.kernel_size), strides=list(m.stride))
+    if m.ceil_mode:
+        begin, end = list(m.padding), _ceil_end_pads(m, step, list(m.kernel_size))
+        if m.count_include_pad and any(m.padding):
+            zeros = [0, 0, *m.padding, 0, 0, *m.padding]
+            x = g.node("Pad", [x, g.ints(f"{step.hint}/pads", zeros)], step.hint,
+                       mode="constant")
+            begin, end = [0, 0], [e - p for e, p in zip(end, m.padding)]
+        return g.node("AveragePool", [x], step.hint, pads=begin + end, count_include_pad=0,
+                      **attrs)
+    attrs["pads"] = list(m.padding) * 2
     if m.divisor_override is None:
         return g.node("AveragePool", [x], step.hint,
                       count_include_pad=int(m.count_include_pad), **attrs)
-    if m.ceil_mode:
-        raise _refuse(step, m, "divisor_override with ceil_mode=True (the last windows are "
-                      "partial, so no fixed rescaling of ONNX AveragePool gives the sum / d)")
     mean = g.node("AveragePool", [x], step.hint, count_include_pad=1, **attrs)
     scale = math.prod(m.kernel_size) / m.divisor_override
     return g.node("Mul", [mean, g.const(f"{step.hint}/scale", np.float32(scale))], step.hint)
@@ -486,21 +537,87 @@ def _adaptive_max_pool(g: GraphBuilder, m: Any, x: str, step: Step) -> str:
     return x
 
 
+def _axis_taps(g: GraphBuilder, x: str, axis: int, taps: list[tuple[Any, Any]],
+               hint: str) -> str:
+    """Σ_t w_t[o] · x.take(i_t[o], axis): a Gather per tap, weighted (w None: weight 1)."""
+    total = None
+    for index, weight in taps:
+        part = g.node("Gather", [x, g.ints(f"{hint}/index", index)], hint, axis=axis)
+        if weight is not None:
+            shape = (-1,) + (1,) * (3 - axis)  # broadcast along ``axis`` of an NCHW value
+            part = g.node("Mul", [part, g.const(f"{hint}/weight",
+                                                np.asarray(weight, np.float32).reshape(shape))],
+                          hint)
+        total = part if total is None else g.node("Add", [total, part], hint)
+    assert total is not None
+    return total
+
+
+def _onnx_nearest(size_in: int, size_out: int) -> np.ndarray:
+    """onnxruntime's nearest source for Resize with ``sizes`` (asymmetric, floor):
+    min(⌊dst / s⌋, in − 1), s = out/in, all in float32."""
+    scale = np.float32(size_out) / np.float32(size_in)
+    dst = np.arange(size_out, dtype=np.float32)
+    return np.minimum(np.floor(dst / scale).astype(np.intp), size_in - 1)
+
+
+def _float32_scale(size_in: int, size_out: int, factor: float) -> np.float32 | None:
+    """A float32 scale within a few ulps of ``factor`` whose ⌊in · s⌋ (in float32 and in
+    float64, as runtimes and shape inference compute it) is the traced ``size_out``."""
+    base = np.float32(factor)
+    for k in (0, 1, -1, 2, -2, 3, -3, 4, -4):
+        s = base
+        for _ in range(abs(k)):
+            s = np.nextafter(s, np.float32(np.inf if k > 0 else -np.inf), dtype=np.float32)
+        if math.floor(np.float32(size_in) * s) == size_out == math.floor(size_in * float(s)):
+            return s
+    return None
+
+
 @converter(nn.Upsample)
 def _upsample(g: GraphBuilder, m: Any, x: str, step: Step) -> str:
-    """Resize. 'nearest': src = ⌊dst/scale⌋ (asymmetric, floor); 'bilinear': half-pixel
-    centres clamped at 0 (pytorch_half_pixel) or align_corners. With a scale_factor (and no
-    recompute) the coordinates use it, as torch; else the traced output size."""
+    """Resize where it computes torch's sources, else the exact separable form (a Gather per
+    axis and tap). 'nearest': torch's src = min(⌊dst · s⌋, in − 1) (float32; identity and 2×
+    exact) is compared with ONNX's ⌊dst · in/out⌋ — equal: Resize with ``sizes``, else
+    Gathers of torch's indices. 'bilinear': align_corners, or half-pixel centres clamped at 0
+    (ONNX half_pixel; its clamp to [0, in − 1] is torch's); coordinates use the scale_factor
+    when given (and no recompute), as torch — Resize with float32 ``scales`` when one gives
+    the traced size (and no axis keeps its size under a scale ≠ 1: onnxruntime copies such an
+    axis), else Gathers of torch's two taps and weights."""
+    from ..ops.resize import _linear_taps, _nearest_taps
+
+    (h, w), (oh, ow) = step.in_shape[-2:], step.out_shape[-2:]
+    use_scale = m.scale_factor is not None and not m.recompute_scale_factor
+    factors = (m.scale_factor if isinstance(m.scale_factor, tuple) else (m.scale_factor,) * 2) \
+        if use_scale else (None, None)
+    roi = ""
     if m.mode == "nearest":
-        attrs = dict(mode="nearest", coordinate_transformation_mode="asymmetric",
-                     nearest_mode="floor")
+        torch_taps = [_nearest_taps(n, o, f) for n, o, f in zip((h, w), (oh, ow), factors)]
+        if all(np.array_equal(taps[0][0], _onnx_nearest(n, o))
+               for taps, n, o in zip(torch_taps, (h, w), (oh, ow))):
+            attrs = dict(mode="nearest", coordinate_transformation_mode="asymmetric",
+                         nearest_mode="floor")
+            scales = None
+        else:
+            for axis, taps, n, o in ((2, torch_taps[0], h, oh), (3, torch_taps[1], w, ow)):
+                if o != n or not np.array_equal(taps[0][0], np.arange(o)):
+                    x = _axis_taps(g, x, axis, taps, step.hint)
+            return x
     else:
         attrs = dict(mode="linear", coordinate_transformation_mode=(
-            "align_corners" if m.align_corners else "pytorch_half_pixel"))
-    roi = ""
-    if m.scale_factor is not None and not m.recompute_scale_factor:
-        factors = m.scale_factor if isinstance(m.scale_factor, tuple) else (m.scale_factor,) * 2
-        scales = g.const(f"{step.hint}/scales", np.array([1, 1, *factors], np.float32))
+            "align_corners" if m.align_corners else "half_pixel"))
+        scales = None
+        if use_scale and not m.align_corners:
+            found = [_float32_scale(n, o, f) for n, o, f in zip((h, w), (oh, ow), factors)]
+            # onnxruntime copies an axis whose size does not change, whatever its scale
+            if any(s is None or (o == n and s != 1) for s, n, o in zip(found, (h, w),
+                                                                        (oh, ow))):
+                for axis, n, o, f in ((2, h, oh, factors[0]), (3, w, ow, factors[1])):
+                    taps = _linear_taps(n, o, f, False, np.dtype(np.float32))
+                    x = _axis_taps(g, x, axis, taps, step.hint)
+                return x
+            scales = g.const(f"{step.hint}/scales", np.array([1, 1, *found], np.float32))
+    if scales is not None:
         return g.node("Resize", [x, roi, scales], step.hint, **attrs)
     # sizes must cover every axis, the dynamic batch too: Shape(x)[:2] ‖ (oH, oW)
     leading = g.slice(g.node("Shape", [x], step.hint), 0, 0, 2, step.hint)
