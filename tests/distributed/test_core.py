@@ -48,11 +48,22 @@ def mpirun(*args: str, ranks: int = 2) -> tuple[subprocess.CompletedProcess, flo
     ({"OMPI_COMM_WORLD_SIZE": "1", "OMPI_COMM_WORLD_RANK": "0"}, (1, 0)),
     ({"PMI_SIZE": "8", "PMI_RANK": "5"}, (8, 5)),
     ({"SLURM_STEP_NUM_TASKS": "16", "SLURM_NTASKS": "32", "SLURM_PROCID": "2"}, (16, 2)),
-    ({"SLURM_NTASKS": "32", "SLURM_PROCID": "7"}, (32, 7)),
-    ({"SLURM_NTASKS": "32"}, None),  # no task id: not a task of a step
+    ({"SLURM_STEP_NUM_TASKS": "4", "SLURM_PROCID": "3", "SLURM_STEP_ID": "0"}, (4, 3)),
+    ({"SLURM_STEP_NUM_TASKS": "32"}, None),  # no task id: not a task of a step
+    # An sbatch --ntasks=32 batch script: SLURM_NTASKS and SLURM_PROCID are set there too,
+    # but a plain python in it is one process (only srun sets SLURM_STEP_NUM_TASKS).
+    ({"SLURM_NTASKS": "32", "SLURM_PROCID": "0"}, None),
+    ({"SLURM_NTASKS": "4", "SLURM_PROCID": "0", "SLURM_STEP_NUM_TASKS": "4",
+      "SLURM_STEP_ID": "batch"}, None),
+    ({"SLURM_NTASKS": "4", "SLURM_PROCID": "0", "SLURM_STEP_NUM_TASKS": "4",
+      "SLURM_STEPID": "4294967294"}, None),
+    ({"SLURM_STEP_NUM_TASKS": "4", "SLURM_PROCID": "0", "SLURM_STEP_ID": "4294967295"}, None),
+    # mpirun inside a batch script: the MPI launcher's count
+    ({"SLURM_NTASKS": "4", "SLURM_PROCID": "0", "SLURM_STEP_ID": "batch",
+      "OMPI_COMM_WORLD_SIZE": "4", "OMPI_COMM_WORLD_RANK": "2"}, (4, 2)),
     ({"OMPI_COMM_WORLD_SIZE": "two", "OMPI_COMM_WORLD_RANK": "0"}, None),
     # srun starting mpirun: the MPI launcher's own count wins
-    ({"SLURM_NTASKS": "1", "SLURM_PROCID": "0", "OMPI_COMM_WORLD_SIZE": "2",
+    ({"SLURM_STEP_NUM_TASKS": "1", "SLURM_PROCID": "0", "OMPI_COMM_WORLD_SIZE": "2",
       "OMPI_COMM_WORLD_RANK": "1"}, (2, 1)),
 ])
 def test_launcher_detection(environ: dict, expected: tuple | None) -> None:

@@ -119,7 +119,7 @@ def _progress(total: int, initial: int, desc: str, verbose: int) -> Any:
 # ------------------------------------------------------------------ data-parallel (MPI) runs
 # Variables an MPI or Slurm launcher sets; read before importing neuralab.distributed, so that a
 # plain run never imports it (nor mpi4py).
-_LAUNCHER_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_STEP_NUM_TASKS", "SLURM_NTASKS")
+_LAUNCHER_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_STEP_NUM_TASKS")
 
 
 def _launched_world() -> Any:
@@ -164,17 +164,77 @@ def on_main(world: Any, work: Callable[[], Any]) -> Any:
     return shared[0]
 
 
-def _rank_batches(loader: Any, rank: int, size: int) -> Any:
-    """This rank's part of each global batch of ``loader``: the loader draws the epoch's order
-    exactly as in a single process (same generator, same calls), and rank r takes rows
-    r, r+N, r+2N, ... of every batch. Yields ``(batch, empty)``: a rank left without a row (a
-    last batch shorter than N) gets the batch's first row, to be weighted 0."""
-    for indices in loader._index_batches():
-        if isinstance(indices, slice):
-            indices = np.arange(indices.start, indices.stop)
-        mine = indices[rank::size]
-        empty = len(mine) == 0
-        yield loader._fetch(indices[:1] if empty else mine), empty
+def _load_on_every_rank(world: Any, load: Callable[[], dict], checkpoint: Path) -> dict:
+    """``load()`` (the checkpoint's metadata) on every rank, then one check that every rank
+    read it and reached rank 0's position (epoch, batch, steps so far): a rank that cannot see
+    the file, or sees another one (no shared file system), would otherwise start elsewhere and
+    the ranks' collectives would no longer match. A failure is raised on every rank: rank 0's
+    own error there, a DistributedError naming the checkpoint on the others."""
+    from ..distributed import DistributedError
+
+    meta, error = None, None
+    try:
+        meta = load()
+    except Exception as caught:
+        error = caught
+    mine = None if meta is None else (meta["epoch"], meta["batch"],
+                                      len(meta["history"].get("batch_losses", ())))
+    theirs = world.broadcast(mine)
+    size, rank = world.world_size(), world.rank()
+    failed = np.zeros(size)
+    failed[rank] = error is not None or mine != theirs
+    failed = world.all_reduce(failed, "max")  # which ranks failed, known to every rank
+    if not failed.any():
+        return meta  # type: ignore[return-value]
+    if error is not None and rank == 0:
+        raise error
+    ranks = ", ".join(str(r) for r in np.flatnonzero(failed))
+    here = ("" if not failed[rank] else
+            f"; here (rank {rank}): {type(error).__name__}: {error}" if error is not None else
+            f"; here (rank {rank}) it holds (epoch, batch, steps) {mine}, on rank 0 {theirs}")
+    raise DistributedError(
+        f"fit: rank(s) {ranks} could not resume from {checkpoint} as rank 0 does{here}. Under "
+        f"a launcher every rank reads the checkpoint, so its folder must be on a file system "
+        f"that all ranks share (the same file at the same path)")
+
+
+def _epoch_index_batches(loader: Any, world: Any) -> list:
+    """The epoch's global batches of indices, the same list on every rank. The loader's own
+    order is drawn on every rank from its generator (whose state rank 0 broadcast); a user's
+    sampler or batch sampler may draw from neuralab's global generator, which differs between
+    ranks (each rank r jumped it), so rank 0 draws — as one process would — and broadcasts."""
+    if loader._custom_indices:
+        return world.broadcast(list(loader._index_batches()) if world.is_main() else None)
+    return [np.arange(i.start, i.stop) if isinstance(i, slice) else i
+            for i in loader._index_batches()]
+
+
+def _shard(indices: Any, rank: int, size: int) -> Any:
+    """Rank ``rank``'s rows of a global batch: rows r, r+N, r+2N, ..."""
+    return indices[rank::size] if isinstance(indices, np.ndarray) else list(indices)[rank::size]
+
+
+def _check_one_row_shards(model: Module, index_batches: list, size: int, epoch: int) -> None:
+    """Raise ValueError (on every rank alike: each sees the same global batches) when a
+    BatchNorm1d layer would see a shard of one row: a global batch of b rows gives some rank
+    exactly one row iff 0 < b < 2N, and batch statistics over one value per channel are
+    undefined (one process would train on all b rows)."""
+    norms = [name for name, m in model.named_modules()
+             if type(m).__name__ == "BatchNorm1d" and m.training]
+    if not norms:
+        return
+    sizes = [len(b) for b in index_batches]
+    short = [(i, b) for i, b in enumerate(sizes) if 0 < b < 2 * size]
+    if not short:
+        return
+    i, b = short[0]
+    raise ValueError(
+        f"fit: under {size} ranks each global batch is cut into {size} shards (rank r takes "
+        f"rows r, r+{size}, ...); batch {i + 1} of epoch {epoch + 1} has {b} row(s) (global "
+        f"batch sizes this epoch: {', '.join(map(str, sorted(set(sizes))))}), which leaves a "
+        f"rank with 1 row, and BatchNorm1d layer {norms[0] or 'model'!r} in training needs "
+        f"more than 1 value per channel; use drop_last=True on the DataLoader, or a batch "
+        f"size for which every batch has at least {2 * size} rows")
 
 
 def _shard_plan(loader: Any, size: int) -> str:
@@ -275,14 +335,21 @@ def fit(model: Module, loss_fn: Callable, optimizer: Any, train_loader: Any, epo
     if world is not None and has_loader_state:
         # Every rank must draw the same epoch orders: rank 0's shuffling state for all.
         train_loader.load_state_dict(world.broadcast(train_loader.state_dict()))
-    if resume and checkpoint is not None and checkpoint.exists():
+    # Under a launcher rank 0 decides whether there is a checkpoint to resume from, so that
+    # every rank starts at the same place even where another rank cannot see the file.
+    found = resume and checkpoint is not None and on_main(world, checkpoint.exists)
+    if found:
         # Checked in full against this run first; a bad or foreign checkpoint raises
         # CheckpointError naming the file and changes nothing. Under a launcher every rank
-        # reads it (the output folder is on a file system all ranks see).
-        meta = load_checkpoint(checkpoint, model=model, optimizer=inner,
-                               scheduler=scheduler,
-                               loader=train_loader if has_loader_state else None,
-                               callbacks=callbacks, restore_rng=True, require_position=True)
+        # reads it (the output folder is on a file system all ranks see), then they check that
+        # they all resume from the same position.
+        def load() -> dict:
+            return load_checkpoint(checkpoint, model=model, optimizer=inner,
+                                   scheduler=scheduler,
+                                   loader=train_loader if has_loader_state else None,
+                                   callbacks=callbacks, restore_rng=True, require_position=True)
+
+        meta = load() if world is None else _load_on_every_rank(world, load, checkpoint)
         history = History.from_dict(meta["history"])
         history.interrupted = False
         start_epoch, start_batch, partial = meta["epoch"], meta["batch"], meta["partial"]
@@ -317,10 +384,18 @@ def fit(model: Module, loss_fn: Callable, optimizer: Any, train_loader: Any, epo
                                                state=state))
 
     def batches(epoch: int) -> Any:
-        """The epoch's (x, y, empty) for this rank."""
+        """The epoch's (x, y, empty) for this rank; x and y are None when ``empty`` (a global
+        batch shorter than N leaves this rank no row)."""
         if plan == "split":
-            for (x, y), empty in _rank_batches(train_loader, rank, size):
-                yield x, y, empty
+            index_batches = _epoch_index_batches(train_loader, world)
+            _check_one_row_shards(model, index_batches, size, epoch)
+            for indices in index_batches:
+                mine = _shard(indices, rank, size)
+                if len(mine) == 0:
+                    yield None, None, True
+                else:
+                    x, y = train_loader._fetch(mine)
+                    yield x, y, False
             return
         if plan == "own":
             train_loader.sampler.set_epoch(epoch)
@@ -331,6 +406,20 @@ def fit(model: Module, loss_fn: Callable, optimizer: Any, train_loader: Any, epo
     for callback in callbacks:
         callback.on_train_begin(cb_state)
     with _deferred_interrupt() as interrupt:
+
+        def stop_here(epoch: int, done: int, loader_state: Any, sums: dict, bar: Any,
+                      started: float) -> History:
+            """Ctrl-C: save the position after ``done`` batches of ``epoch`` and return."""
+            bar.close()
+            sums["seconds"] += time.perf_counter() - started
+            save(epoch, done, loader_state, sums)
+            history.interrupted = True
+            if verbose:
+                log(f"interrupted at epoch {epoch + 1}, batch {done}"
+                    + (f"; checkpoint saved to {checkpoint} (resume to continue)"
+                       if checkpoint else ""))
+            return history
+
         for epoch in range(start_epoch, epochs):
             loader_state = train_loader.state_dict() if has_loader_state else None
             skip = start_batch if epoch == start_epoch else 0
@@ -340,27 +429,35 @@ def fit(model: Module, loss_fn: Callable, optimizer: Any, train_loader: Any, epo
             model.train()
             started = time.perf_counter()
             bar = _progress(len(train_loader), skip, f"epoch {epoch + 1}/{epochs}", verbose)
+            done = skip  # batches of this epoch done so far
             for batch, (x, y, empty) in enumerate(batches(epoch)):
                 if batch < skip:  # replaying the saved permutation up to where we stopped
                     continue
-                out = model(x)
-                loss = loss_fn(out, y)
-                value = loss.item()
-                n = 0 if empty else len(y)
-                classification = _is_classification(out, y)
-                correct = (int(np.sum(out._data.argmax(axis=1) == to_array(y)))
-                           if classification and n else 0)
-                stop = interrupt["set"]
+                if empty:  # no row here: no forward or backward, a zero gradient
+                    loss, value, n, classification, correct = None, 0.0, 0, False, 0
+                else:
+                    out = model(x)
+                    loss = loss_fn(out, y)
+                    value = loss.item()
+                    n = len(y)
+                    classification = _is_classification(out, y)
+                    correct = (int(np.sum(out._data.argmax(axis=1) == to_array(y)))
+                               if classification else 0)
+                stop = False
                 if world is not None:
                     # One small Allreduce per step: the global loss sum, example count,
-                    # correct count and "Ctrl-C seen", so every rank decides alike.
+                    # correct count, "classification" and "Ctrl-C seen" (a Ctrl-C that comes
+                    # after this call is carried into the next step's, or the epoch's end),
+                    # so that every rank decides alike and stops after the same batch.
                     total = world.all_reduce(np.array(
-                        [value * n if n else 0.0, n, correct, float(stop)]), "sum")
+                        [value * n if n else 0.0, n, correct, float(classification),
+                         float(interrupt["set"])]), "sum")
                     m = int(total[1])
                     weight = size * n / m  # this rank's share: the averaged gradient is
                     value = float(total[0]) / m  # the one of the mean over all m examples
-                    correct, n, stop = int(total[2]), m, bool(total[3])
-                    if weight != 1.0:
+                    correct, n = int(total[2]), m
+                    classification, stop = bool(total[3]), bool(total[4])
+                    if loss is not None and weight != 1.0:
                         loss = loss * weight
                 if not math.isfinite(value):
                     bar.close()
@@ -375,7 +472,8 @@ def fit(model: Module, loss_fn: Callable, optimizer: Any, train_loader: Any, epo
                         f"clipping, or check the inputs for NaN/inf."
                     )
                 optimizer.zero_grad()
-                loss.backward()
+                if loss is not None:
+                    loss.backward()
                 if clip_grad_norm is not None:
                     if world is not None:  # clip the averaged gradient, as one process would
                         optimizer.synchronize()
@@ -397,16 +495,14 @@ def fit(model: Module, loss_fn: Callable, optimizer: Any, train_loader: Any, epo
                 cb_state.update(epoch=epoch + 1, batch=batch + 1, loss=value)
                 for callback in callbacks:
                     callback.on_batch_end(cb_state)
-                if stop:
-                    bar.close()
-                    sums["seconds"] += time.perf_counter() - started
-                    save(epoch, batch + 1, loader_state, sums)
-                    history.interrupted = True
-                    if verbose:
-                        log(f"interrupted at epoch {epoch + 1}, batch {batch + 1}"
-                            + (f"; checkpoint saved to {checkpoint} (resume to continue)"
-                               if checkpoint else ""))
-                    return history
+                done = batch + 1
+                # One process: a Ctrl-C seen up to here (the callbacks included) stops now.
+                if stop or (world is None and interrupt["set"]):
+                    return stop_here(epoch, done, loader_state, sums, bar, started)
+            # Under a launcher, a Ctrl-C that came after the last step's Allreduce: one more
+            # Allreduce, so that every rank stops here, as one process would.
+            if world is not None and world.all_reduce(float(interrupt["set"]), "max"):
+                return stop_here(epoch, done, loader_state, sums, bar, started)
             bar.close()
             if scheduler is not None:
                 scheduler.step()
