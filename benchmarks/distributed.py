@@ -14,7 +14,11 @@ Measured here (every rank takes part; each figure is the slowest rank's, median 
 2. One training step of ``neuralab.models.cnn((1, 28, 28), 10)`` (225,034 float32 parameters,
    0.9 MB of gradients) with ``DistributedOptimizer`` over SGD (momentum 0.9): compute =
    forward + backward + the update, communication = ``synchronize()`` (one Allreduce of the
-   gradients, including any wait for a slower rank); compute also at per-rank batches 2-128.
+   gradients, including any wait for a slower rank), median of 20 steps.
+3. The compute of one step (forward, backward, SGD update) in one process on one thread, rank
+   0 alone while the others wait, at every batch 1, 2, 4, … 1,024: batch 1,024 is the strong
+   scaling's one-process step, measured, not extrapolated. Median of 15 steps (7 from batch
+   256 up), with the spread (min–max) printed.
 
 Cost model (ring allreduce, as in Horovod and NCCL: a reduce-scatter and an all-gather, each
 N − 1 steps in which every rank sends and receives 1/N of the buffer):
@@ -28,7 +32,9 @@ pessimistic, easy-to-check case. A step is t(N) = t_compute(b) + t_allreduce(N, 
 overlap of the two (neuralab does not start reducing before the backward pass ends). Assumed
 network figures (not measurable on one machine): 10 Gbit/s Ethernet with α = 25 µs (TCP),
 100 Gbit/s InfiniBand/RoCE with α = 2 µs; each rank computes as fast as one rank here.
-Weak scaling keeps the per-rank batch (64); strong scaling splits a global batch of 1,024.
+Weak scaling keeps the per-rank batch (64); strong scaling splits a global batch of 1,024. The
+tables' compute columns are measured (3.); their allreduce, step, efficiency and speed-up
+columns are estimates from the cost model and the assumed links, and are labelled so.
 """
 
 from __future__ import annotations
@@ -50,7 +56,8 @@ LINKS = {"10 Gbit/s": (10e9 / 8, 25e-6), "100 Gbit/s": (100e9 / 8, 2e-6)}  # (B/
 RANKS = (8, 64, 512)
 PER_RANK_BATCH = 64
 GLOBAL_BATCH = 1024
-COMPUTE_BATCHES = (2, 16, 64, 128)
+COMPUTE_BATCHES = tuple(1 << k for k in range(GLOBAL_BATCH.bit_length()))  # 1 … 1,024
+CNN_STEPS = 20
 
 
 def relaunch(ranks: int) -> int:
@@ -104,7 +111,7 @@ def fit_link(results: list[tuple[int, float]], n: int) -> tuple[float, float]:
     return results[0][1], 1.0 / slope
 
 
-def time_cnn(comm: Any, batch: int, steps: int = 8) -> tuple[float, float, float, int]:
+def time_cnn(comm: Any, batch: int, steps: int = CNN_STEPS) -> tuple[float, float, float, int]:
     """Medians over ``steps`` of one CNN training step with ``batch`` examples on each rank:
     (compute seconds, seconds waiting for the slowest rank, Allreduce seconds, gradient
     bytes). The wait is a Barrier before the reduction: it separates load imbalance from the
@@ -142,26 +149,48 @@ def time_cnn(comm: Any, batch: int, steps: int = 8) -> tuple[float, float, float
             statistics.median(communicate), grad_bytes)
 
 
+def time_compute(comm: Any, batches: tuple[int, ...]) -> dict[int, list[float]]:
+    """Seconds of one CNN training step (forward, backward, SGD update; no communication) in
+    one process on one thread — rank 0 alone, the other ranks waiting in a Barrier — at each
+    batch: every repeat after one warm-up step."""
+    import neuralab as nl
+    from neuralab.models import cnn
+
+    times: dict[int, list[float]] = {}
+    if comm.Get_rank() == 0:
+        nl.manual_seed(0)
+        model = cnn((1, 28, 28), 10)
+        opt = nl.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        rng = np.random.default_rng(0)
+        for batch in batches:
+            x = nl.tensor(rng.random((batch, 1, 28, 28), dtype=np.float32))
+            y = nl.tensor(rng.integers(0, 10, batch))
+            repeats = 15 if batch < 256 else 7
+            runs = []
+            for i in range(repeats + 1):
+                start = time.perf_counter()
+                opt.zero_grad()
+                nl.nn.functional.cross_entropy(model(x), y).backward()
+                opt.step()
+                if i:  # one warm-up step
+                    runs.append(time.perf_counter() - start)
+            times[batch] = runs
+    comm.Barrier()
+    return comm.bcast(times, root=0)
+
+
 def ring(n: int, nbytes: float, bandwidth: float, latency: float) -> float:
     """Ring allreduce time: 2(N − 1)/N · S / B + 2(N − 1) · α."""
     return 2 * (n - 1) / n * nbytes / bandwidth + 2 * (n - 1) * latency
 
 
-def compute_at(batch: float, measured: dict[int, float]) -> float:
-    """Per-rank compute time at ``batch``: interpolated between the measured batches; above
-    the largest, proportional to the batch (the per-example work dominates there)."""
-    sizes = sorted(measured)
-    if batch > sizes[-1]:
-        return measured[sizes[-1]] * batch / sizes[-1]
-    return float(np.interp(batch, sizes, [measured[s] for s in sizes]))
-
-
 def best_ranks(nbytes: float, bandwidth: float, latency: float,
                measured: dict[int, float]) -> tuple[int, float]:
-    """(N, step seconds) of the fastest strong-scaling step over N = 1, 2, 4, … ≤ the global
-    batch: past that N, more ranks make each step slower."""
-    steps = {n: compute_at(GLOBAL_BATCH / n, measured) + (ring(n, nbytes, bandwidth, latency)
-                                                          if n > 1 else 0.0)
+    """(N, estimated step seconds) of the fastest strong-scaling step over N = 1, 2, 4, … ≤
+    the global batch (compute measured at each per-rank batch, allreduce modelled): past that
+    N, more ranks make each step slower."""
+    steps = {n: measured[GLOBAL_BATCH // n] + (ring(n, nbytes, bandwidth, latency)
+                                               if n > 1 else 0.0)
              for n in (1 << k for k in range(GLOBAL_BATCH.bit_length()))}
     n = min(steps, key=steps.__getitem__)
     return n, steps[n]
@@ -183,36 +212,46 @@ def report(results: dict[str, Any]) -> None:
           f"averaging the gradients {comm * 1e3:.2f} ms ({comm / (compute + wait + comm):.0%} "
           f"of the step; packing into a bucket, Allreduce, unpacking); the fitted α and B "
           f"predict {model * 1e3:.2f} ms for the Allreduce alone")
-    measured = {int(b): t for b, t in results["compute"].items()}
-    print("  compute per rank at batch " + ", ".join(
-        f"{b}: {t * 1e3:.1f} ms" for b, t in sorted(measured.items())))
-    base = compute_at(PER_RANK_BATCH, measured)
-    print(f"\nWeak scaling ({PER_RANK_BATCH} examples per rank; ring allreduce of "
-          f"{nbytes / 1e6:.2f} MB; compute {base * 1e3:.1f} ms per step):")
-    print(f"  {'link':>10} {'ranks':>6} {'allreduce ms':>13} {'step ms':>8} "
-          f"{'efficiency':>11} {'examples/s':>11}")
+    runs = {int(b): t for b, t in results["compute"].items()}
+    measured = {b: statistics.median(t) for b, t in runs.items()}
+    print("\nCompute of one step, one process on one thread (measured; median of the repeats, "
+          "min–max):")
+    print(f"  {'batch':>6} {'repeats':>8} {'median ms':>10} {'min–max ms':>16} {'ms/example':>11}")
+    for b in sorted(runs):
+        print(f"  {b:>6} {len(runs[b]):>8} {measured[b] * 1e3:>10.2f} "
+              f"{min(runs[b]) * 1e3:>7.2f}–{max(runs[b]) * 1e3:<8.2f} "
+              f"{measured[b] * 1e3 / b:>11.3f}")
+    base = measured[PER_RANK_BATCH]
+    print(f"\nWeak scaling, estimated ({PER_RANK_BATCH} examples per rank; compute "
+          f"{base * 1e3:.1f} ms per step, measured; ring allreduce of {nbytes / 1e6:.2f} MB "
+          f"modelled on the assumed links):")
+    print(f"  {'link':>10} {'ranks':>6} {'allreduce ms*':>13} {'step ms*':>8} "
+          f"{'efficiency*':>11} {'examples/s*':>11}")
     for link, (bw, lat) in LINKS.items():
         for ranks in RANKS:
             t_comm = ring(ranks, nbytes, bw, lat)
             step = base + t_comm
             print(f"  {link:>10} {ranks:>6} {t_comm * 1e3:>13.2f} {step * 1e3:>8.1f} "
                   f"{base / step:>11.0%} {ranks * PER_RANK_BATCH / step:>11,.0f}")
-    one = compute_at(GLOBAL_BATCH, measured)
-    print(f"\nStrong scaling (global batch {GLOBAL_BATCH} split over the ranks; one process "
-          f"{one * 1e3:.0f} ms per step):")
+    one = measured[GLOBAL_BATCH]
+    print(f"\nStrong scaling, estimated (global batch {GLOBAL_BATCH} split over the ranks; "
+          f"one process {one * 1e3:.0f} ms per step, measured at batch {GLOBAL_BATCH}; "
+          f"compute measured at each batch/rank, allreduce modelled):")
     print(f"  {'link':>10} {'ranks':>6} {'batch/rank':>11} {'compute ms':>11} "
-          f"{'allreduce ms':>13} {'step ms':>8} {'speed-up':>9}")
+          f"{'allreduce ms*':>13} {'step ms*':>8} {'speed-up*':>9}")
     for link, (bw, lat) in LINKS.items():
         for ranks in RANKS:
-            t_compute = compute_at(GLOBAL_BATCH / ranks, measured)
+            t_compute = measured[GLOBAL_BATCH // ranks]
             t_comm = ring(ranks, nbytes, bw, lat)
             print(f"  {link:>10} {ranks:>6} {GLOBAL_BATCH / ranks:>11g} "
                   f"{t_compute * 1e3:>11.2f} {t_comm * 1e3:>13.2f} "
                   f"{(t_compute + t_comm) * 1e3:>8.2f} {one / (t_compute + t_comm):>9.1f}")
     for link, (bw, lat) in LINKS.items():
         n_best, step = best_ranks(nbytes, bw, lat, measured)
-        print(f"  {link}: the fastest step is at {n_best} ranks ({step * 1e3:.2f} ms, "
-              f"speed-up {one / step:.0f}); more ranks make each step slower")
+        print(f"  {link}: the fastest step is estimated at {n_best} ranks ({step * 1e3:.2f} "
+              f"ms, speed-up {one / step:.0f}); more ranks make each step slower")
+    print("  * estimates: measured compute + the ring model on the assumed links (not measured "
+          "on such a network)")
 
 
 def main() -> int:
@@ -229,8 +268,7 @@ def main() -> int:
     allreduce = time_allreduce(comm)
     alpha, bandwidth = fit_link(allreduce, comm.Get_size())
     cnn_step = time_cnn(comm, PER_RANK_BATCH)
-    compute = {b: cnn_step[0] if b == PER_RANK_BATCH else time_cnn(comm, b, steps=4)[0]
-               for b in COMPUTE_BATCHES}
+    compute = time_compute(comm, COMPUTE_BATCHES)
     results = {"ranks": comm.Get_size(), "allreduce": allreduce, "alpha": alpha,
                "bandwidth": bandwidth, "cnn": cnn_step, "compute": compute}
     if dist.is_main():
