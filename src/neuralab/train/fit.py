@@ -311,8 +311,15 @@ def fit(model: Module, loss_fn: Callable, optimizer: Any, train_loader: Any, epo
     averaged by a ``DistributedOptimizer`` (after it, clipping), so the update is the
     single-process one over the same batch up to rounding; loss and accuracy are summed over
     all ranks' examples; validation, printing, progress and checkpoints happen on rank 0 only.
-    A checkpoint holds the global state only and resumes under any number of ranks.
-    ``loss_fn`` must average over the batch (the default ``reduction="mean"``).
+    A checkpoint holds the global state only and resumes under any number of ranks; every rank
+    reads it (a file system all ranks share) and the ranks check that they resume from the
+    same position. A user's ``sampler``/``batch_sampler`` is drawn on rank 0 and its order
+    broadcast. A rank left without a row (a last batch shorter than N) skips forward and
+    backward (a zero gradient); a BatchNorm1d model whose batch would leave a rank one row is
+    refused up front (``drop_last=True`` avoids it). Ctrl-C on any rank stops every rank after
+    the same batch: the current one if it came before that step's Allreduce, else the next
+    (or the epoch's last). ``loss_fn`` must average over the batch (the default
+    ``reduction="mean"``).
     """
     if epochs < 0:
         raise ValueError(f"fit: epochs must be >= 0, got {epochs}")
