@@ -43,12 +43,7 @@ class Adam(Optimizer):
     def _update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
         lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = np.zeros_like(param._data)
-            state["exp_avg_sq"] = np.zeros_like(param._data)
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = np.zeros_like(param._data)
+        self._start_state(state, param, group)
         state["step"] += 1
         step = state["step"]
         if wd and self.decoupled:

@@ -41,10 +41,7 @@ class Adamax(_AdamFamily):
     def _update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
         lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = np.zeros_like(param._data)
-            state["exp_inf"] = np.zeros_like(param._data)
+        self._start_state(state, param, group)
         state["step"] += 1
         if wd != 0:
             grad = grad + wd * param._data
@@ -81,11 +78,7 @@ class NAdam(_AdamFamily):
     def _update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
         lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
-        if not state:
-            state["step"] = 0
-            state["mu_product"] = 1.0
-            state["exp_avg"] = np.zeros_like(param._data)
-            state["exp_avg_sq"] = np.zeros_like(param._data)
+        self._start_state(state, param, group)
         state["step"] += 1
         step = state["step"]
         if wd != 0:
@@ -129,10 +122,7 @@ class RAdam(_AdamFamily):
     def _update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
         lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = np.zeros_like(param._data)
-            state["exp_avg_sq"] = np.zeros_like(param._data)
+        self._start_state(state, param, group)
         state["step"] += 1
         step = state["step"]
         if wd != 0:
@@ -180,10 +170,7 @@ class Adadelta(Optimizer):
     def _update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
         rho, eps = group["rho"], group["eps"]
-        if not state:
-            state["step"] = 0
-            state["square_avg"] = np.zeros_like(param._data)
-            state["acc_delta"] = np.zeros_like(param._data)
+        self._start_state(state, param, group)
         state["step"] += 1
         if group["weight_decay"] != 0:
             grad = grad + group["weight_decay"] * param._data

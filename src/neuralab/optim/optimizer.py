@@ -73,6 +73,15 @@ class Optimizer:
     # names in a parameter's state that are one real number each (NAdam's mu_product)
     _scalar_state: tuple[str, ...] = ()
 
+    def _start_state(self, state: dict[str, Any], param: Tensor, group: dict[str, Any]) -> None:
+        """Before a parameter's first step: the state ``_state_names`` requires — ``step`` 0, a
+        zero array of the parameter's shape for each buffer, 1.0 for each ``_scalar_state``
+        name (a running product)."""
+        if not state:
+            for name in self._state_names(group)[0]:
+                state[name] = (0 if name == "step" else 1.0 if name in self._scalar_state
+                               else np.zeros_like(param._data))
+
     def add_param_group(self, param_group: Mapping[str, Any]) -> None:
         """Add a group of parameters with its own hyper-parameters (defaults fill the rest).
 

@@ -35,13 +35,7 @@ class RMSprop(Optimizer):
     def _update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
         alpha = group["alpha"]
-        if not state:
-            state["step"] = 0
-            state["square_avg"] = np.zeros_like(param._data)
-            if group["momentum"] > 0:
-                state["momentum_buffer"] = np.zeros_like(param._data)
-            if group["centered"]:
-                state["grad_avg"] = np.zeros_like(param._data)
+        self._start_state(state, param, group)
         state["step"] += 1
         if group["weight_decay"]:
             grad = grad + group["weight_decay"] * param._data
