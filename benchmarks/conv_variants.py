@@ -42,17 +42,8 @@ CONFIGS = [  # (label, neuralab class, torch class, kwargs, input shape without 
 ]
 
 
-def _step_nl(layer, x, g):
-    start = time.perf_counter()
-    y = layer(x)
-    y.backward(g)
-    elapsed = time.perf_counter() - start
-    x.grad = None
-    layer.zero_grad()
-    return elapsed
-
-
-def _step_torch(layer, x, g):
+def _step(layer, x, g):
+    """Seconds of one forward + backward; the same code drives neuralab and torch."""
     start = time.perf_counter()
     y = layer(x)
     y.backward(g)
@@ -80,11 +71,11 @@ def main() -> None:
         out_shape = tuple(theirs(xt).shape)
         g = rng.standard_normal(out_shape).astype(np.float32)
         gn, gt = nl.tensor(g), torch.tensor(g)
-        _step_nl(ours, xn, gn), _step_torch(theirs, xt, gt)  # warm up
+        _step(ours, xn, gn), _step(theirs, xt, gt)  # warm up
         times_nl, times_torch = [], []
         for _ in range(args.runs):
-            times_nl.append(_step_nl(ours, xn, gn))
-            times_torch.append(_step_torch(theirs, xt, gt))
+            times_nl.append(_step(ours, xn, gn))
+            times_torch.append(_step(theirs, xt, gt))
         t_nl, t_torch = statistics.median(times_nl), statistics.median(times_torch)
         print(f"{label:44s} {1e3 * t_nl:12.1f} {1e3 * t_torch:10.1f} {t_nl / t_torch:7.2f}")
 

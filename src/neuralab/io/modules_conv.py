@@ -43,6 +43,15 @@ def _optional(m: Any) -> dict[str, Any]:
             **({"padding_mode": m.padding_mode} if m.padding_mode != "zeros" else {})}
 
 
+def _conv_config(m: Any) -> dict[str, Any]:
+    """Conv1d's and Conv2d's settings (the same names, one number per spatial axis)."""
+    return {"in_channels": int(m.in_channels), "out_channels": int(m.out_channels),
+            "kernel_size": list(m.kernel_size), "stride": list(m.stride),
+            "padding": m.padding if isinstance(m.padding, str) else list(m.padding),
+            "dilation": list(m.dilation), "bias": m.bias is not None,
+            "dtype": m.weight.dtype.name, **_optional(m)}
+
+
 def _conv2d_from_config(cfg: ModuleConfig) -> Conv2d:
     in_channels = cfg.get_int("in_channels", minimum=1)
     out_channels = cfg.get_int("out_channels", minimum=1)
@@ -64,13 +73,7 @@ def _conv2d_from_config(cfg: ModuleConfig) -> Conv2d:
                   dtype=dtype)
 
 
-register_module(Conv2d, lambda m: {
-    "in_channels": int(m.in_channels), "out_channels": int(m.out_channels),
-    "kernel_size": list(m.kernel_size), "stride": list(m.stride),
-    "padding": m.padding if isinstance(m.padding, str) else list(m.padding),
-    "dilation": list(m.dilation), "bias": m.bias is not None, "dtype": m.weight.dtype.name,
-    **_optional(m),
-}, _conv2d_from_config)
+register_module(Conv2d, _conv_config, _conv2d_from_config)
 
 
 def _conv1d_from_config(cfg: ModuleConfig) -> Conv1d:
@@ -92,13 +95,7 @@ def _conv1d_from_config(cfg: ModuleConfig) -> Conv1d:
                   dtype=dtype)
 
 
-register_module(Conv1d, lambda m: {
-    "in_channels": int(m.in_channels), "out_channels": int(m.out_channels),
-    "kernel_size": list(m.kernel_size), "stride": list(m.stride),
-    "padding": m.padding if isinstance(m.padding, str) else list(m.padding),
-    "dilation": list(m.dilation), "bias": m.bias is not None, "dtype": m.weight.dtype.name,
-    **_optional(m),
-}, _conv1d_from_config)
+register_module(Conv1d, _conv_config, _conv1d_from_config)
 
 
 def _conv_transpose2d_from_config(cfg: ModuleConfig) -> ConvTranspose2d:
