@@ -81,7 +81,6 @@ globals().update({name: _ops.inplace.with_out(fn) for name, fn in _ops.OPS.items
                   if name not in globals()})
 
 from . import nn, optim, utils  # noqa: E402  (they need the ops registered above)
-from .interop_torch import from_torch, to_torch  # noqa: E402  (imports torch only when called)
 from .io import ModelFileError, load, save  # noqa: E402  (safetensors is imported lazily)
 
 __version__ = "0.1.0"
@@ -101,10 +100,13 @@ __all__ += ["from_torch", "to_torch"]
 
 
 def __getattr__(name: str) -> object:
-    # ``nl.onnx`` (as ``torch.onnx``): loaded on first use; it needs the onnx package only to
-    # export.
-    if name == "onnx":
-        import importlib
+    # Loaded on first use, so that ``import neuralab`` stays light: ``nl.onnx`` (as
+    # ``torch.onnx``; it needs the onnx package only to export) and ``nl.from_torch`` /
+    # ``nl.to_torch`` (their module reads the model-file registry; torch only when called).
+    import importlib
 
+    if name == "onnx":
         return importlib.import_module(f"{__name__}.onnx")
+    if name in ("from_torch", "to_torch"):
+        return getattr(importlib.import_module(f"{__name__}.interop_torch"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
